@@ -1,0 +1,95 @@
+"""Tenancy: the MSP account, its people, its PSA connection and PSA member mappings.
+
+Every query in the product is scoped by ``Account``; a user belongs to exactly one account
+(``Membership.user`` is unique), which keeps ``request.account`` unambiguous.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from psa import crypto
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.account} ({self.role})"
+
+
+class PSAConnection(models.Model):
+    """One PSA connection per account. The private key is encrypted at rest and write-only.
+
+    ``site`` is the ConnectWise site host (``na.myconnectwise.net``; an ``http://host:port`` URL for
+    a local sandbox server) or the special value ``sandbox`` for the in-process sandbox.
+    """
+
+    class Provider(models.TextChoices):
+        CONNECTWISE = "connectwise", "ConnectWise PSA"
+
+    SANDBOX_SITE = "sandbox"
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="psa_connection")
+    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.CONNECTWISE)
+    site = models.CharField(max_length=255)
+    company_id = models.CharField(max_length=100)
+    public_key = models.CharField(max_length=100)
+    private_key_encrypted = models.TextField(blank=True, default="", editable=False)
+    client_id = models.CharField(max_length=100, blank=True, default="")
+    updated = models.DateTimeField(auto_now=True)
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key_encrypted)
+
+    def set_private_key(self, value: str) -> None:
+        self.private_key_encrypted = crypto.encrypt(value) if value else ""
+
+    def get_private_key(self) -> str:
+        return crypto.decrypt(self.private_key_encrypted) if self.private_key_encrypted else ""
+
+    def __repr__(self) -> str:
+        # Deliberately omits every secret (and the ciphertext).
+        return f"<PSAConnection account={self.account_id} provider={self.provider} site={self.site!r} company={self.company_id!r}>"
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.site}, company {self.company_id})"
+
+
+class MemberMapping(models.Model):
+    """Links a ResolutionFlow user to a PSA member of the same account (1:1 in both directions)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="member_mappings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_mappings")
+    psa_member_id = models.IntegerField()
+    identifier = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="one_member_per_user"),
+            models.UniqueConstraint(fields=["account", "psa_member_id"], name="one_user_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.identifier} ({self.psa_member_id})"

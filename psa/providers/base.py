@@ -1,0 +1,168 @@
+"""The PSA provider interface and its typed errors.
+
+Providers speak provider-neutral DTOs (``psa.schemas``) and raise only ``PSAError`` subclasses;
+they never touch the ORM or the request. Methods are synchronous (Django views are); callers that
+need parallel PSA calls run them in threads (see ``tickets.service``).
+
+Error messages are safe to show to a user: they never contain credentials, auth headers or
+request URLs with secrets.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from psa.schemas import (
+    NoteKind,
+    PSABoard,
+    PSACompany,
+    PSAConfiguration,
+    PSAMember,
+    PSANote,
+    PSAPriority,
+    PSAResource,
+    PSAStatus,
+    PSASystemInfo,
+    PSATicketCreated,
+    PSATicketDetail,
+    PSATicketSearchResult,
+    PSATicketStatusUpdate,
+    TicketCreatePayload,
+    TicketPage,
+    TicketSearchQuery,
+)
+
+
+@dataclass
+class FieldError:
+    field: str | None
+    message: str
+
+
+class PSAError(Exception):
+    """Base of every PSA failure. ``message`` is user-safe; ``status`` is the PSA HTTP status if any."""
+
+    default_message = "The PSA request failed"
+    retryable = False  # whether retrying the same request later may succeed
+
+    def __init__(self, message: str | None = None, *, status: int | None = None):
+        self.message = message or self.default_message
+        self.status = status
+        super().__init__(self.message)
+
+
+class PSAAuthError(PSAError):
+    default_message = "ConnectWise rejected the API credentials (check company id, public and private key)"
+
+
+class PSAPermissionError(PSAError):
+    default_message = "The ConnectWise API member is not allowed to do this (security role)"
+
+
+class PSANotFoundError(PSAError):
+    default_message = "Not found in ConnectWise"
+
+
+class PSAConflictError(PSAError):
+    default_message = "ConnectWise reported a conflict (the record changed or is in use)"
+
+
+class PSAValidationError(PSAError):
+    default_message = "ConnectWise rejected the request as invalid"
+
+    def __init__(self, message: str | None = None, *, status: int | None = 400, field_errors: list[FieldError] | None = None):
+        super().__init__(message, status=status)
+        self.field_errors: list[FieldError] = field_errors or []
+
+
+class PSARateLimitedError(PSAError):
+    default_message = "ConnectWise is rate limiting requests"
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, status: int | None = 429, retry_after: float | None = None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class PSAUnavailableError(PSAError):
+    """5xx, connection refused, unreachable host, or a malformed/truncated response."""
+
+    default_message = "ConnectWise is unavailable right now"
+    retryable = True
+
+
+class PSATimeoutError(PSAUnavailableError):
+    default_message = "ConnectWise did not answer in time"
+
+
+class PSAProvider(ABC):
+    """What the product needs from a PSA. Keep it to what the product calls."""
+
+    # --- tickets
+    @abstractmethod
+    def search_tickets(self, query: TicketSearchQuery, page: int = 1, page_size: int = 25) -> TicketPage:
+        """Most urgent first, then newest; ``total`` counts all matches."""
+
+    @abstractmethod
+    def get_ticket(self, ticket_id: int) -> PSATicketDetail: ...
+
+    @abstractmethod
+    def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
+        """Creates the ticket and, when ``assigned_member_id`` is set, assigns that member."""
+
+    @abstractmethod
+    def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate: ...
+
+    @abstractmethod
+    def list_related_tickets(self, ticket_id: int, company_id: int | None, parent_ticket_id: int | None = None, limit: int = 10) -> list[PSATicketSearchResult]:
+        """Other open tickets of the same company, plus the parent and children of the ticket."""
+
+    # --- resources (assignees)
+    @abstractmethod
+    def list_resources(self, ticket_id: int) -> list[PSAResource]: ...
+
+    @abstractmethod
+    def add_resource(self, ticket_id: int, member_id: int) -> PSAResource: ...
+
+    @abstractmethod
+    def remove_resource(self, ticket_id: int, member_id: int) -> None: ...
+
+    # --- notes and configurations
+    @abstractmethod
+    def list_notes(self, ticket_id: int) -> list[PSANote]:
+        """Chronological (oldest first)."""
+
+    @abstractmethod
+    def add_note(self, ticket_id: int, text: str, kind: NoteKind = "internal") -> PSANote: ...
+
+    @abstractmethod
+    def list_configurations(self, ticket_id: int) -> list[PSAConfiguration]: ...
+
+    # --- reference data
+    @abstractmethod
+    def list_boards(self) -> list[PSABoard]: ...
+
+    @abstractmethod
+    def get_ticket_statuses(self, board_id: int) -> list[PSAStatus]: ...
+
+    @abstractmethod
+    def list_priorities(self) -> list[PSAPriority]: ...
+
+    @abstractmethod
+    def list_members(self) -> list[PSAMember]: ...
+
+    @abstractmethod
+    def search_companies(self, search: str | None = None, limit: int = 25) -> list[PSACompany]:
+        """Active companies whose name or identifier contains ``search`` (all when empty), by name."""
+
+    @abstractmethod
+    def get_company(self, company_id: int) -> PSACompany: ...
+
+    # --- connection
+    @abstractmethod
+    def system_info(self) -> PSASystemInfo:
+        """Cheap authenticated call used by "Test connection"."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release pooled connections."""

@@ -1,0 +1,3 @@
+"""/account/... pages: the PSA integration settings."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""JSON API mounted at /integrations/psa/ (django-ninja; see tickets/api.py)."""
+
+urlpatterns: list = []
