@@ -24,3 +24,69 @@ class AccountMiddleware:
         if not hasattr(request, "account"):
             request.account = account_for_user(getattr(request, "user", None))
         return self.get_response(request)
+
+
+# Content-Security-Policy: scripts only from our own origin (htmx via django-htmx and static/app.js),
+# no inline scripts or handlers anywhere. Styles allow inline attributes because badges and priority
+# dots carry the PSA's colour; style injection cannot run code.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the CSP header to every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class RequestLogMiddleware:
+    """One structured log line per request: method, path, status, duration and PSA calls made.
+
+    The query string is left out on purpose (search text can hold customer data).
+    """
+
+    def __init__(self, get_response):
+        import logging
+        import time
+
+        self.get_response = get_response
+        self.log = logging.getLogger("rf.request")
+        self.clock = time.perf_counter
+
+    def __call__(self, request):
+        from psa.metrics import psa_call_counter
+
+        started = self.clock()
+        with psa_call_counter() as counter:
+            response = self.get_response(request)
+        elapsed_ms = (self.clock() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}, psa;desc=\"calls\";dur={counter.count}"
+        if not request.path.startswith("/static/"):
+            self.log.info(
+                "request method=%s path=%s status=%s duration_ms=%.1f psa_calls=%d user=%s",
+                request.method,
+                request.path,
+                response.status_code,
+                elapsed_ms,
+                counter.count,
+                getattr(getattr(request, "user", None), "pk", None),
+            )
+        return response

@@ -1,0 +1,20 @@
+"""Gunicorn settings for production and benchmarks: ``gunicorn -c rf_project/gunicorn.conf.py rf_project.wsgi``.
+
+The app is I/O-bound (every screen waits on ConnectWise), so each worker runs threads: while one
+request waits for the PSA, the others render. Workers = cores; threads from the environment.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 16))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 20
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = 500
+accesslog = None  # rf.request logs one structured line per request instead
+errorlog = "-"
