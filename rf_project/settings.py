@@ -160,7 +160,7 @@ CW_CLIENT_ID = envstr("CW_CLIENT_ID", "resolutionflow-local-dev")
 
 # AI.
 ANTHROPIC_API_KEY = envstr("ANTHROPIC_API_KEY", "")
-ANTHROPIC_MODEL = envstr("ANTHROPIC_MODEL", "claude-sonnet-4-5")
+ANTHROPIC_MODEL = envstr("ANTHROPIC_MODEL", "claude-sonnet-4-6")
 ANTHROPIC_TIMEOUT_SECONDS = envfloat("ANTHROPIC_TIMEOUT_SECONDS", 20.0)
 
 LOGGING = {

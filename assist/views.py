@@ -1,0 +1,163 @@
+"""HTML views for ResolutionAssist: the sessions list and the session page (chat + TaskLane).
+
+Thin function views: parse input, call ``assist.services``, render the page or the partial htmx
+asked for. Every session is loaded through ``services.get_session`` (404 for anyone but its owner).
+Chat failures render inline with Retry (200, so htmx swaps them); the engineer's message stays.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from assist import chat, services
+from assist.actions import CREATE_SPIN_OFF_TICKET
+from assist.chat import ChatError
+from psa.providers.base import PSAError
+from tickets.service import NoPSAConnection
+
+NEW_TICKET_URL = "/tickets/new"
+
+
+def _session(request, session_id):
+    return services.get_session(request.account, request.user, session_id)
+
+
+def _toast(response, message: str, level: str = "success"):
+    return trigger_client_event(response, "toast", {"message": message, "level": level})
+
+
+def _new_ticket_url(session, *, tab: str, prompt: str = "", action_id: int | None = None) -> str:
+    """Link for the New Ticket modal (wired by the modal's JS through ``data-new-ticket``)."""
+    initial = services.initial_ticket_values(session)
+    params = [("tab", tab)]
+    if prompt:
+        params.append(("prompt", prompt))
+    if "company_id" in initial:
+        params.append(("company", initial["company_id"]))
+    if "board_id" in initial:
+        params.append(("board", initial["board_id"]))
+    if action_id is not None:
+        params.append(("action", action_id))
+    params.append(("session", session.id))
+    return f"{NEW_TICKET_URL}?{urlencode(params)}"
+
+
+def _tasklane(session) -> list[dict]:
+    lane = []
+    for action in services.pending_actions(session):
+        url = None
+        if action.type == CREATE_SPIN_OFF_TICKET:
+            url = _new_ticket_url(session, tab="quick", prompt=action.summary_hint or action.label, action_id=action.id)
+        lane.append({"action": action, "url": url})
+    return lane
+
+
+def _context(session, **extra) -> dict:
+    return {
+        "session": session,
+        "chat_messages": services.messages_for(session),
+        "awaiting": services.awaiting_reply(session),
+        "tasklane": _tasklane(session),
+        "done_actions": services.done_actions(session),
+        "new_ticket_url": _new_ticket_url(session, tab="full"),
+        "engine_label": "Offline assistant" if chat.is_offline() else "Claude",
+        **extra,
+    }
+
+
+def _chat_response(request, session, **extra):
+    """The #chat partial for htmx (with the TaskLane out of band), else back to the page."""
+    if not request.htmx:
+        return redirect(f"/assist/{session.id}/")
+    return render(request, "assist/session.html#chat", _context(session, tasklane_oob=True, **extra))
+
+
+@require_GET
+def session_list(request):
+    sessions = services.list_sessions(request.account, request.user) if request.account else []
+    return render(request, "assist/list.html", {"sessions": sessions})
+
+
+@require_POST
+def session_create(request):
+    if request.account is None:
+        return HttpResponse("Your user does not belong to an account.", status=403)
+    session = services.create_session(request.account, request.user, request.POST.get("title", ""))
+    url = f"/assist/{session.id}/"
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def session_detail(request, session_id: int):
+    session = _session(request, session_id)
+    template = "assist/session.html"
+    if request.htmx and not request.htmx.history_restore_request and request.GET.get("part") == "tasklane":
+        template += "#tasklane"
+    return render(request, template, _context(session))
+
+
+@require_POST
+def message_post(request, session_id: int):
+    session = _session(request, session_id)
+    try:
+        _, reply = services.post_message(session, request.POST.get("text", ""))
+    except ValueError as error:
+        return _chat_response(request, session, form_error=str(error), draft=request.POST.get("text", "")[:4000])
+    error = reply if isinstance(reply, ChatError) else None
+    return _chat_response(request, session, chat_error=error)
+
+
+@require_POST
+def message_retry(request, session_id: int):
+    session = _session(request, session_id)
+    reply = services.retry_reply(session)
+    return _chat_response(request, session, chat_error=reply if isinstance(reply, ChatError) else None)
+
+
+@require_POST
+def ticket_link(request, session_id: int):
+    session = _session(request, session_id)
+    raw = request.POST.get("ticket_id", "").strip().lstrip("#")
+    link_error = None
+    if not raw.isdigit():
+        link_error = "Enter a ticket number."
+    else:
+        try:
+            services.link_ticket(session, int(raw))
+        except PSAError as error:
+            link_error = f"Could not link ticket #{raw}: {error}"
+        except NoPSAConnection:
+            link_error = "Connect ConnectWise first (Account > Integrations)."
+    if not request.htmx:
+        return redirect(f"/assist/{session.id}/")
+    response = render(request, "assist/session.html#session-head", _context(session, link_error=link_error))
+    return response if link_error else _toast(response, f"Linked ticket #{session.linked_ticket_id}")
+
+
+@require_POST
+def ticket_unlink(request, session_id: int):
+    session = services.unlink_ticket(_session(request, session_id))
+    if not request.htmx:
+        return redirect(f"/assist/{session.id}/")
+    return render(request, "assist/session.html#session-head", _context(session))
+
+
+@require_POST
+def action_done(request, session_id: int, action_id: int):
+    """Called after a successful create from the modal: the action leaves the TaskLane."""
+    session = _session(request, session_id)
+    ticket_id = request.POST.get("ticket_id", "")
+    if not ticket_id.isdigit():
+        return HttpResponse("ticket_id is required", status=400)
+    action = services.mark_action_done(session, action_id, int(ticket_id))
+    if not request.htmx:
+        return redirect(f"/assist/{session.id}/")
+    response = render(request, "assist/session.html#tasklane", _context(session))
+    return _toast(response, f"Ticket #{action.created_ticket_id} created in ConnectWise")
