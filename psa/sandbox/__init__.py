@@ -1,0 +1,13 @@
+"""ConnectWise-compatible sandbox: a plain WSGI app serving a subset of ConnectWise's REST API.
+
+    from psa.sandbox import CWSandbox, default_sandbox
+    sb = CWSandbox(seed=7)            # WSGI app; use with httpx.WSGITransport(app=sb)
+
+No Django imports in this package (only the ``cw_sandbox`` management command uses Django).
+"""
+
+from .app import API_PREFIX, FAULT_KINDS, CWSandbox, DropConnection, LoggedRequest, default_sandbox
+from .conditions import QueryError, parse_conditions
+
+__all__ = ["API_PREFIX", "FAULT_KINDS", "CWSandbox", "DropConnection", "LoggedRequest", "QueryError",
+           "default_sandbox", "parse_conditions"]
