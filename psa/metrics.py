@@ -25,10 +25,26 @@ class CallCounter:
 _current: contextvars.ContextVar[CallCounter | None] = contextvars.ContextVar("psa_call_counter", default=None)
 
 
-def record_psa_call() -> None:
+def _counter() -> CallCounter:
     counter = _current.get()
-    if counter is not None:
-        counter.add()
+    if counter is None:
+        counter = CallCounter()
+        _current.set(counter)
+    return counter
+
+
+def record_psa_call() -> None:
+    _counter().add()
+
+
+def reset_call_count() -> None:
+    """Start a fresh count in this context; work submitted with ``submit_in_context`` adds to it."""
+    _current.set(CallCounter())
+
+
+def get_call_count() -> int:
+    """PSA HTTP requests (retries included) since the last reset in this context."""
+    return _counter().count
 
 
 @contextmanager

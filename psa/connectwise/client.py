@@ -1,0 +1,290 @@
+"""The one place where HTTP to ConnectWise happens.
+
+* Base URL from the connection's site (:func:`base_url_for_site`).
+* Basic auth ``companyId+publicKey:privateKey``, the ``clientId`` header and the versioned
+  ``Accept`` header on every call.
+* One pooled ``httpx.Client`` per connection with explicit connect/read timeouts.
+* GETs are retried on 429/500/502/503/504, connect errors and timeouts, with exponential backoff
+  plus a little jitter, honouring ``Retry-After`` (up to :data:`MAX_RETRY_AFTER_SECONDS`; a longer
+  ``Retry-After`` gives up at once with :class:`PSARateLimitedError`). POST, PATCH and DELETE are
+  never retried: a write that timed out may have happened.
+* Every failure becomes a :mod:`psa.providers.base` error with a user-safe message, and is logged at
+  WARNING with method, path (no query string) and status only.
+* Every HTTP attempt is counted (:func:`get_call_count` / :func:`reset_call_count`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+# The call counter lives in psa.metrics so requests, services and benchmarks share one.
+from psa.metrics import get_call_count, record_psa_call, reset_call_count  # noqa: F401 - re-exported
+from psa.providers.base import (
+    FieldError,
+    PSAAuthError,
+    PSAConflictError,
+    PSAError,
+    PSANotFoundError,
+    PSAPermissionError,
+    PSARateLimitedError,
+    PSATimeoutError,
+    PSAUnavailableError,
+    PSAValidationError,
+)
+
+logger = logging.getLogger("psa.connectwise")
+
+API_VERSION = "2025.8"
+ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
+API_PATH = "/v4_6_release/apis/3.0"
+SANDBOX_SITE = "sandbox"
+SANDBOX_BASE_URL = "https://sandbox.local" + API_PATH
+# ConnectWise cloud site hosts -> API hosts (API-NOTES §1).
+CLOUD_API_HOSTS = {
+    "na.myconnectwise.net": "api-na.myconnectwise.net",
+    "eu.myconnectwise.net": "api-eu.myconnectwise.net",
+    "au.myconnectwise.net": "api-au.myconnectwise.net",
+    "aus.myconnectwise.net": "api-aus.myconnectwise.net",
+    "za.myconnectwise.net": "api-za.myconnectwise.net",
+    "staging.connectwisedev.com": "api-staging.connectwisedev.com",
+}
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE_SECONDS = 0.2
+BACKOFF_MAX_SECONDS = 2.0
+JITTER_SECONDS = 0.1
+MAX_RETRY_AFTER_SECONDS = 5.0
+PAGE_SIZE_MAX = 1000
+MALFORMED = "ConnectWise sent a malformed response"
+
+
+def base_url_for_site(site: str) -> str:
+    """The API base URL for a connection's ``site``.
+
+    ``sandbox`` -> the in-process sandbox; ``http(s)://host:port`` -> that server (a local sandbox);
+    a cloud site host (``na.myconnectwise.net``) -> its ``api-`` host; any other host -> itself.
+    """
+    site = (site or "").strip()
+    if not site:
+        raise ValueError("the ConnectWise site is empty")
+    if site == SANDBOX_SITE:
+        return SANDBOX_BASE_URL
+    if site.startswith(("http://", "https://")):
+        return site.rstrip("/") + API_PATH
+    host = site.split("/")[0].lower()
+    host = CLOUD_API_HOSTS.get(host, host)
+    return f"https://{host}{API_PATH}"
+
+
+# --- the client --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Failure:
+    error: PSAError
+    retryable: bool
+    retry_after: float | None = None
+    detail: str = field(default="")
+
+
+class ConnectWiseClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        company_id: str,
+        public_key: str,
+        private_key: str,
+        client_id: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        get_retries: int = 2,
+        max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.get_retries = max(0, int(get_retries))
+        self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        headers = {
+            "Accept": ACCEPT,
+            "Content-Type": "application/json",
+            "clientId": client_id or "",
+        }
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            auth=httpx.BasicAuth(f"{company_id}+{public_key}", private_key),
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"<ConnectWiseClient {self.base_url}>"
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- verbs
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json_body=body)
+
+    def patch(self, path: str, operations: list[dict[str, Any]]) -> Any:
+        return self.request("PATCH", path, json_body=operations)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+    def get_all(
+        self, path: str, params: dict[str, Any] | None = None, *, page_size: int = PAGE_SIZE_MAX, max_pages: int = 50
+    ) -> list[Any]:
+        """Every page of a list endpoint (``page``/``pageSize``; stops at the first short page)."""
+        page_size = min(max(1, page_size), PAGE_SIZE_MAX)
+        rows: list[Any] = []
+        for page in range(1, max_pages + 1):
+            batch = self.get(path, {**(params or {}), "page": page, "pageSize": page_size})
+            if not isinstance(batch, list):
+                raise PSAUnavailableError(MALFORMED)
+            rows.extend(batch)
+            if len(batch) < page_size:
+                break
+        return rows
+
+    # --- the one request loop
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None) -> Any:
+        method = method.upper()
+        path = "/" + path.lstrip("/")
+        attempts = 1 + (self.get_retries if method == "GET" else 0)
+        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        for attempt in range(attempts):
+            result, failure = self._attempt(method, path, params, json_body)
+            if failure is None:
+                return result
+            logger.warning("ConnectWise %s %s failed: %s", method, path, failure.detail)
+            last = attempt + 1 >= attempts
+            if last or not failure.retryable:
+                raise failure.error
+            wait = self._backoff(attempt)
+            if failure.retry_after is not None:
+                if failure.retry_after > self.max_retry_after:
+                    raise failure.error
+                wait = max(wait, failure.retry_after)
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)) + random.uniform(0, JITTER_SECONDS)
+
+    def _attempt(self, method: str, path: str, params: dict[str, Any], json_body: Any) -> tuple[Any, _Failure | None]:
+        record_psa_call()
+        kwargs: dict[str, Any] = {"params": params or None}
+        if json_body is not None:
+            kwargs["content"] = json.dumps(json_body).encode()
+        try:
+            response = self._http.request(method, path.lstrip("/"), **kwargs)
+        except httpx.TimeoutException as exc:
+            return None, _Failure(PSATimeoutError(), retryable=True, detail=f"timeout ({type(exc).__name__})")
+        except httpx.RemoteProtocolError as exc:
+            if "complete message body" in str(exc):
+                # The response started but its body was cut short.
+                return None, _Failure(PSAUnavailableError(MALFORMED), retryable=False, detail="truncated response")
+            # The server hung up before answering: like a refused connection.
+            return None, _Failure(PSAUnavailableError(), retryable=True, detail="server disconnected")
+        except httpx.DecodingError:
+            return None, _Failure(PSAUnavailableError(MALFORMED), retryable=False, detail="undecodable response")
+        except httpx.TransportError as exc:
+            return None, _Failure(
+                PSAUnavailableError(), retryable=True, detail=f"transport error ({type(exc).__name__})"
+            )
+        status = response.status_code
+        if status < 300:
+            if status == 204 or not response.content:
+                return None, None
+            try:
+                return json.loads(response.content), None
+            except (ValueError, UnicodeDecodeError):
+                return None, _Failure(
+                    PSAUnavailableError(MALFORMED), retryable=False, detail=f"{status} malformed body"
+                )
+        error, retry_after = _error_for(response)
+        return None, _Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after, detail=str(status))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (a number of seconds or an HTTP date); ``None`` when absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _safe_text(value: Any, limit: int = 300) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = " ".join(value.split())
+    return text[:limit]
+
+
+def _error_for(response: httpx.Response) -> tuple[PSAError, float | None]:
+    status = response.status_code
+    if status == 400:
+        body = _error_body(response)
+        field_errors = [
+            FieldError(
+                field=_safe_text(item.get("field"), 100), message=_safe_text(item.get("message")) or "is invalid"
+            )
+            for item in body.get("errors") or []
+            if isinstance(item, dict)
+        ]
+        return PSAValidationError(_safe_text(body.get("message")), field_errors=field_errors), None
+    if status == 401:
+        return PSAAuthError(status=401), None
+    if status == 403:
+        return PSAPermissionError(status=403), None
+    if status == 404:
+        return PSANotFoundError(status=404), None
+    if status == 409:
+        return PSAConflictError(status=409), None
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return PSARateLimitedError(retry_after=retry_after), retry_after
+    if status >= 500:
+        return PSAUnavailableError(status=status), parse_retry_after(
+            response.headers.get("Retry-After")
+        ) if status == 503 else None
+    return PSAError(f"ConnectWise answered with HTTP {status}", status=status), None

@@ -1,0 +1,459 @@
+"""``PSAProvider`` for ConnectWise PSA (Manage) REST API 3.0, version 2025.8.
+
+Wire details live in ``psa.connectwise``: ``conditions`` (query building with escaped user text),
+``client`` (auth, headers, timeouts, retries, error mapping, call counting) and ``mapping``
+(ConnectWise JSON -> DTOs). This module only decides which calls to make.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from django.conf import settings
+
+from psa.connectwise import mapping
+from psa.connectwise.client import MALFORMED, PAGE_SIZE_MAX, ConnectWiseClient
+from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
+from psa.metrics import submit_in_context
+from psa.providers.base import (
+    FieldError,
+    PSAError,
+    PSANotFoundError,
+    PSAProvider,
+    PSAUnavailableError,
+    PSAValidationError,
+)
+from psa.schemas import (
+    NOTE_MAX,
+    NoteKind,
+    PSABoard,
+    PSACompany,
+    PSAConfiguration,
+    PSAMember,
+    PSANote,
+    PSAPriority,
+    PSAResource,
+    PSAStatus,
+    PSASystemInfo,
+    PSATicketCreated,
+    PSATicketDetail,
+    PSATicketSearchResult,
+    PSATicketStatusUpdate,
+    TicketCreatePayload,
+    TicketPage,
+    TicketSearchQuery,
+)
+
+logger = logging.getLogger("psa.connectwise")
+
+T = TypeVar("T")
+
+# Most urgent first (lower priority sort = more urgent), then newest by id.
+TICKET_ORDER = "priority/sort asc, id desc"
+SERVICE_SCHEDULE_TYPE = "S"
+ASSIGNMENT_DURATION = timedelta(hours=1)
+CONFIGURATION_FIELDS = (
+    "id,name,deviceIdentifier,type/name,status/name,serialNumber,modelNumber,ipAddress,osInfo,lastLoginName"
+)
+
+# A small pool shared by every provider for the few calls that run side by side
+# (list + /count, configuration details, related tickets). Tasks never wait on each other.
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="psa-cw")
+        return _executor
+
+
+def _submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    # Copy the context so the PSA call counter (a contextvar) counts calls made in the pool.
+    return submit_in_context(_pool(), fn, *args, **kwargs)
+
+
+def _gather(futures: list[Future[T]]) -> list[T]:
+    """Wait for all, then raise the first failure (so no call is left running unobserved)."""
+    for future in futures:
+        future.exception()
+    return [future.result() for future in futures]
+
+
+def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
+    """A response we cannot map (missing id, wrong type) is a malformed response, not a crash."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except PSAError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("ConnectWise response could not be read in %s: %s", method.__name__, type(exc).__name__)
+            raise PSAUnavailableError(MALFORMED) from exc
+
+    return wrapper
+
+
+def _invalid(field: str, message: str) -> PSAValidationError:
+    return PSAValidationError(message, field_errors=[FieldError(field=field, message=message)])
+
+
+def _id(value: Any, field: str = "id") -> int:
+    try:
+        number = as_int(value)
+    except ValueError:
+        raise _invalid(field, f"{field} must be a whole number") from None
+    if number <= 0:
+        raise _invalid(field, f"{field} must be positive")
+    return number
+
+
+def _cw_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ConnectWiseProvider(PSAProvider):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        company_id: str,
+        public_key: str,
+        private_key: str,
+        client_id: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        get_retries: int | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        kwargs: dict[str, Any] = {}
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        self.client = ConnectWiseClient(
+            base_url=base_url,
+            company_id=company_id,
+            public_key=public_key,
+            private_key=private_key,
+            client_id=client_id,
+            transport=transport,
+            timeout=settings.PSA_TIMEOUT_SECONDS if timeout is None else timeout,
+            connect_timeout=settings.PSA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout,
+            get_retries=settings.PSA_GET_RETRIES if get_retries is None else get_retries,
+            **kwargs,
+        )
+        self._schedule_type_id: int | None = None
+        self._schedule_type_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<ConnectWiseProvider {self.client.base_url}>"
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- tickets ---------------------------------------------------------------------------
+
+    @_psa_errors_only
+    def search_tickets(self, query: TicketSearchQuery, page: int = 1, page_size: int = 25) -> TicketPage:
+        page = max(1, int(page))
+        page_size = min(max(1, int(page_size)), PAGE_SIZE_MAX)
+        try:
+            conditions = ticket_conditions(query)
+        except ValueError as exc:
+            raise _invalid("assigned", str(exc)) from None
+        rows = _submit(
+            self.client.get,
+            "/service/tickets",
+            {
+                "conditions": conditions,
+                "orderBy": TICKET_ORDER,
+                "fields": mapping.TICKET_ROW_FIELDS,
+                "page": page,
+                "pageSize": page_size,
+            },
+        )
+        count = _submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
+        rows_json, count_json = _gather([rows, count])
+        return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
+
+    @_psa_errors_only
+    def get_ticket(self, ticket_id: int) -> PSATicketDetail:
+        return mapping.ticket_detail(self.client.get(f"/service/tickets/{_id(ticket_id)}"))
+
+    @_psa_errors_only
+    def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
+        """POST the ticket, then assign ``assigned_member_id`` through a schedule entry.
+
+        If the assignment fails after the ticket exists, the ticket is not lost: it is returned
+        with empty ``resources`` and a warning is logged (the ticket is real in ConnectWise, so
+        reporting the whole create as failed would invite a duplicate).
+        """
+        body: dict[str, Any] = {
+            "summary": payload.summary,
+            "company": {"id": payload.company_id},
+            "board": {"id": payload.board_id},
+            "status": {"id": payload.status_id},
+            "priority": {"id": payload.priority_id},
+        }
+        if payload.description:
+            body["initialDescription"] = payload.description
+        ticket = self.client.post("/service/tickets", body)
+        ticket_id = int(ticket["id"])
+        resources: list[PSAResource] = []
+        if payload.assigned_member_id:
+            try:
+                resources = [self.add_resource(ticket_id, payload.assigned_member_id)]
+            except PSAError as exc:
+                logger.warning(
+                    "ConnectWise ticket %s was created but assigning member %s failed: %s",
+                    ticket_id,
+                    payload.assigned_member_id,
+                    type(exc).__name__,
+                )
+        return mapping.ticket_created(ticket, resources)
+
+    @_psa_errors_only
+    def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
+        ticket_id, status_id = _id(ticket_id, "ticket_id"), _id(status_id, "status_id")
+        current = self.client.get(f"/service/tickets/{ticket_id}", {"fields": "id,status,board"})
+        previous = (current.get("status") or {}).get("name") or ""
+        updated = self.client.patch(
+            f"/service/tickets/{ticket_id}", [{"op": "replace", "path": "status", "value": {"id": status_id}}]
+        )
+        new_status = (updated or {}).get("status") or {}
+        if new_status.get("id") != status_id:
+            raise _invalid("status_id", "ConnectWise did not accept that status for this ticket")
+        return PSATicketStatusUpdate(
+            ticket_id=ticket_id, previous_status=previous, new_status=new_status.get("name") or ""
+        )
+
+    @_psa_errors_only
+    def list_related_tickets(
+        self, ticket_id: int, company_id: int | None, parent_ticket_id: int | None = None, limit: int = 10
+    ) -> list[PSATicketSearchResult]:
+        ticket_id = _id(ticket_id, "ticket_id")
+        limit = min(max(1, int(limit)), 100)
+        params = {"orderBy": TICKET_ORDER, "fields": mapping.TICKET_ROW_FIELDS + ",parentTicketId", "pageSize": limit}
+        family = C.eq("parentTicketId", ticket_id)
+        if parent_ticket_id:
+            family = C.eq("id", _id(parent_ticket_id, "parent_ticket_id")) | family
+        jobs = [
+            _submit(self.client.get, "/service/tickets", {**params, "conditions": str(C.ne("id", ticket_id) & family)})
+        ]
+        if company_id:
+            same_company = C.all(
+                C.eq("company/id", _id(company_id, "company_id")), C.eq("closedFlag", False), C.ne("id", ticket_id)
+            )
+            jobs.append(_submit(self.client.get, "/service/tickets", {**params, "conditions": str(same_company)}))
+        results = _gather(jobs)
+        family_rows = sorted(results[0], key=lambda t: (t.get("id") != parent_ticket_id,))  # parent first
+        seen: set[int] = set()
+        related: list[PSATicketSearchResult] = []
+        for row in [*family_rows, *(results[1] if len(results) > 1 else [])]:
+            if row["id"] in seen or row["id"] == ticket_id:
+                continue
+            seen.add(row["id"])
+            related.append(mapping.ticket_row(row))
+        return related[:limit]
+
+    # --- resources (assignees) ----------------------------------------------------------------
+    #
+    # The spec's ``/service/tickets/{id}/members`` does not exist in ConnectWise (not in the 2025.8
+    # API: "members" endpoints exist only for project and sales teams). A service ticket's
+    # assignees are its open schedule entries of type "S" (``objectId`` = ticket id); ConnectWise
+    # derives the ticket's read-only ``resources`` string from them. The method names of the
+    # spec (list/add/remove_resource) are kept because the product and its API speak of
+    # "resources"; only the wire calls differ.
+
+    def _service_entries(self, ticket_id: int, member_id: int | None = None) -> list[dict[str, Any]]:
+        condition = C.all(
+            C.eq("type/identifier", SERVICE_SCHEDULE_TYPE), C.eq("objectId", ticket_id), C.eq("doneFlag", False)
+        )
+        if member_id is not None:
+            condition = condition & C.eq("member/id", member_id)
+        return self.client.get_all(
+            "/schedule/entries",
+            {"conditions": str(condition), "fields": mapping.SCHEDULE_ENTRY_FIELDS, "orderBy": "id asc"},
+        )
+
+    def _service_type_id(self) -> int:
+        """The id of schedule type "S" (differs per ConnectWise instance); looked up once per client."""
+        with self._schedule_type_lock:
+            if self._schedule_type_id is None:
+                types = self.client.get(
+                    "/schedule/types",
+                    {"conditions": str(C.eq("identifier", SERVICE_SCHEDULE_TYPE)), "fields": "id,identifier,name"},
+                )
+                if not types:
+                    raise PSAValidationError('ConnectWise has no Service schedule type (identifier "S")')
+                self._schedule_type_id = int(types[0]["id"])
+            return self._schedule_type_id
+
+    @_psa_errors_only
+    def list_resources(self, ticket_id: int) -> list[PSAResource]:
+        """The ticket's assignees: members of its open "S" schedule entries, one per member."""
+        resources: dict[int, PSAResource] = {}
+        for entry in self._service_entries(_id(ticket_id, "ticket_id")):
+            resource = mapping.resource_from_entry(entry)
+            if resource is not None and resource.member_id not in resources:
+                resources[resource.member_id] = resource
+        return list(resources.values())
+
+    @_psa_errors_only
+    def add_resource(self, ticket_id: int, member_id: int) -> PSAResource:
+        """Assign by creating an "S" schedule entry (now, one hour). Already assigned -> the existing one."""
+        ticket_id, member_id = _id(ticket_id, "ticket_id"), _id(member_id, "member_id")
+        for entry in self._service_entries(ticket_id, member_id):
+            resource = mapping.resource_from_entry(entry)
+            if resource is not None:
+                return resource
+        start = datetime.now(UTC).replace(microsecond=0)
+        entry = self.client.post(
+            "/schedule/entries",
+            {
+                "objectId": ticket_id,
+                "type": {"id": self._service_type_id(), "identifier": SERVICE_SCHEDULE_TYPE},
+                "member": {"id": member_id},
+                "dateStart": _cw_datetime(start),
+                "dateEnd": _cw_datetime(start + ASSIGNMENT_DURATION),
+                "allowScheduleConflictsFlag": True,
+            },
+        )
+        resource = mapping.resource_from_entry(entry or {})
+        if resource is None:
+            raise PSAUnavailableError(MALFORMED)
+        return resource
+
+    @_psa_errors_only
+    def remove_resource(self, ticket_id: int, member_id: int) -> None:
+        """Delete that member's open "S" entries on the ticket; not assigned -> ``PSANotFoundError``."""
+        ticket_id, member_id = _id(ticket_id, "ticket_id"), _id(member_id, "member_id")
+        entries = self._service_entries(ticket_id, member_id)
+        if not entries:
+            raise PSANotFoundError("That member is not assigned to this ticket")
+        for entry in entries:
+            self.client.delete(f"/schedule/entries/{int(entry['id'])}")
+
+    # --- notes and configurations ----------------------------------------------------------------
+
+    @_psa_errors_only
+    def list_notes(self, ticket_id: int) -> list[PSANote]:
+        ticket_id = _id(ticket_id, "ticket_id")
+        rows = self.client.get_all(f"/service/tickets/{ticket_id}/notes", {"orderBy": "id asc"})
+        notes = [mapping.note(n, ticket_id) for n in rows]
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(notes, key=lambda n: (n.created_at or epoch, n.id))
+
+    @_psa_errors_only
+    def add_note(self, ticket_id: int, text: str, kind: NoteKind = "internal") -> PSANote:
+        ticket_id = _id(ticket_id, "ticket_id")
+        if kind not in mapping.NOTE_FLAGS:
+            raise _invalid("kind", "Note type must be discussion, internal or resolution")
+        text = (text or "").strip()
+        if not text:
+            raise _invalid("text", "The note is empty")
+        if len(text) > NOTE_MAX:
+            raise _invalid("text", f"The note is longer than {NOTE_MAX} characters")
+        body: dict[str, Any] = {"text": text, **{flag: name == kind for name, flag in mapping.NOTE_FLAGS.items()}}
+        return mapping.note(self.client.post(f"/service/tickets/{ticket_id}/notes", body), ticket_id)
+
+    @_psa_errors_only
+    def list_configurations(self, ticket_id: int) -> list[PSAConfiguration]:
+        """The ticket's configuration references, each read in full (in parallel) for its details."""
+        refs = self.client.get_all(f"/service/tickets/{_id(ticket_id, 'ticket_id')}/configurations")
+        ids = list(dict.fromkeys(int(ref["id"]) for ref in refs if ref.get("id")))
+        jobs = [_submit(self._configuration, config_id) for config_id in ids]
+        return [config for config in _gather(jobs) if config is not None]
+
+    def _configuration(self, config_id: int) -> PSAConfiguration | None:
+        try:
+            return mapping.configuration(
+                self.client.get(f"/company/configurations/{config_id}", {"fields": CONFIGURATION_FIELDS})
+            )
+        except PSANotFoundError:
+            return None  # deleted since it was attached: skip it
+
+    # --- reference data ----------------------------------------------------------------------------
+
+    @_psa_errors_only
+    def list_boards(self) -> list[PSABoard]:
+        rows = self.client.get_all(
+            "/service/boards",
+            {"conditions": str(C.eq("inactiveFlag", False)), "orderBy": "name asc", "fields": "id,name,inactiveFlag"},
+        )
+        return [mapping.board(b) for b in rows if not b.get("inactiveFlag")]
+
+    @_psa_errors_only
+    def get_ticket_statuses(self, board_id: int) -> list[PSAStatus]:
+        board_id = _id(board_id, "board_id")
+        rows = self.client.get_all(
+            f"/service/boards/{board_id}/statuses",
+            {"orderBy": "sortOrder asc", "fields": "id,name,board/id,sortOrder,closedStatus,inactive"},
+        )
+        statuses = [mapping.status(s, board_id) for s in rows]
+        return sorted((s for s in statuses if not s.inactive), key=lambda s: (s.sort_order, s.id))
+
+    @_psa_errors_only
+    def list_priorities(self) -> list[PSAPriority]:
+        rows = self.client.get_all(
+            "/service/priorities", {"orderBy": "sortOrder asc", "fields": "id,name,sortOrder,level,color"}
+        )
+        return sorted((mapping.priority(p) for p in rows), key=lambda p: (p.sort, p.id))
+
+    @_psa_errors_only
+    def list_members(self) -> list[PSAMember]:
+        rows = self.client.get_all(
+            "/system/members",
+            {
+                "conditions": str(C.eq("inactiveFlag", False)),
+                "orderBy": "id asc",
+                "fields": "id,identifier,firstName,lastName,inactiveFlag",
+            },
+            page_size=PAGE_SIZE_MAX,
+        )
+        return [mapping.member(m) for m in rows if not m.get("inactiveFlag")]
+
+    @_psa_errors_only
+    def search_companies(self, search: str | None = None, limit: int = 25) -> list[PSACompany]:
+        condition: Condition = C.eq("deletedFlag", False)
+        text = " ".join((search or "").split())
+        if text:
+            condition = condition & (C.contains("name", text) | C.contains("identifier", text))
+        rows = self.client.get(
+            "/company/companies",
+            {
+                "conditions": str(condition),
+                "orderBy": "name asc",
+                "fields": "id,identifier,name",
+                "pageSize": min(max(1, int(limit)), PAGE_SIZE_MAX),
+            },
+        )
+        return [mapping.company(c) for c in rows]
+
+    @_psa_errors_only
+    def get_company(self, company_id: int) -> PSACompany:
+        # /company/companies/{id} is not part of the API subset we rely on: filter the list by id.
+        rows = self.client.get(
+            "/company/companies",
+            {"conditions": str(C.eq("id", _id(company_id, "company_id"))), "fields": "id,identifier,name"},
+        )
+        if not rows:
+            raise PSANotFoundError("Company not found in ConnectWise")
+        return mapping.company(rows[0])
+
+    # --- connection ----------------------------------------------------------------------------------
+
+    @_psa_errors_only
+    def system_info(self) -> PSASystemInfo:
+        return mapping.system_info(self.client.get("/system/info") or {})
