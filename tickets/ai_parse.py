@@ -1,0 +1,102 @@
+"""AI ticket parse: a sentence in, a pre-filled (never created) ticket draft out.
+
+    parse_ticket_prompt(account, user, "New ticket for Acme Corp, Outlook not syncing, high priority, assign to me")
+    -> AiParseResponse(summary="Outlook not syncing", company_id=250, priority_id=2, assigned_member_id=101,
+                       board_id=None, status_id=None, missing_fields=["board_id", "status_id"],
+                       warnings=["Could not determine board from context"])
+
+An engine extracts *words* (``tickets.ai.extract`` offline, ``tickets.ai.anthropic_engine`` when
+``ANTHROPIC_API_KEY`` is set); ``tickets.ai.resolve`` turns them into IDs against the account's PSA
+reference data (fetched through ``tickets.service``, which caches it). Parsing only reads: it never
+creates a ticket. The JSON endpoint and the HTML Quick Create both call ``parse_ticket_prompt``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from django.conf import settings
+
+from psa.schemas import PROMPT_MAX, AiParseResponse, PSABoard, PSACompany
+from tickets import service
+from tickets.ai.anthropic_engine import FALLBACK_WARNING, AnthropicEngine
+from tickets.ai.extract import Extraction, OfflineEngine, extract_offline, split_summary
+from tickets.ai.resolve import NO_MAPPING_WARNING, REQUIRED_FIELDS, ParseReference, resolve
+
+EMPTY_PROMPT_MESSAGE = "Describe the ticket in a sentence or two"
+TOO_LONG_MESSAGE = f"Keep the description under {PROMPT_MAX:,} characters"
+
+
+class Engine(Protocol):
+    name: str
+
+    def extract(self, prompt: str, companies: Sequence[PSACompany] = (), boards: Sequence[PSABoard] = ()) -> Extraction:
+        ...
+
+
+_engines: dict[tuple, AnthropicEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_from_settings() -> Engine:
+    """Anthropic when ``ANTHROPIC_API_KEY`` is set (one pooled client per key/model/timeout), else offline."""
+    api_key = getattr(settings, "ANTHROPIC_API_KEY", "") or ""
+    if not api_key:
+        return OfflineEngine()
+    key = (api_key, settings.ANTHROPIC_MODEL, float(settings.ANTHROPIC_TIMEOUT_SECONDS))
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = AnthropicEngine(api_key=api_key, model=key[1], timeout=key[2])
+            _engines[key] = engine
+    return engine
+
+
+def validate_prompt(prompt: object) -> str:
+    """The stripped prompt, or ``ValueError`` with a message fit for the user (API: 422)."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError(EMPTY_PROMPT_MESSAGE)
+    if len(prompt) > PROMPT_MAX:
+        raise ValueError(TOO_LONG_MESSAGE)
+    return prompt.strip()
+
+
+def parse_ticket_prompt(account, user, prompt: str, *, engine: Engine | None = None) -> AiParseResponse:
+    """Parse ``prompt`` into a ticket draft for ``account``. Raises ``ValueError`` for an empty,
+    whitespace-only or over-long prompt, ``service.NoPSAConnection`` without a connection, and
+    ``PSAError`` subclasses when the PSA reference data cannot be read."""
+    prompt = validate_prompt(prompt)
+    engine = engine or engine_from_settings()
+
+    companies = service.list_all_companies(account)
+    boards = service.list_boards(account)
+    extraction = engine.extract(prompt, companies, boards)
+
+    mapping = service.mapping_for(account, user)
+    reference = ParseReference(
+        companies=companies,
+        boards=boards,
+        priorities=service.list_priorities(account) if extraction.priority_word else [],
+        members=service.list_members(account) if _names_someone(extraction) else [],
+        me_member_id=mapping.psa_member_id if mapping else None,
+    )
+    result = resolve(extraction, reference)
+    if extraction.status_word and result.board_id is not None:
+        # Statuses belong to a board: read only the resolved board's, then resolve again (pure, cheap).
+        reference.statuses_by_board = {result.board_id: service.list_statuses(account, result.board_id)}
+        result = resolve(extraction, reference)
+    return result
+
+
+def _names_someone(extraction: Extraction) -> bool:
+    ref = (extraction.assignee_ref or "").strip().lower()
+    return bool(ref) and ref not in ("me", "myself", "mine", "i")
+
+
+__all__ = [
+    "AiParseResponse", "AnthropicEngine", "EMPTY_PROMPT_MESSAGE", "Engine", "Extraction", "FALLBACK_WARNING",
+    "NO_MAPPING_WARNING", "OfflineEngine", "ParseReference", "REQUIRED_FIELDS", "TOO_LONG_MESSAGE",
+    "engine_from_settings", "extract_offline", "parse_ticket_prompt", "resolve", "split_summary", "validate_prompt",
+]
