@@ -1,0 +1,97 @@
+"""Takes docs/tickets-drawer.png: the ticket queue with the drawer open, from the demo data.
+
+    .venv/bin/python docs/screenshot.py [--out docs/tickets-drawer.png]
+
+Everything runs in-process and offline: a throw-away SQLite database, the ``demo`` management
+command's data (user demo/demo, the in-process ConnectWise sandbox), the app served on a loopback
+port, and Debian's chromium (``/usr/bin/chromium``, override with ``CHROMIUM``) driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _ThreadingServer(WSGIServer):
+    """The drawer fires its section requests in parallel: serve them in parallel."""
+
+    daemon_threads = True
+
+    def process_request(self, request, client_address):
+        threading.Thread(target=self._handle, args=(request, client_address), daemon=True).start()
+
+    def _handle(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "tickets-drawer.png"))
+    parser.add_argument("--ticket-row", type=int, default=2, help="which queue row to open (1-based; 0 = no drawer)")
+    parser.add_argument("--width", type=int, default=1440)
+    parser.add_argument("--height", type=int, default=900)
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="rf-screenshot-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/db.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rf_project.settings")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.management import call_command
+    from django.core.wsgi import get_wsgi_application
+
+    call_command("demo", setup_only=True, verbosity=0)
+    server = make_server("127.0.0.1", 0, StaticFilesHandler(get_wsgi_application()),
+                         server_class=_ThreadingServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
+        page.goto(f"{base}/login/")
+        page.get_by_label("Username").fill("demo")
+        page.get_by_label("Password").fill("demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{base}/tickets")
+        if args.ticket_row > 0:
+            page.locator("#results [data-row]").nth(args.ticket_row - 1).click()
+            dialog = page.get_by_role("dialog")
+            expect(dialog.locator(".note, .notes .empty").first).to_be_visible(timeout=15_000)
+            expect(dialog.locator(".assignees")).to_be_visible(timeout=15_000)
+            page.wait_for_timeout(300)  # let the slide-in animation settle
+        page.screenshot(path=args.out)
+        browser.close()
+    server.shutdown()
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,317 @@
+/* ResolutionFlow: the only application JavaScript (htmx does the rest).
+ *
+ * CSP-friendly: no inline scripts or handlers anywhere; behaviour is wired here through data-*
+ * attributes and htmx events.
+ *   - toasts: HX-Trigger {"toast": {"message", "level"}} -> a toast built with textContent
+ *   - drawer (#drawer): focus on open, Esc / [data-drawer-close] closes and restores focus
+ *   - queue keys: j/k move between [data-row], Enter opens, "/" focuses the search box
+ *   - company filter: <input data-company-input="<hidden id>" list=...> keeps the hidden id in sync
+ *   - forms marked data-clean-params drop empty GET parameters (clean, shareable URLs)
+ */
+(function () {
+  "use strict";
+
+  // --- toasts -------------------------------------------------------------------------------
+  function toast(message, level) {
+    var host = document.getElementById("toasts");
+    if (!host || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level === "error" ? "error" : "success");
+    if (level === "error") el.setAttribute("role", "alert");
+    el.textContent = String(message);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "\u00d7";
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(close);
+    host.appendChild(el);
+    setTimeout(function () { el.remove(); }, level === "error" ? 8000 : 4000);
+  }
+
+  document.addEventListener("toast", function (event) {
+    var detail = event.detail || {};
+    toast(detail.message || detail.value, detail.level);
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    toast("The request failed (" + (xhr ? xhr.status : "error") + "). Please retry.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Could not reach ResolutionFlow. Check your connection and retry.", "error");
+  });
+
+  // --- drawer -------------------------------------------------------------------------------
+  var lastFocus = null;
+
+  function drawerHost() { return document.getElementById("drawer"); }
+
+  function openDrawer() {
+    var dialog = document.querySelector("#drawer [data-drawer]");
+    if (!dialog) return;
+    document.body.classList.add("drawer-open");
+    markActiveRow(dialog.getAttribute("data-ticket-id"));
+    dialog.focus({ preventScroll: true });
+  }
+
+  function closeDrawer() {
+    var host = drawerHost();
+    if (!host || !host.firstElementChild) return false;
+    host.replaceChildren();
+    document.body.classList.remove("drawer-open");
+    markActiveRow(null);
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("ticket")) {
+      url.searchParams.delete("ticket");
+      window.history.replaceState(window.history.state, "", url.pathname + url.search);
+    }
+    if (lastFocus && document.contains(lastFocus)) lastFocus.focus();
+    return true;
+  }
+
+  function markActiveRow(ticketId) {
+    document.querySelectorAll("[data-row].is-active").forEach(function (row) { row.classList.remove("is-active"); });
+    if (ticketId) {
+      var row = document.getElementById("ticket-row-" + ticketId);
+      if (row) row.classList.add("is-active");
+    }
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "drawer" && !(drawerHost() && drawerHost().contains(event.detail.elt))) {
+      lastFocus = event.detail.elt;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "drawer") openDrawer();
+  });
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-drawer-close]");
+    if (close) {
+      event.preventDefault();
+      closeDrawer();
+    }
+  });
+
+  // --- keyboard -----------------------------------------------------------------------------
+  function isTyping(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function moveRow(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#results [data-row]"));
+    if (!rows.length) return;
+    var index = rows.indexOf(document.activeElement);
+    if (index === -1) index = rows.findIndex(function (row) { return row.classList.contains("is-active"); });
+    var next = index === -1 ? (step > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, index + step));
+    rows[next].focus();
+    rows[next].scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (document.querySelector("#modal dialog[open]")) return; // the New Ticket modal owns the keyboard
+    if (event.key === "Escape") {
+      // Esc in a field first leaves the field (a half-written note is never lost), then closes.
+      if (isTyping(event.target) && event.target.tagName !== "SELECT") {
+        if (event.target.closest("#drawer")) event.target.closest("[data-drawer]").focus();
+        return;
+      }
+      if (closeDrawer()) event.preventDefault();
+      return;
+    }
+    if (isTyping(event.target)) return;
+    if (event.key === "/") {
+      var search = document.getElementById("id_search");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      }
+    } else if (event.key === "j") {
+      moveRow(1);
+    } else if (event.key === "k") {
+      moveRow(-1);
+    }
+    // Enter on a focused row is a click on a link: htmx opens the drawer.
+  });
+
+  // --- company filter (input + datalist + hidden id) ----------------------------------------
+  function syncCompany(input) {
+    var hidden = document.getElementById(input.getAttribute("data-company-input"));
+    var list = input.list;
+    if (!hidden || !list) return;
+    var text = input.value.trim();
+    var id = "";
+    if (text) {
+      var match = Array.prototype.find.call(list.options, function (option) {
+        return option.value.toLowerCase() === text.toLowerCase();
+      });
+      if (!match) {
+        input.setAttribute("aria-invalid", "true");
+        return; // keep filtering by the previous company until a listed one is chosen
+      }
+      id = match.getAttribute("data-id");
+    }
+    input.removeAttribute("aria-invalid");
+    if (hidden.value !== id) {
+      hidden.value = id;
+      hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-company-input]")) syncCompany(event.target);
+  });
+  // The visible company box must not trigger the filter form itself: only the hidden id does.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-company-input]")) {
+      event.stopPropagation();
+      syncCompany(event.target);
+    }
+  }, true);
+
+  // --- clean GET parameters -----------------------------------------------------------------
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (detail.verb !== "get" || !detail.elt.closest("[data-clean-params]")) return;
+    var params = detail.parameters;
+    var empty = [];
+    if (typeof params.forEach === "function") {
+      params.forEach(function (value, key) { if (value === "") empty.push(key); });
+    } else {
+      Object.keys(params).forEach(function (key) { if (params[key] === "") empty.push(key); });
+    }
+    empty.forEach(function (key) { params.delete ? params.delete(key) : delete params[key]; });
+  });
+
+  // A deep-linked drawer (/tickets?ticket=123) is in the page on load.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("#drawer [data-drawer]")) openDrawer();
+  });
+})();
+
+/* --- new ticket modal --- */
+/* The New Ticket modal (tickets/new_ticket.html): a native <dialog> the server renders into #modal.
+ *   - a[data-new-ticket] (the "New ticket" button, Assist's New Ticket button and TaskLane actions) loads
+ *     its href into #modal with htmx; the URL carries the tab and the initial values, the server the rest
+ *   - a swapped-in dialog[data-modal] opens with showModal(); the "closeModal" event (HX-Trigger after a
+ *     create), Esc (native cancel) and [data-modal-close] close it; closing removes it and gives focus back
+ *   - after the form re-renders, focus goes to the first field marked aria-invalid (errors, missing fields)
+ *   - "n" outside text fields clicks the page's a[data-new-ticket][aria-keyshortcuts="n"]
+ */
+(function () {
+  "use strict";
+  var opener = null;
+
+  function host() { return document.getElementById("modal"); }
+  function modalDialog() { return document.querySelector("#modal dialog[data-modal]"); }
+
+  function openNewTicket(link) {
+    var target = host();
+    if (!target || !window.htmx) return false;
+    var current = modalDialog();
+    if (current && current.open) return true;
+    opener = link;
+    window.htmx.ajax("GET", link.getAttribute("href"), { source: link, target: target, swap: "innerHTML" });
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    var close = event.target.closest("#modal [data-modal-close]");
+    if (close) {
+      var dialog = modalDialog();
+      if (dialog) {
+        event.preventDefault();
+        dialog.close();
+      }
+      return;
+    }
+    var link = event.target.closest("a[data-new-ticket]");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (openNewTicket(link)) event.preventDefault();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target !== host()) return;
+    var dialog = modalDialog();
+    if (dialog && !dialog.open) dialog.showModal();
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "new-ticket-form" || !document.contains(form)) return;
+    var invalid = form.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
+  });
+
+  document.addEventListener("closeModal", function () {
+    var dialog = modalDialog();
+    if (dialog && dialog.open) dialog.close();
+  });
+
+  // "close" does not bubble: listen in the capture phase. Closing (Esc, Cancel, closeModal) discards it.
+  document.addEventListener("close", function (event) {
+    if (!event.target.matches || !event.target.matches("#modal dialog[data-modal]")) return;
+    host().replaceChildren();
+    if (opener && document.contains(opener)) opener.focus();
+    opener = null;
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "n" || event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
+    var el = event.target;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) return;
+    if (modalDialog()) return;
+    var link = document.querySelector("a[data-new-ticket][aria-keyshortcuts='n']");
+    if (link) {
+      event.preventDefault();
+      link.click();
+    }
+  });
+})();
+/* --- end new ticket modal --- */
+
+/* --- dashboard & integrations --- */
+/* My Queue rows open the ticket drawer in place (htmx, no navigation). While a drawer is showing,
+ * its ticket's row stays highlighted; a status or assignee change made in the drawer reloads
+ * My Queue, since the ticket may have left the queue or changed its badge. */
+(function () {
+  "use strict";
+  var host = document.getElementById("drawer");
+  if (!host || !document.getElementById("dashboard")) return;
+
+  function markQueueRow() {
+    var dialog = host.querySelector("[data-drawer]");
+    var id = dialog ? dialog.getAttribute("data-ticket-id") : null;
+    document.querySelectorAll("[data-queue-row]").forEach(function (row) {
+      row.classList.toggle("is-active", row.getAttribute("data-ticket-id") === id);
+    });
+  }
+
+  // Re-mark when the drawer opens or closes, and when My Queue itself is (re)loaded.
+  if (window.MutationObserver) {
+    var observer = new MutationObserver(markQueueRow);
+    observer.observe(host, { childList: true });
+    var widgets = document.querySelector("#dashboard .widgets");
+    if (widgets) observer.observe(widgets, { childList: true });
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // The drawer's forms are swapped out by their own response, so match the URL, not the element.
+    var detail = event.detail;
+    var path = (detail.pathInfo && detail.pathInfo.requestPath) || "";
+    var verb = (detail.requestConfig && detail.requestConfig.verb) || "";
+    if (!detail.successful || verb !== "post" || !/^\/tickets\/\d+\/(status|resources)/.test(path)) return;
+    if (document.getElementById("my-queue") && window.htmx) {
+      window.htmx.ajax("GET", "/dashboard/my-queue", { target: "#my-queue", swap: "outerHTML" });
+    }
+  });
+})();
+/* --- end dashboard & integrations --- */

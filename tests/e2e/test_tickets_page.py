@@ -1,0 +1,200 @@
+"""/tickets in a real browser: filters and URL state, pagination, the drawer and its actions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+SHOWING = re.compile(r"Showing \d+–\d+ of \d+ tickets")
+
+
+def _rows(page):
+    return page.locator("#results [data-row]")
+
+
+def _open_first_row(page):
+    page.goto("/tickets")
+    row = _rows(page).first
+    ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
+    row.click()
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    expect(dialog).to_be_visible()
+    return ticket_id, dialog
+
+
+def test_filters_go_to_the_url_and_survive_a_reload(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets")
+    expect(page.get_by_text(SHOWING)).to_be_visible()
+    page.get_by_label("Board").select_option(label="Network Operations")
+    page.wait_for_url(re.compile(r"board=2"))
+    expect(page.get_by_label("Status")).to_contain_text("In Progress")
+    page.get_by_label("Status").select_option(label="In Progress")
+    page.wait_for_url(re.compile(r"status=22"))
+    page.get_by_label("Search").fill("vpn")
+    page.wait_for_url(re.compile(r"search=vpn"))
+    page.get_by_label("Include closed").check()
+    page.wait_for_url(re.compile(r"closed=true"))
+    expect(page.locator("#results")).not_to_have_class(re.compile("htmx-request"))
+    before = _rows(page).all_inner_texts()
+
+    page.reload()
+    expect(page.get_by_label("Board")).to_have_value("2")
+    expect(page.get_by_label("Status")).to_have_value("22")
+    expect(page.get_by_label("Search")).to_have_value("vpn")
+    expect(page.get_by_label("Include closed")).to_be_checked()
+    assert _rows(page).all_inner_texts() == before
+
+
+def test_company_is_a_searchable_select(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets")
+    page.get_by_label("Company").fill("Acme Corp")
+    page.wait_for_url(re.compile(r"company=250"))
+    expect(page.locator("#results .c-company").first).to_have_text("Acme Corp")
+    page.get_by_label("Company").fill("")
+    page.wait_for_url(lambda url: "company=" not in url)
+
+
+def test_pagination_moves_and_a_filter_change_resets_the_page(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets")
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    first_page = _rows(page).first.get_attribute("id")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    expect(page.get_by_text(re.compile(r"Showing 26–50 of \d+ tickets"))).to_be_visible()
+    assert _rows(page).first.get_attribute("id") != first_page
+    page.go_back()
+    expect(page.get_by_text(re.compile(r"Showing 1–25 of"))).to_be_visible()
+    page.go_forward()
+    expect(page.get_by_text(re.compile(r"Showing 26–50 of"))).to_be_visible()
+    page.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    page.wait_for_url(lambda url: "priority=3" in url and "page=" not in url)
+    expect(page.get_by_text(re.compile(r"Showing 1–\d+ of"))).to_be_visible()
+
+
+def test_the_last_page_disables_next(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets?board=4&priority=1")
+    while page.get_by_role("button", name="Next").is_enabled():
+        page.get_by_role("button", name="Next").click()
+        expect(page.locator("#results")).not_to_have_class(re.compile("htmx-request"))
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
+
+
+def test_a_row_opens_the_drawer_and_escape_closes_it(logged_in_page):
+    page = logged_in_page
+    ticket_id, dialog = _open_first_row(page)
+    expect(dialog).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"ticket={ticket_id}"))
+    expect(dialog.get_by_role("heading", name="Notes")).to_be_visible()
+    expect(dialog.locator(".assignees")).to_be_visible()
+    expect(dialog.get_by_text("Contact")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"ticket="))
+
+
+def test_the_keyboard_moves_through_rows_and_opens_them(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    second = _rows(page).nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("k")
+    expect(_rows(page).first).to_be_focused()
+    page.keyboard.press("Enter")
+    ticket_id = _rows(page).first.get_attribute("id").removeprefix("ticket-row-")
+    expect(page.get_by_role("dialog", name=f"#{ticket_id}")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search")).to_be_focused()
+
+
+def test_a_deep_link_opens_the_drawer(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets?ticket=1042")
+    dialog = page.get_by_role("dialog", name="#1042")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Related tickets")).to_be_visible()
+    expect(dialog.get_by_label("Change status")).to_be_visible()
+
+
+def test_the_status_changes_in_place_and_in_the_list(logged_in_page):
+    page = logged_in_page
+    page.goto("/tickets?board=1&status=11")
+    row = _rows(page).first
+    ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
+    row.click()
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    dialog.get_by_label("Change status").select_option(label="Waiting on Client")
+    expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → Waiting on Client")
+    expect(page.locator(f"#ticket-row-{ticket_id} .badge")).to_have_text("Waiting on Client")
+    expect(dialog.get_by_label("Change status")).to_have_value(re.compile(r"\d+"))
+
+
+def test_resources_can_be_added_and_removed(logged_in_page):
+    page = logged_in_page
+    _, dialog = _open_first_row(page)
+    dialog.get_by_label("Add member").select_option(label="Sam Wilson (swilson)")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    remove = dialog.get_by_role("button", name="Remove Sam Wilson")
+    expect(remove).to_be_visible()
+    expect(page.locator(".toast").last).to_contain_text("Sam Wilson assigned")
+    page.once("dialog", lambda confirm: confirm.accept())
+    remove.click()
+    expect(dialog.get_by_role("button", name="Remove Sam Wilson")).to_have_count(0)
+    expect(dialog.get_by_label("Add member")).to_contain_text("Sam Wilson (swilson)")
+
+
+def test_a_note_is_added_without_a_reload(logged_in_page):
+    page = logged_in_page
+    ticket_id, dialog = _open_first_row(page)
+    composer = dialog.get_by_label("Add note")
+    composer.fill("Rebooted the switch, monitoring.")
+    dialog.get_by_label("Discussion").check()
+    dialog.get_by_role("button", name="Add note").click()
+    note = dialog.locator(f"#notes-{ticket_id} .note").last
+    expect(note).to_contain_text("Rebooted the switch, monitoring.")
+    expect(note).to_contain_text("Discussion")
+    expect(dialog.get_by_label("Add note")).to_have_value("")
+
+
+def test_a_failed_note_keeps_the_text(logged_in_page, sandbox):
+    page = logged_in_page
+    _, dialog = _open_first_row(page)
+    sandbox.inject("503", method="POST", path=r"/notes")
+    dialog.get_by_label("Add note").fill("Keep this text")
+    dialog.get_by_role("button", name="Add note").click()
+    expect(dialog.locator(".composer .field-error")).to_be_visible()
+    expect(dialog.get_by_label("Add note")).to_have_value("Keep this text")
+
+
+def test_a_failing_section_shows_retry_and_retry_works(logged_in_page, sandbox):
+    page = logged_in_page
+    page.goto("/tickets")
+    sandbox.inject("500", path=r"/notes")
+    _rows(page).first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Could not load notes")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Related tickets")).to_be_visible()
+    expect(dialog.locator(".assignees")).to_be_visible()  # the rest of the drawer still works
+    sandbox.clear_faults()
+    dialog.get_by_role("button", name="Retry").first.click()
+    expect(dialog.get_by_text("Could not load notes")).to_have_count(0)
+    expect(dialog.get_by_label("Add note")).to_be_visible()
+
+
+def test_a_related_ticket_opens_in_the_drawer(logged_in_page):
+    page = logged_in_page
+    _, dialog = _open_first_row(page)
+    related = dialog.locator(".related a").first
+    related_id = related.locator(".c-id").inner_text().lstrip("#")
+    related.click()
+    expect(page.get_by_role("dialog", name=f"#{related_id}")).to_be_visible()

@@ -1,0 +1,92 @@
+"""The drawer's resources section: /tickets/<id>/resources (GET list, POST add) and .../remove."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _assigned(html: str) -> list[str]:
+    return re.findall(r'aria-label="Remove ([^"]+)"', html)
+
+
+def _open_ticket_of_first_member(sandbox) -> int:
+    from psa.models import Account
+    from tickets import service
+
+    account = Account.objects.get(name="Acme MSP")
+    filters = service.TicketFilters(assigned=str(sandbox.members()[0]["id"]))
+    return service.search_tickets(account, None, filters).items[0].id
+
+
+def test_it_lists_assignees_and_all_members_with_mapped_users_first(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.get(f"/tickets/{ticket_id}/resources", **HX).content.decode()
+    assert html.lstrip().startswith(f'<section id="resources-{ticket_id}"')
+    assert "John Smith" in _assigned(html)
+    assert 'class="tag tag-rf"' in html  # John Smith is alice's mapped member
+    select = re.search(r'<select id="add-member-\d+".*?</select>', html, re.S).group(0)
+    assert "Sam Wilson (swilson)" in select  # every member can be added, not only mapped ones
+    assert "John Smith (jsmith)" not in select  # already assigned
+
+
+def test_mapped_members_are_listed_first_and_highlighted(alice_client, alice_mapping, sandbox, bob, account):
+    from psa.models import MemberMapping
+
+    MemberMapping.objects.create(account=account, user=bob, psa_member_id=111, identifier="swilson", name="Sam Wilson")
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.get(f"/tickets/{ticket_id}/resources", **HX).content.decode()
+    select = re.search(r'<select id="add-member-\d+".*?</select>', html, re.S).group(0)
+    assert select.index('<optgroup label="ResolutionFlow users">') < select.index("Other ConnectWise members")
+    assert '<option value="111" class="opt-rf">★ Sam Wilson (swilson)</option>' in select
+
+
+def test_it_adds_a_member(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    response = alice_client.post(f"/tickets/{ticket_id}/resources", {"member": 111}, **HX)
+    assert response.status_code == 200
+    assert "Sam Wilson" in _assigned(response.content.decode())
+    assert json.loads(response["HX-Trigger"])["toast"]["message"] == f"Sam Wilson assigned to #{ticket_id}"
+
+
+def test_it_removes_a_member(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    response = alice_client.post(f"/tickets/{ticket_id}/resources/101/remove", **HX)
+    assert response.status_code == 200
+    assert "John Smith" not in _assigned(response.content.decode())
+
+
+def test_removal_asks_for_confirmation(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.get(f"/tickets/{ticket_id}/resources", **HX).content.decode()
+    assert f'hx-confirm="Remove John Smith from ticket #{ticket_id}?"' in html
+
+
+def test_adding_without_a_member_explains(alice_client, alice_mapping):
+    response = alice_client.post("/tickets/1000/resources", {"member": ""}, **HX)
+    assert response.status_code == 422
+    assert "Choose a member to add" in response.content.decode()
+
+
+def test_adding_an_unknown_member_explains(alice_client, alice_mapping):
+    response = alice_client.post("/tickets/1000/resources", {"member": 9999}, **HX)
+    assert response.status_code == 422
+    assert "Unknown member id 9999" in response.content.decode()
+    assert json.loads(response["HX-Trigger"])["toast"]["level"] == "error"
+
+
+def test_a_psa_failure_shows_retry(alice_client, alice_mapping, sandbox):
+    sandbox.inject("503", path=r"/schedule/entries")
+    html = alice_client.get("/tickets/1000/resources", **HX).content.decode()
+    assert "Could not load resources" in html
+    assert 'hx-get="/tickets/1000/resources" hx-target="#resources-1000"' in html
+
+
+def test_it_needs_a_connection(alice_client):
+    assert "No PSA connection" in alice_client.get("/tickets/1000/resources", **HX).content.decode()

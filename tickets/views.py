@@ -1,0 +1,435 @@
+"""HTML views for /tickets: the queue (full page or ``#results``), the ticket drawer and the New Ticket modal.
+
+Thin function views: parse input, call ``tickets.service``, pick a template or partial. PSA
+failures become inline messages (with Retry) rendered by the partial that asked, never a 500.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from psa.providers.base import PSAError, PSAUnavailableError, PSAValidationError
+from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
+from tickets import service
+from tickets.filters import FILTER_CONFIG, TicketFilterSet
+from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, Reference, merge_parsed, new_token
+
+PAGE_SIZE = 25
+ROW_FIELDS = ("summary", "company", "company_id", "board", "board_id", "status", "status_id", "priority", "priority_id")
+NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _list_query(request) -> str:
+    """The queue's current query string (without ``ticket``), for row links rendered outside /tickets."""
+    if request.path == "/tickets":
+        pairs = request.GET.items()
+    elif request.htmx and request.htmx.current_url:
+        split = urlsplit(request.htmx.current_url)
+        pairs = parse_qsl(split.query) if split.path == "/tickets" else []
+    else:
+        pairs = []
+    return urlencode([(k, v) for k, v in pairs if k != "ticket"])
+
+
+def _toast(response, message: str, level: str = "success"):
+    return trigger_client_event(response, "toast", {"message": message, "level": level})
+
+
+def _shell_from_params(ticket_id: int, params) -> dict:
+    """Drawer header data from the row's query params: no PSA call."""
+    shell = {"id": ticket_id}
+    for field in ROW_FIELDS:
+        value = params.get(field, "")
+        shell[field] = _int(value) if field.endswith("_id") else value[:200]
+    return shell
+
+
+def _shell_from_ticket(ticket) -> dict:
+    return {
+        "id": ticket.id,
+        "summary": ticket.summary,
+        "company": ticket.company_name or "",
+        "company_id": ticket.company_id,
+        "board": ticket.board_name or "",
+        "board_id": ticket.board_id,
+        "status": ticket.status_name or "",
+        "status_id": ticket.status_id,
+        "priority": ticket.priority_name or "",
+        "priority_id": ticket.priority_id,
+    }
+
+
+def _deep_link_shell(request, ticket_id: int) -> dict:
+    try:
+        return _shell_from_ticket(service.get_ticket(request.account, ticket_id))
+    except PSAError as error:
+        return {"id": ticket_id, "error": error}
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def ticket_list(request):
+    template = "tickets/list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    context = {"filter_config": FILTER_CONFIG, "list_query": _list_query(request), "page_size": PAGE_SIZE}
+    try:
+        filterset = TicketFilterSet(request.GET, account=request.account)
+        filters, page = filterset.cleaned()
+        context.update(filterset=filterset, filters=filters, problems=filterset.problems)
+        result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
+        context.update(_page_context(result, page))
+    except service.NoPSAConnection:
+        context["no_connection"] = True
+    except service.MemberMappingRequired:
+        context["mapping_required"] = True
+    except PSAError as error:
+        context["psa_error"] = error
+    if "filterset" in context and _board_changed(request):
+        context["status_field"] = context["filterset"].bound_field("status")
+    ticket_id = _int(request.GET.get("ticket"))
+    if ticket_id and template == "tickets/list.html" and not context.get("no_connection"):
+        context["shell"] = _deep_link_shell(request, ticket_id)
+    return render(request, template, context)
+
+
+def _page_context(result, page: int) -> dict:
+    first = (page - 1) * PAGE_SIZE + 1 if result.items else 0
+    last = first + len(result.items) - 1 if result.items else 0
+    return {
+        "result": result,
+        "page": page,
+        "pages": max(1, -(-result.total // PAGE_SIZE)),
+        "first": first,
+        "last": last,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page * PAGE_SIZE < result.total else None,
+    }
+
+
+def _board_changed(request) -> bool:
+    """Whether an htmx filter request changed the board: then the status select is swapped out-of-band."""
+    if not request.htmx or not request.htmx.current_url:
+        return False
+    before = dict(parse_qsl(urlsplit(request.htmx.current_url).query)).get("board", "")
+    return before != request.GET.get("board", "")
+
+
+# --- the drawer -------------------------------------------------------------------------------
+
+
+@require_GET
+def ticket_panel(request, ticket_id: int):
+    """The drawer shell, from the row's data. Sections load themselves (hx-trigger="load")."""
+    return render(request, "tickets/panel.html", {"shell": _shell_from_params(ticket_id, request.GET)})
+
+
+@require_GET
+def ticket_detail(request, ticket_id: int):
+    company_id = _int(request.GET.get("company"))
+    context = {"ticket_id": ticket_id, "company_id": company_id, "note_kinds": NOTE_KINDS, "note_kind": "internal"}
+    try:
+        context["panel"] = service.get_ticket_panel(request.account, ticket_id, company_id)
+    except service.NoPSAConnection:
+        context["no_connection"] = True
+    except PSAError as error:
+        context["error"] = error
+    detail = context.get("panel") and context["panel"].detail.value
+    if detail is not None and detail.board_id:
+        context["status_control"] = _status_control(request, ticket_id, detail.board_id, detail.status_id, detail.status_name)
+    return render(request, "tickets/panel.html#detail", context)
+
+
+def _status_control(request, ticket_id, board_id, status_id, status_name, error=None) -> dict:
+    try:
+        statuses = service.list_statuses(request.account, board_id)
+    except PSAError:
+        statuses = []
+    return {"ticket_id": ticket_id, "board_id": board_id, "status_id": status_id, "status_name": status_name,
+            "statuses": statuses, "error": error}
+
+
+@require_POST
+def ticket_status(request, ticket_id: int):
+    status_id = _int(request.POST.get("status"))
+    board_id = _int(request.POST.get("board"))
+    context = {"list_query": _list_query(request)}
+    try:
+        if status_id is None:
+            raise ValueError("Choose a status")
+        update = service.update_status(request.account, ticket_id, status_id)
+    except (PSAError, ValueError) as error:
+        message = getattr(error, "message", str(error))
+        context["control"] = _status_control(request, ticket_id, board_id, _int(request.POST.get("current")),
+                                             request.POST.get("current_name", ""), error=message)
+        response = render(request, "tickets/panel.html#status", context, status=422)
+        return _toast(response, f"Status not changed: {message}", "error")
+    context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
+    try:
+        context["ticket"] = service.get_ticket(request.account, ticket_id)
+    except PSAError:
+        pass  # the status changed; the row refreshes on the next list load
+    response = render(request, "tickets/panel.html#status_changed", context)
+    return _toast(response, f"Ticket #{ticket_id}: {update.previous_status} → {update.new_status}")
+
+
+# --- resources --------------------------------------------------------------------------------
+
+
+def _resources_context(request, ticket_id: int, error: str | None = None) -> dict:
+    context = {"ticket_id": ticket_id, "action_error": error}
+    try:
+        resources = service.list_resources(request.account, ticket_id)
+        members = service.list_members(request.account)
+    except PSAError as load_error:
+        context["error"] = load_error
+        return context
+    assigned = {r.member_id for r in resources}
+    available = [m for m in members if m.id not in assigned]
+    context.update(
+        resources=resources,
+        rf_members=[m for m in available if m.is_rf_user],
+        other_members=[m for m in available if not m.is_rf_user],
+    )
+    return context
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_resources(request, ticket_id: int):
+    """GET: current assignees and the add form. POST ``member``: assign that member."""
+    if request.method == "POST":
+        return _add_resource(request, ticket_id)
+    try:
+        context = _resources_context(request, ticket_id)
+    except service.NoPSAConnection:
+        context = {"ticket_id": ticket_id, "no_connection": True}
+    return render(request, "tickets/panel.html#resources", context)
+
+
+def _add_resource(request, ticket_id: int):
+    member_id = _int(request.POST.get("member"))
+    if member_id is None:
+        context = _resources_context(request, ticket_id, error="Choose a member to add")
+        return render(request, "tickets/panel.html#resources", context, status=422)
+    try:
+        added = service.add_resource(request.account, ticket_id, member_id)
+    except PSAError as error:
+        context = _resources_context(request, ticket_id, error=error.message)
+        response = render(request, "tickets/panel.html#resources", context, status=422)
+        return _toast(response, f"Could not add the member: {error.message}", "error")
+    response = render(request, "tickets/panel.html#resources", _resources_context(request, ticket_id))
+    return _toast(response, f"{added.member_name} assigned to #{ticket_id}")
+
+
+@require_POST
+def ticket_resource_remove(request, ticket_id: int, member_id: int):
+    try:
+        service.remove_resource(request.account, ticket_id, member_id)
+    except PSAError as error:
+        context = _resources_context(request, ticket_id, error=error.message)
+        response = render(request, "tickets/panel.html#resources", context, status=422)
+        return _toast(response, f"Could not remove the member: {error.message}", "error")
+    response = render(request, "tickets/panel.html#resources", _resources_context(request, ticket_id))
+    return _toast(response, f"Member removed from #{ticket_id}")
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+
+@require_POST
+def ticket_note_add(request, ticket_id: int):
+    text = request.POST.get("text", "")
+    kind = request.POST.get("kind", "internal")
+    context = {"ticket_id": ticket_id, "note_kinds": NOTE_KINDS, "note_kind": kind, "note_text": text}
+    error = None
+    if kind not in dict(NOTE_KINDS):
+        error = "Choose Internal or Discussion"
+    elif not text.strip():
+        error = "Write a note first"
+    elif len(text) > NOTE_MAX:
+        error = f"Notes are limited to {NOTE_MAX:,} characters"
+    if error is None:
+        try:
+            context["note"] = service.add_note(request.account, ticket_id, text.strip(), kind=kind)
+        except PSAError as psa_error:
+            error = psa_error.message
+    if error:
+        context["note_error"] = error
+        response = render(request, "tickets/panel.html#note_form", context, status=422)
+        return _toast(response, f"Note not saved: {error}", "error")
+    context["note_text"] = ""
+    response = render(request, "tickets/panel.html#note_added", context)
+    return _toast(response, f"Note added to #{ticket_id}")
+
+
+# --- the New Ticket modal ---------------------------------------------------------------------
+# GET /tickets/new opens it; every later round trip POSTs the whole draft back to the same URL with
+# ``action`` = "tab:quick" | "tab:full" | "board" | "parse" | "create". Invalid input re-renders the
+# form (422, which htmx swaps); a successful create answers 204 + HX-Trigger (closeModal,
+# ticketCreated, toast). Without htmx the same view serves a plain page and redirects on success.
+
+NEW_TICKET = "tickets/new_ticket.html"
+
+
+def _reference(account, board_id: int | None) -> Reference:
+    """Reference data for the modal (cached by the service); the statuses of the draft's board only."""
+    boards = service.list_boards(account)
+    known_board = board_id is not None and any(b.id == board_id for b in boards)
+    return Reference(
+        companies=service.list_all_companies(account),
+        boards=boards,
+        statuses=service.list_statuses(account, board_id) if known_board else [],
+        priorities=sorted(service.list_priorities(account), key=lambda p: (p.sort, p.id)),
+        members=service.list_members(account),
+    )
+
+
+def _assist_session(request, draft: Draft):
+    """The ResolutionAssist session the modal came from (404 unless it is the user's own), or None."""
+    if draft.session_id is None:
+        draft.action_id = None
+        return None
+    from assist import services as assist_services
+
+    session = assist_services.get_session(request.account, request.user, draft.session_id)
+    if draft.action_id is not None:
+        assist_services.get_action(session, draft.action_id)
+    return session
+
+
+def _render_new_ticket(request, draft: Draft, reference: Reference | None, *, part: str = "form", status: int = 200, **extra):
+    template = NEW_TICKET
+    if request.htmx and not request.htmx.history_restore_request:
+        template += f"#{part}"
+    context = {
+        "draft": draft,
+        "ref": reference or Reference(),
+        "errors": {},
+        "cancel_url": f"/assist/{draft.session_id}/" if draft.session_id else "/tickets",
+        "summary_max": SUMMARY_MAX,
+        "note_max": NOTE_MAX,
+        "prompt_max": PROMPT_MAX,
+        **extra,
+    }
+    errors = context["errors"]
+    context["f"] = {
+        name: {"value": draft.value(name), "errors": errors.get(name, []), "missing": draft.is_missing(name),
+               "invalid": bool(errors.get(name)) or draft.is_missing(name)}
+        for name in FIELDS
+    }
+    context["fields_shown"] = reference is not None and (draft.tab == "full" or draft.parsed)
+    context["rf_members"] = [m for m in context["ref"].members if m.is_rf_user]
+    context["other_members"] = [m for m in context["ref"].members if not m.is_rf_user]
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def new_ticket(request):
+    data = request.GET if request.method == "GET" else request.POST
+    try:
+        reference = _reference(request.account, _int(data.get("board_id" if request.method == "POST" else "board")))
+    except service.NoPSAConnection:
+        draft = Draft.opening(request.GET, Reference()) if request.method == "GET" else Draft.from_post(data)
+        return _render_new_ticket(request, draft, None, part="modal" if request.method == "GET" else "form", no_connection=True)
+    except PSAError as error:
+        draft = Draft.opening(request.GET, Reference()) if request.method == "GET" else Draft.from_post(data)
+        return _render_new_ticket(request, draft, None, part="modal" if request.method == "GET" else "form", ref_error=error)
+
+    if request.method == "GET":
+        draft = Draft.opening(request.GET, reference)
+        _assist_session(request, draft)
+        return _render_new_ticket(request, draft, reference, part="modal")
+
+    draft = Draft.from_post(request.POST)
+    _assist_session(request, draft)
+    action = request.POST.get("action", "")
+    if action.startswith("tab:"):
+        draft.tab = action[4:] if action[4:] in TABS else draft.tab
+    elif action == "board":
+        draft.status_id = draft.status_id if reference.status_name(draft.status_id) else None
+        return _render_new_ticket(request, draft, reference, part="status_field")
+    elif action == "parse":
+        return _parse_draft(request, draft, reference)
+    elif action == "create":
+        return _create_from_draft(request, draft, reference)
+    return _render_new_ticket(request, draft, reference)
+
+
+def _parse_draft(request, draft: Draft, reference: Reference):
+    """Quick Create: parse the prompt and merge it into the draft. Never creates anything."""
+    from tickets.ai_parse import parse_ticket_prompt
+
+    draft.tab = "quick"
+    try:
+        parsed = parse_ticket_prompt(request.account, request.user, draft.prompt)
+    except ValueError as error:
+        return _render_new_ticket(request, draft, reference, status=422, prompt_error=str(error))
+    except PSAError as error:
+        return _render_new_ticket(request, draft, reference, status=422, prompt_error=f"Could not parse: {error.message}")
+    merge_parsed(draft, parsed, reference)
+    if draft.board_id is not None and not reference.statuses:
+        reference.statuses = service.list_statuses(request.account, draft.board_id)
+    return _render_new_ticket(request, draft, reference)
+
+
+def _create_from_draft(request, draft: Draft, reference: Reference):
+    form = NewTicketForm(request.POST, reference=reference)
+    if form.is_valid():
+        try:
+            created = service.create_ticket(request.account, form.payload(), user=request.user, idempotency_key=draft.token)
+        except service.IdempotencyInFlight:
+            form.add_error(None, "This ticket is still being created in ConnectWise. Wait a moment, then press Create again "
+                                 "(it will not be created twice).")
+        except PSAValidationError as error:
+            if any(e.field == "Idempotency-Key" for e in error.field_errors):
+                form.add_error(None, "An earlier attempt with different values may already have created this ticket in "
+                                     "ConnectWise. Check the ticket list; press Create again to create it with these values.")
+            else:
+                form.add_psa_error(error)
+            draft.token = new_token()  # refused: nothing was created, so the next attempt is a new request
+        except PSAUnavailableError as error:
+            # The ticket may or may not exist: keep the token, so a retry finds it instead of creating twice.
+            form.add_error(None, f"{error.message}. Your draft is kept; press Create again to retry "
+                                 "(it will not be created twice).")
+        except PSAError as error:
+            form.add_error(None, error.message)
+            draft.token = new_token()
+        else:
+            return _ticket_created(request, draft, created)
+    errors = {name: list(messages) for name, messages in form.errors.items() if name != "__all__"}
+    return _render_new_ticket(request, draft, reference, status=422, errors=errors,
+                              form_errors=form.non_field_errors())
+
+
+def _ticket_created(request, draft: Draft, created):
+    session = _assist_session(request, draft)
+    if session is not None and draft.action_id is not None:
+        from assist import services as assist_services
+
+        assist_services.mark_action_done(session, draft.action_id, created.id)
+    message = f"Ticket #{created.id} created in ConnectWise"
+    if not request.htmx:
+        return redirect(f"/assist/{session.id}/" if session is not None else f"/tickets?ticket={created.id}")
+    response = HttpResponse(status=204)
+    trigger_client_event(response, "closeModal", True)
+    trigger_client_event(response, "ticketCreated", {"id": created.id})
+    return _toast(response, message)
