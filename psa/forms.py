@@ -1,0 +1,156 @@
+"""Forms of the integration settings page: the PSA connection and the member mappings.
+
+Every form is bound to one account (``request.account``): choices and lookups never leave it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.db import IntegrityError, transaction
+
+from psa.models import MemberMapping, Membership, PSAConnection
+
+_NO_SPACES = re.compile(r"^\S+$")
+
+
+class ConnectionForm(forms.ModelForm):
+    """Site, company id, public key, private key (write-only) and client id.
+
+    The private key is never rendered back (not even after a validation error). An empty private
+    key keeps the stored one; a filled one replaces it. A new connection needs one.
+    """
+
+    private_key = forms.CharField(
+        required=False,
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = PSAConnection
+        fields = ["site", "company_id", "public_key", "private_key", "client_id"]
+        labels = {"site": "Site", "company_id": "Company id", "public_key": "Public key", "client_id": "Client id"}
+        help_texts = {
+            "site": "Your ConnectWise site, e.g. na.myconnectwise.net (or sandbox).",
+            "client_id": "The clientId from developer.connectwise.com; ConnectWise requires it on every call.",
+        }
+
+    def __init__(self, *args, account, **kwargs):
+        self.account = account
+        super().__init__(*args, **kwargs)
+        for name in ("site", "company_id", "public_key", "client_id"):
+            self.fields[name].required = True
+            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
+            self.fields[name].widget.attrs["spellcheck"] = "false"
+
+    @property
+    def has_private_key(self) -> bool:
+        return self.instance.pk is not None and self.instance.has_private_key
+
+    def clean_site(self) -> str:
+        site = self.cleaned_data["site"].strip()
+        if site == PSAConnection.SANDBOX_SITE:
+            return site
+        if site.startswith(("http://", "https://")):
+            if not re.match(r"^https?://[\w.-]+(:\d+)?/?$", site):
+                raise forms.ValidationError("Enter a host such as na.myconnectwise.net, or http(s)://host:port.")
+            return site.rstrip("/")
+        site = site.rstrip("/").lower()
+        if not re.match(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", site):
+            raise forms.ValidationError("Enter a host such as na.myconnectwise.net (no path, no spaces).")
+        return site
+
+    def clean_company_id(self) -> str:
+        value = self.cleaned_data["company_id"].strip()
+        if not _NO_SPACES.match(value) or "+" in value or ":" in value:
+            raise forms.ValidationError("The company id has no spaces, “+” or “:”.")
+        return value
+
+    def clean_public_key(self) -> str:
+        value = self.cleaned_data["public_key"].strip()
+        if not _NO_SPACES.match(value) or ":" in value:
+            raise forms.ValidationError("The public key has no spaces or “:”.")
+        return value
+
+    def clean_client_id(self) -> str:
+        value = self.cleaned_data["client_id"].strip()
+        if not _NO_SPACES.match(value):
+            raise forms.ValidationError("The client id has no spaces.")
+        return value
+
+    def clean_private_key(self) -> str:
+        value = self.cleaned_data.get("private_key", "")
+        if not value and not self.has_private_key:
+            raise forms.ValidationError("Enter the private key.")
+        if value and not _NO_SPACES.match(value):
+            raise forms.ValidationError("The private key has no spaces.")
+        return value
+
+    def save(self, commit: bool = True) -> PSAConnection:
+        connection = super().save(commit=False)
+        connection.account = self.account
+        if self.cleaned_data.get("private_key"):
+            connection.set_private_key(self.cleaned_data["private_key"])
+        if commit:
+            connection.save()  # bumps ``updated``: a new provider and fresh reference data from now on
+        return connection
+
+
+class MappingError(Exception):
+    """A mapping change that would break the one-user-one-member rule (message is user-facing)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def account_users(account):
+    """The account's users, for the mapping selects."""
+    return [m.user for m in Membership.objects.filter(account=account).select_related("user").order_by("user__username")]
+
+
+def user_label(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+def map_member(account, user, member, *, replace_user: bool = False) -> MemberMapping:
+    """Map ``user`` to PSA ``member`` (a ``PSAMember``).
+
+    The user must be free (or already paired with this member). The member must be free too, unless
+    ``replace_user`` (an admin choosing another user for the member's row): then its old mapping goes.
+    """
+    existing = MemberMapping.objects.filter(account=account, user=user).first()
+    if existing is not None and existing.psa_member_id == member.id:
+        return existing
+    if existing is not None:
+        raise MappingError(f"{user_label(user)} is already mapped to {existing.name or existing.identifier} "
+                           f"({existing.identifier}). Unmap them first.")
+    taken = MemberMapping.objects.filter(account=account, psa_member_id=member.id).select_related("user").first()
+    if taken is not None and not replace_user:
+        raise MappingError(f"{member.name} ({member.identifier}) is already mapped to {user_label(taken.user)}.")
+    try:
+        with transaction.atomic():
+            if taken is not None:
+                taken.delete()
+            return MemberMapping.objects.create(account=account, user=user, psa_member_id=member.id,
+                                                identifier=member.identifier, name=member.name)
+    except IntegrityError:  # a concurrent request took the user or the member first
+        raise MappingError("That user or member was mapped by someone else just now. Reload and try again.") from None
+
+
+def unmap_user(account, user) -> MemberMapping | None:
+    mapping = MemberMapping.objects.filter(account=account, user=user).first()
+    if mapping is not None:
+        mapping.delete()
+    return mapping
+
+
+def unmap_member(account, member_id: int) -> MemberMapping | None:
+    mapping = MemberMapping.objects.filter(account=account, psa_member_id=member_id).select_related("user").first()
+    if mapping is not None:
+        mapping.delete()
+    return mapping
