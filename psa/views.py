@@ -19,9 +19,15 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from psa import forms as psa_forms
-from psa.connectwise.client import MALFORMED
 from psa.models import PSAConnection
-from psa.providers.base import PSAAuthError, PSAError, PSAPermissionError, PSATimeoutError, PSAUnavailableError
+from psa.providers.base import (
+    PSAAuthError,
+    PSAError,
+    PSAMalformedResponseError,
+    PSAPermissionError,
+    PSATimeoutError,
+    PSAUnavailableError,
+)
 from tickets import service
 
 logger = logging.getLogger(__name__)
@@ -105,7 +111,7 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
                    "private key. Check all three (and the client id).")
     elif isinstance(error, PSATimeoutError):
         message = f"Timeout: {site} did not answer within {settings.PSA_TIMEOUT_SECONDS:g} seconds."
-    elif isinstance(error, PSAUnavailableError) and error.status is None and error.message != MALFORMED:
+    elif isinstance(error, PSAUnavailableError) and error.status is None and not isinstance(error, PSAMalformedResponseError):
         message = f"Unreachable host: could not connect to {site}. Check the site."
     elif isinstance(error, PSAUnavailableError) and error.status:
         message = f"ConnectWise at {site} is unavailable right now (HTTP {error.status}). Try again later."

@@ -239,9 +239,14 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target !== host()) return;
+    var target = host();
+    if (!target || !target.contains(event.target)) return;
     var dialog = modalDialog();
-    if (dialog && !dialog.open) dialog.showModal();
+    if (!dialog) return;
+    // htmx binds swapped content only after its settle delay: bind now, so a quick click on Parse or
+    // Create is an htmx request and never a plain form submission.
+    window.htmx.process(dialog);
+    if (!dialog.open) dialog.showModal();
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -300,7 +305,7 @@
     var observer = new MutationObserver(markQueueRow);
     observer.observe(host, { childList: true });
     var widgets = document.querySelector("#dashboard .widgets");
-    if (widgets) observer.observe(widgets, { childList: true });
+    if (widgets) observer.observe(widgets, { childList: true, subtree: true });
   }
 
   document.addEventListener("htmx:afterRequest", function (event) {

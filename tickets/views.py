@@ -161,7 +161,7 @@ def ticket_detail(request, ticket_id: int):
 
 def _status_control(request, ticket_id, board_id, status_id, status_name, error=None) -> dict:
     try:
-        statuses = service.list_statuses(request.account, board_id)
+        statuses = service.list_statuses(request.account, board_id) if board_id is not None else []
     except PSAError:
         statuses = []
     return {"ticket_id": ticket_id, "board_id": board_id, "status_id": status_id, "status_name": status_name,
@@ -179,10 +179,14 @@ def ticket_status(request, ticket_id: int):
         update = service.update_status(request.account, ticket_id, status_id)
     except (PSAError, ValueError) as error:
         message = getattr(error, "message", str(error))
+        if getattr(error, "outcome_unknown", False):
+            message = f"Status change not confirmed: {message}. It may have changed in ConnectWise; reopen the ticket to check"
+        else:
+            message = f"Status not changed: {message}"
         context["control"] = _status_control(request, ticket_id, board_id, _int(request.POST.get("current")),
                                              request.POST.get("current_name", ""), error=message)
         response = render(request, "tickets/panel.html#status", context, status=422)
-        return _toast(response, f"Status not changed: {message}", "error")
+        return _toast(response, message, "error")
     context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
     try:
         context["ticket"] = service.get_ticket(request.account, ticket_id)
@@ -261,6 +265,7 @@ def ticket_note_add(request, ticket_id: int):
     kind = request.POST.get("kind", "internal")
     context = {"ticket_id": ticket_id, "note_kinds": NOTE_KINDS, "note_kind": kind, "note_text": text}
     error = None
+    prefix = "Note not saved"
     if kind not in dict(NOTE_KINDS):
         error = "Choose Internal or Discussion"
     elif not text.strip():
@@ -272,10 +277,13 @@ def ticket_note_add(request, ticket_id: int):
             context["note"] = service.add_note(request.account, ticket_id, text.strip(), kind=kind)
         except PSAError as psa_error:
             error = psa_error.message
+            if psa_error.outcome_unknown:
+                prefix = "Note not confirmed"
+                error += ". It may have been saved in ConnectWise: reopen the ticket to check before adding it again"
     if error:
         context["note_error"] = error
         response = render(request, "tickets/panel.html#note_form", context, status=422)
-        return _toast(response, f"Note not saved: {error}", "error")
+        return _toast(response, f"{prefix}: {error}", "error")
     context["note_text"] = ""
     response = render(request, "tickets/panel.html#note_added", context)
     return _toast(response, f"Note added to #{ticket_id}")

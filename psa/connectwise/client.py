@@ -29,6 +29,7 @@ import httpx
 # The call counter lives in psa.metrics so requests, services and benchmarks share one.
 from psa.metrics import get_call_count, record_psa_call, reset_call_count  # noqa: F401 - re-exported
 from psa.providers.base import (
+    PSAMalformedResponseError,
     FieldError,
     PSAAuthError,
     PSAConflictError,
@@ -64,7 +65,7 @@ BACKOFF_MAX_SECONDS = 2.0
 JITTER_SECONDS = 0.1
 MAX_RETRY_AFTER_SECONDS = 5.0
 PAGE_SIZE_MAX = 1000
-MALFORMED = "ConnectWise sent a malformed response"
+MALFORMED = PSAMalformedResponseError.default_message
 
 
 def base_url_for_site(site: str) -> str:
@@ -127,7 +128,9 @@ class ConnectWiseClient:
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             transport=transport,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            # Per connection (account): each worker thread may run ~6 calls side by side (drawer detail),
+            # so 20 connections queued requests under 16 threads; idle ones are closed after 30 s.
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30),
             follow_redirects=False,
         )
 
@@ -160,7 +163,7 @@ class ConnectWiseClient:
         for page in range(1, max_pages + 1):
             batch = self.get(path, {**(params or {}), "page": page, "pageSize": page_size})
             if not isinstance(batch, list):
-                raise PSAUnavailableError(MALFORMED)
+                raise PSAMalformedResponseError()
             rows.extend(batch)
             if len(batch) < page_size:
                 break
@@ -204,11 +207,11 @@ class ConnectWiseClient:
         except httpx.RemoteProtocolError as exc:
             if "complete message body" in str(exc):
                 # The response started but its body was cut short.
-                return None, _Failure(PSAUnavailableError(MALFORMED), retryable=False, detail="truncated response")
+                return None, _Failure(PSAMalformedResponseError(), retryable=False, detail="truncated response")
             # The server hung up before answering: like a refused connection.
             return None, _Failure(PSAUnavailableError(), retryable=True, detail="server disconnected")
         except httpx.DecodingError:
-            return None, _Failure(PSAUnavailableError(MALFORMED), retryable=False, detail="undecodable response")
+            return None, _Failure(PSAMalformedResponseError(), retryable=False, detail="undecodable response")
         except httpx.TransportError as exc:
             return None, _Failure(
                 PSAUnavailableError(), retryable=True, detail=f"transport error ({type(exc).__name__})"
@@ -221,7 +224,7 @@ class ConnectWiseClient:
                 return json.loads(response.content), None
             except (ValueError, UnicodeDecodeError):
                 return None, _Failure(
-                    PSAUnavailableError(MALFORMED), retryable=False, detail=f"{status} malformed body"
+                    PSAMalformedResponseError(), retryable=False, detail=f"{status} malformed body"
                 )
         error, retry_after = _error_for(response)
         return None, _Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after, detail=str(status))

@@ -197,12 +197,14 @@ class C:
 
 def search_text(text: str) -> Condition | None:
     """Free text matches the summary, the company name or (when it is a number) the ticket id."""
-    text = " ".join((text or "").split())
+    # Control characters carry no meaning in a search box; drop them before collapsing whitespace.
+    text = "".join(ch for ch in (text or "") if ch.isprintable() or ch.isspace())
+    text = " ".join(text.split())
     if not text:
         return None
     options = [C.contains("summary", text), C.contains("company/name", text)]
     number = text.lstrip("#")
-    if number.isdigit() and len(number) <= 9:
+    if number.isascii() and number.isdigit() and len(number) <= 9:
         options.append(C.eq("id", int(number)))
     return C.any(*options)
 

@@ -45,6 +45,9 @@ class PSAError(Exception):
 
     default_message = "The PSA request failed"
     retryable = False  # whether retrying the same request later may succeed
+    # Whether a write may have happened although it failed (no clear answer came back): the UI must
+    # then say "not confirmed" rather than invite a second, duplicate attempt.
+    outcome_unknown = False
 
     def __init__(self, message: str | None = None, *, status: int | None = None):
         self.message = message or self.default_message
@@ -94,6 +97,14 @@ class PSAUnavailableError(PSAError):
 
 class PSATimeoutError(PSAUnavailableError):
     default_message = "ConnectWise did not answer in time"
+    outcome_unknown = True
+
+
+class PSAMalformedResponseError(PSAUnavailableError):
+    """ConnectWise answered, but the body was cut short or was not the JSON it should be."""
+
+    default_message = "ConnectWise sent a malformed response"
+    outcome_unknown = True
 
 
 class PSAProvider(ABC):

@@ -19,10 +19,11 @@ import httpx
 from django.conf import settings
 
 from psa.connectwise import mapping
-from psa.connectwise.client import MALFORMED, PAGE_SIZE_MAX, ConnectWiseClient
+from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
 from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
 from psa.metrics import submit_in_context
 from psa.providers.base import (
+    PSAMalformedResponseError,
     FieldError,
     PSAError,
     PSANotFoundError,
@@ -100,7 +101,7 @@ def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             logger.warning("ConnectWise response could not be read in %s: %s", method.__name__, type(exc).__name__)
-            raise PSAUnavailableError(MALFORMED) from exc
+            raise PSAMalformedResponseError() from exc
 
     return wrapper
 
@@ -208,13 +209,18 @@ class ConnectWiseProvider(PSAProvider):
         }
         if payload.description:
             body["initialDescription"] = payload.description
+        member_id = _id(payload.assigned_member_id, "assigned_member_id") if payload.assigned_member_id else None
+        # The schedule type id (looked up once per client) is fetched while the ticket is being posted.
+        type_id = _submit(self._service_type_id) if member_id else None
         ticket = self.client.post("/service/tickets", body)
         ticket_id = int(ticket["id"])
         resources: list[PSAResource] = []
-        if payload.assigned_member_id:
+        if member_id:
             try:
-                resources = [self.add_resource(ticket_id, payload.assigned_member_id)]
-            except PSAError as exc:
+                # A ticket created a moment ago has no schedule entries: assign without looking first
+                # (one round trip instead of two; add_resource's check is for existing tickets).
+                resources = [self._create_entry(ticket_id, member_id, type_id.result())]
+            except (PSAError, KeyError, TypeError, ValueError, AttributeError) as exc:  # the ticket exists: keep it
                 logger.warning(
                     "ConnectWise ticket %s was created but assigning member %s failed: %s",
                     ticket_id,
@@ -318,12 +324,16 @@ class ConnectWiseProvider(PSAProvider):
             resource = mapping.resource_from_entry(entry)
             if resource is not None:
                 return resource
+        return self._create_entry(ticket_id, member_id, self._service_type_id())
+
+    def _create_entry(self, ticket_id: int, member_id: int, type_id: int) -> PSAResource:
+        """POST an open "S" schedule entry (now, one hour) assigning ``member_id`` to the ticket."""
         start = datetime.now(UTC).replace(microsecond=0)
         entry = self.client.post(
             "/schedule/entries",
             {
                 "objectId": ticket_id,
-                "type": {"id": self._service_type_id(), "identifier": SERVICE_SCHEDULE_TYPE},
+                "type": {"id": type_id, "identifier": SERVICE_SCHEDULE_TYPE},
                 "member": {"id": member_id},
                 "dateStart": _cw_datetime(start),
                 "dateEnd": _cw_datetime(start + ASSIGNMENT_DURATION),
@@ -332,7 +342,7 @@ class ConnectWiseProvider(PSAProvider):
         )
         resource = mapping.resource_from_entry(entry or {})
         if resource is None:
-            raise PSAUnavailableError(MALFORMED)
+            raise PSAMalformedResponseError()
         return resource
 
     @_psa_errors_only

@@ -2,8 +2,10 @@
 
 Migrates, then creates (idempotently; re-running keeps existing data) the account "Demo MSP", the
 user demo/demo (account admin; local use only), a PSA connection to the in-process ConnectWise
-sandbox and a member mapping for demo to the sandbox member with the most open tickets, then
-serves the app (default 127.0.0.1:8000).
+sandbox and a member mapping for demo to the sandbox member with the most open tickets, and a
+ResolutionAssist session linked to one of that member's open tickets whose conversation (answered by
+the offline assistant) mentions a second, separate problem, so the TaskLane shows a pending spin-off
+ticket suggestion. Then it serves the app (default 127.0.0.1:8000).
 """
 
 from django.contrib.auth import get_user_model
@@ -17,6 +19,11 @@ DEMO_ACCOUNT = "Demo MSP"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 DEFAULT_ADDRPORT = "127.0.0.1:8000"
+DEMO_SESSION_TITLE = "Outlook crashes on launch"
+DEMO_SESSION_MESSAGE = (
+    "Outlook crashes on launch for the CFO since this morning's Office update; safe mode opens fine. "
+    "Separately, the printer on the 2nd floor shows offline for everyone."
+)
 
 
 class Command(BaseCommand):
@@ -62,4 +69,32 @@ class Command(BaseCommand):
                 account=account, psa_member_id=member["id"],
                 defaults={"user": user, "identifier": member["identifier"], "name": member["name"]},
             )
+        session = self.setup_assist_session(account, user)
         self.stdout.write(f"Demo account {account.name!r}: user {user.username}, PSA connection {connection}.")
+        if session is not None:
+            self.stdout.write(f"Assist session #{session.id} {session.title!r} (linked ticket "
+                              f"#{session.linked_ticket_id or '-'}) has a spin-off suggestion in its TaskLane.")
+
+    def setup_assist_session(self, account, user):
+        """One Assist session with a linked ticket and a pending spin-off suggestion; created once, then kept
+        as the engineer left it (a re-run never duplicates it nor re-adds a suggestion already used)."""
+        from assist import services
+        from assist.chat import OfflineAssistant
+        from assist.models import AssistSession
+        from psa.providers.base import PSAError
+        from tickets import service
+
+        session = AssistSession.objects.filter(account=account, user=user, title=DEMO_SESSION_TITLE).first()
+        if session is None:
+            session = services.create_session(account, user, DEMO_SESSION_TITLE)
+        if session.linked_ticket_id is None:
+            try:
+                page = service.search_tickets(account, user, service.TicketFilters(assigned="me"), page=1, page_size=1)
+            except (PSAError, service.NoPSAConnection, service.MemberMappingRequired) as error:
+                self.stderr.write(f"Assist demo session: no linked ticket ({error}).")
+            else:
+                if page.items:
+                    services.link_ticket(session, page.items[0].id, ticket=page.items[0])
+        if not session.messages.exists():
+            services.post_message(session, DEMO_SESSION_MESSAGE, engine=OfflineAssistant())
+        return session

@@ -1,0 +1,38 @@
+"""schemathesis over the API's own OpenAPI document, in-process (WSGI) with a Bearer token:
+no 500s, every response matches the documented status codes, content type and schema, and every
+error is the JSON ``{"detail", "errors"}`` body. Bounded (about 15 s): 12 examples per operation plus
+schemathesis' coverage cases."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.reliability.conftest import API
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+# Loading the document needs no database: it is served to anonymous callers.
+schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", get_wsgi_application())
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_answers_every_generated_request_as_documented(case, api_token, psa_sleeps):
+    headers = {"Authorization": f"Bearer {api_token}"}
+    response = case.call(headers=headers)
+    case.validate_response(response, checks=CHECKS, headers=headers)
+    if response.status_code >= 400:  # every error, including the ones schemathesis provokes, is our JSON
+        body = response.json()
+        assert set(body) == {"detail", "errors"} and body["detail"], response.text
+        assert "Traceback" not in response.text
