@@ -159,6 +159,13 @@ def ticket_detail(request, ticket_id: int):
     return render(request, "tickets/panel.html#detail", context)
 
 
+def _on_ticket_queue(request) -> bool:
+    """Whether the htmx request comes from the /tickets page (non-htmx posts are treated as such)."""
+    if not request.htmx or not request.htmx.current_url_abs_path:
+        return True
+    return request.htmx.current_url_abs_path.split("?")[0] == "/tickets"
+
+
 def _status_control(request, ticket_id, board_id, status_id, status_name, error=None) -> dict:
     try:
         statuses = service.list_statuses(request.account, board_id) if board_id is not None else []
@@ -188,10 +195,11 @@ def ticket_status(request, ticket_id: int):
         response = render(request, "tickets/panel.html#status", context, status=422)
         return _toast(response, message, "error")
     context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
-    try:
-        context["ticket"] = service.get_ticket(request.account, ticket_id)
-    except PSAError:
-        pass  # the status changed; the row refreshes on the next list load
+    if _on_ticket_queue(request):  # only the queue has a row to update (the dashboard reloads its widget)
+        try:
+            context["ticket"] = service.get_ticket(request.account, ticket_id)
+        except PSAError:
+            pass  # the status changed; the row refreshes on the next list load
     response = render(request, "tickets/panel.html#status_changed", context)
     return _toast(response, f"Ticket #{ticket_id}: {update.previous_status} → {update.new_status}")
 

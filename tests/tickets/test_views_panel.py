@@ -94,6 +94,17 @@ def test_it_changes_the_status_updates_the_row_and_toasts(alice_client, alice_ma
     assert alice_client.get(f"/tickets?ticket={ticket_id}").content.decode().count(">In Progress<") >= 1
 
 
+def test_a_status_change_from_the_dashboard_sends_no_queue_row_and_fetches_no_ticket(alice_client, alice_mapping, sandbox):
+    ticket_id, _, board_id = _ticket(alice_client, board=1, status=11)
+    sandbox.clear_log()
+    response = alice_client.post(f"/tickets/{ticket_id}/status", {"status": 12, "board": board_id, "current": 11}, **HX,
+                                 HTTP_HX_CURRENT_URL="http://testserver/")
+    assert response.status_code == 200
+    assert f'id="ticket-row-{ticket_id}"' not in response.content.decode()
+    assert [(r.method, r.path) for r in sandbox.request_log if r.path == f"/service/tickets/{ticket_id}"] == [
+        ("GET", f"/service/tickets/{ticket_id}"), ("PATCH", f"/service/tickets/{ticket_id}")]
+
+
 def test_a_refused_status_change_keeps_the_old_status_and_explains(alice_client, alice_mapping, sandbox):
     ticket_id, _, board_id = _ticket(alice_client, board=1, status=11)
     sandbox.inject("500", method="PATCH")
