@@ -2,7 +2,7 @@
 
 For each pair: never a 500 or a traceback, a JSON ``{"detail", "errors"}`` body whose detail names the
 operation and ConnectWise, the documented status (``OUTCOMES``; the table in
-docs/readme/reliability.md), retries only for GETs, a create never makes more than the one ticket
+the README (Reliability and security)), retries only for GETs, a create never makes more than the one ticket
 ConnectWise processed, and the log records the failure without a secret.
 """
 

@@ -4,7 +4,7 @@ For each pair: never a 500 or a traceback; a clear message naming what failed (i
 control where the UI promises one); what the user typed is still in the re-rendered form (note text,
 the New Ticket draft, the Quick Create prompt); writes go to ConnectWise once (no retry) and a create
 never makes a second ticket; the log records the failure and never a secret. The drawer shell makes
-no PSA call at all, and My Queue fails silently (logged only). The table in docs/readme/security.md
+no PSA call at all, and My Queue fails silently (logged only). The table in the README (Failure outcomes (UI))
 ("Failure outcomes (UI)") is ``OPERATIONS``.
 """
 
