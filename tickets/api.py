@@ -19,7 +19,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Field, Header, NinjaAPI, Path, Query, Schema
+from ninja import Field, Header, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -437,7 +437,7 @@ def create_ticket(request, payload: TicketCreatePayload,
     first result; a retry while the first attempt is still running gets 409."""
     account = _account(request)
     created = service.create_ticket(account, payload, user=request.auth, idempotency_key=idempotency_key)
-    return 201, created
+    return Status(201, created)
 
 
 @api.patch("/tickets/{ticket_id}/status", response=_responses(_200=PSATicketStatusUpdate), tags=["tickets"])
@@ -452,13 +452,13 @@ def list_resources(request, ticket_id: int = TicketId):
 
 @api.post("/tickets/{ticket_id}/resources", response=_responses(_201=PSAResource), tags=["tickets"])
 def add_resource(request, data: ResourceIn, ticket_id: int = TicketId):
-    return 201, service.add_resource(_account(request), ticket_id, data.member_id)
+    return Status(201, service.add_resource(_account(request), ticket_id, data.member_id))
 
 
 @api.delete("/tickets/{ticket_id}/resources/{member_id}", response=_responses(_204=None), tags=["tickets"])
 def remove_resource(request, ticket_id: int = TicketId, member_id: int = MemberId):
     service.remove_resource(_account(request), ticket_id, member_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- reference data ----------------------------------------------------------------------------
