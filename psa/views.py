@@ -27,6 +27,7 @@ from psa.providers.base import (
     PSAPermissionError,
     PSATimeoutError,
     PSAUnavailableError,
+    PSAUnknownCompanyError,
 )
 from tickets import service
 
@@ -106,9 +107,12 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
         where = f", {info.cloud_region} cloud" if info.is_cloud and info.cloud_region else ""
         return {"ok": True, "message": f"Connected to ConnectWise {version}{where}."}
     site = connection.site
-    if isinstance(error, PSAAuthError):
-        message = ("Bad credentials or unknown company: ConnectWise refused the company id, public key and "
-                   "private key. Check all three (and the client id).")
+    if isinstance(error, PSAUnknownCompanyError):
+        message = (f"Unknown company: {site} has no company with id \"{connection.company_id}\". "
+                   "Check the company id (the one you type when you sign in to ConnectWise).")
+    elif isinstance(error, PSAAuthError):
+        message = ("Bad credentials: ConnectWise knows the company but refused the public and private key "
+                   "(or the client id). Check the API member's keys.")
     elif isinstance(error, PSATimeoutError):
         message = f"Timeout: {site} did not answer within {settings.PSA_TIMEOUT_SECONDS:g} seconds."
     elif isinstance(error, PSAUnavailableError) and error.status is None and not isinstance(error, PSAMalformedResponseError):

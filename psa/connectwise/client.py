@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import time
+from urllib.parse import quote
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +169,27 @@ class ConnectWiseClient:
             if len(batch) < page_size:
                 break
         return rows
+
+    def company_info(self, company_id: str) -> Any:
+        """ConnectWise's unauthenticated codebase discovery (``/login/companyinfo/<company>``).
+
+        Returns its JSON: an object for a known company, ``None`` for an unknown one. Sent without
+        credentials, once, never retried: it only explains a 401 for "Test connection".
+        """
+        root = self.base_url[: -len(API_PATH)] if self.base_url.endswith(API_PATH) else self.base_url
+        record_psa_call()
+        try:
+            response = self._http.get(f"{root}/login/companyinfo/{quote(company_id, safe='')}", auth=None)
+        except httpx.TimeoutException:
+            raise PSATimeoutError() from None
+        except httpx.HTTPError:
+            raise PSAUnavailableError() from None
+        if response.status_code != 200:
+            raise PSAUnavailableError(status=response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise PSAMalformedResponseError() from None
 
     # --- the one request loop
 

@@ -59,6 +59,10 @@ class PSAAuthError(PSAError):
     default_message = "ConnectWise rejected the API credentials (check company id, public and private key)"
 
 
+class PSAUnknownCompanyError(PSAAuthError):
+    default_message = "ConnectWise does not know this company id"
+
+
 class PSAPermissionError(PSAError):
     default_message = "The ConnectWise API member is not allowed to do this (security role)"
 

@@ -23,12 +23,14 @@ from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
 from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
 from psa.metrics import submit_in_context
 from psa.providers.base import (
-    PSAMalformedResponseError,
     FieldError,
+    PSAAuthError,
     PSAError,
+    PSAMalformedResponseError,
     PSANotFoundError,
     PSAProvider,
     PSAUnavailableError,
+    PSAUnknownCompanyError,
     PSAValidationError,
 )
 from psa.schemas import (
@@ -154,6 +156,7 @@ class ConnectWiseProvider(PSAProvider):
             get_retries=settings.PSA_GET_RETRIES if get_retries is None else get_retries,
             **kwargs,
         )
+        self.company_id = company_id
         self._schedule_type_id: int | None = None
         self._schedule_type_lock = threading.Lock()
 
@@ -466,4 +469,15 @@ class ConnectWiseProvider(PSAProvider):
 
     @_psa_errors_only
     def system_info(self) -> PSASystemInfo:
-        return mapping.system_info(self.client.get("/system/info") or {})
+        """``/system/info``; a 401 is told apart into "unknown company" and "bad credentials"
+        through ConnectWise's unauthenticated company lookup."""
+        try:
+            return mapping.system_info(self.client.get("/system/info") or {})
+        except PSAAuthError as auth_error:
+            try:
+                known = self.client.company_info(self.company_id) is not None
+            except PSAError:
+                raise auth_error from None  # the lookup itself failed: keep the original answer
+            if not known:
+                raise PSAUnknownCompanyError(status=401) from None
+            raise

@@ -34,13 +34,17 @@ def test_it_reports_success_with_the_connectwise_version(alice_client, connectio
 def test_wrong_keys_are_reported_as_bad_credentials(alice_client, connection):
     _change(connection, private_key="wrong-private")
     html = _test(alice_client)
-    assert "is-fail" in html and "Bad credentials or unknown company" in html
+    assert "is-fail" in html and "Bad credentials: ConnectWise knows the company" in html
     assert "wrong-private" not in html and "sandbox-public" not in html
 
 
-def test_an_unknown_company_is_reported_with_the_bad_credentials(alice_client, connection):
+def test_an_unknown_company_is_reported_as_an_unknown_company(alice_client, connection, sandbox):
     _change(connection, company_id="nosuchco")
-    assert "Bad credentials or unknown company" in _test(alice_client)
+    html = _test(alice_client)
+    assert 'Unknown company: sandbox has no company with id &quot;nosuchco&quot;' in html
+    assert "Bad credentials" not in html
+    # One authenticated call, then ConnectWise's unauthenticated company lookup explains the 401.
+    assert [r.path for r in sandbox.request_log][-1] == "/login/companyinfo/nosuchco"
 
 
 def test_a_timeout_is_reported_as_a_timeout(alice_client, connection, sandbox, settings):
