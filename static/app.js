@@ -300,12 +300,12 @@
     });
   }
 
-  // Re-mark when the drawer opens or closes, and when My Queue itself is (re)loaded.
+  // Re-mark when the drawer opens or closes, and when My Queue itself is (re)loaded. After a swap
+  // htmx "settles" the new elements by re-applying their server-rendered attributes, which would
+  // drop the class; so mark after the settle, and on plain DOM changes (the drawer closing).
+  document.addEventListener("htmx:afterSettle", markQueueRow);
   if (window.MutationObserver) {
-    var observer = new MutationObserver(markQueueRow);
-    observer.observe(host, { childList: true });
-    var widgets = document.querySelector("#dashboard .widgets");
-    if (widgets) observer.observe(widgets, { childList: true, subtree: true });
+    new MutationObserver(markQueueRow).observe(host, { childList: true });
   }
 
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -73,6 +73,7 @@ def test_full_form_with_a_missing_field_keeps_the_values(logged_in_page, sandbox
     dialog.get_by_label("Status").select_option(label="New")
     dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
     dialog.get_by_label("Description").fill("Paper jam on every job.")
+    page.wait_for_load_state("networkidle")  # the board change re-renders the status field: let it land
 
     dialog.get_by_role("button", name="Create ticket").click()  # summary is empty: the browser stops it
     assert dialog.get_by_label("Summary").evaluate("el => el.validity.valueMissing")
