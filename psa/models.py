@@ -29,12 +29,12 @@ class Membership(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.account} ({self.role})"
+
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.account} ({self.role})"
 
 
 class PSAConnection(models.Model):
@@ -58,6 +58,13 @@ class PSAConnection(models.Model):
     client_id = models.CharField(max_length=100, blank=True, default="")
     updated = models.DateTimeField(auto_now=True)
 
+    def __repr__(self) -> str:
+        # Deliberately omits every secret (and the ciphertext).
+        return f"<PSAConnection account={self.account_id} provider={self.provider} site={self.site!r} company={self.company_id!r}>"
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.site}, company {self.company_id})"
+
     @property
     def has_private_key(self) -> bool:
         return bool(self.private_key_encrypted)
@@ -67,13 +74,6 @@ class PSAConnection(models.Model):
 
     def get_private_key(self) -> str:
         return crypto.decrypt(self.private_key_encrypted) if self.private_key_encrypted else ""
-
-    def __repr__(self) -> str:
-        # Deliberately omits every secret (and the ciphertext).
-        return f"<PSAConnection account={self.account_id} provider={self.provider} site={self.site!r} company={self.company_id!r}>"
-
-    def __str__(self) -> str:
-        return f"{self.get_provider_display()} ({self.site}, company {self.company_id})"
 
 
 class MemberMapping(models.Model):

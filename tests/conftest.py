@@ -11,7 +11,6 @@ import socket
 
 import pytest
 
-
 # --- no real outbound connections, ever ------------------------------------------------------
 
 _real_connect = socket.socket.connect

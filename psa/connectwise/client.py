@@ -20,21 +20,21 @@ import json
 import logging
 import random
 import time
-from urllib.parse import quote
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 # The call counter lives in psa.metrics so requests, services and benchmarks share one.
 from psa.metrics import get_call_count, record_psa_call, reset_call_count  # noqa: F401 - re-exported
 from psa.providers.base import (
-    PSAMalformedResponseError,
     FieldError,
     PSAAuthError,
     PSAConflictError,
     PSAError,
+    PSAMalformedResponseError,
     PSANotFoundError,
     PSAPermissionError,
     PSARateLimitedError,
