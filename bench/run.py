@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import sys
 import threading
 import time
@@ -160,6 +161,22 @@ class Screens:
             f"/tickets/{row.id}/detail?company={row.company_id or ''}", headers={"HX-Request": "true"}
         )
 
+    def configurations(self, i):
+        """The drawer's lazy configuration facts (``/tickets/<id>/configurations?ids=...``), for the rows
+        whose tickets have configurations; the URLs come from their #detail (read once, unrecorded,
+        during the warm-up)."""
+        if not hasattr(self, "_config_urls"):
+            self._config_urls = []
+            for row in self.rows:
+                html = self.detail(self.rows.index(row)).content.decode()
+                found = re.search(r'hx-get="(/tickets/\d+/configurations\?ids=[0-9,]+)"', html)
+                if found:
+                    self._config_urls.append(found.group(1))
+            if not self._config_urls:  # no row with configurations: references are then read first
+                self._config_urls = [f"/tickets/{self.rows[0].id}/configurations"]
+        url = self._config_urls[i % len(self._config_urls)]
+        return self.client.get(url, headers={"HX-Request": "true"})
+
     def resources(self, i):
         return self.client.get(f"/tickets/{self.row(i).id}/resources", headers={"HX-Request": "true"})
 
@@ -232,6 +249,7 @@ SCREENS = [  # (key, label, fn name)
     ("list_partial", "list partial (htmx, warm)", "list_partial"),
     ("panel", "drawer open (panel)", "panel"),
     ("detail", "drawer detail", "detail"),
+    ("configurations", "drawer configuration facts (lazy)", "configurations"),
     ("resources", "drawer resources", "resources"),
     ("status", "status change", "status"),
     ("note", "add note", "note"),

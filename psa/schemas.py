@@ -183,6 +183,11 @@ class PSATicketStatusUpdate(_DTO):
     ticket_id: int
     previous_status: str
     new_status: str
+    # The updated ticket as the PSA returned it (ConnectWise answers the PATCH with the whole ticket),
+    # so the UI can refresh the ticket's row without another round trip. ``None`` when the provider
+    # did not return it. Not part of the spec's DTO: excluded from serialization, hence from the
+    # JSON API's response and its OpenAPI schema.
+    ticket: PSATicketDetail | None = Field(default=None, exclude=True)
 
 
 class TicketCreatePayload(_DTO):

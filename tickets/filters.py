@@ -112,15 +112,35 @@ class _NoQueryset(list):
     model = None
 
 
+def needs_reference(data) -> bool:
+    """Whether these URL parameters need PSA reference data to be validated: a board, status,
+    priority, company or member is chosen. Without any, the filters are known before the filter
+    bar's options are (see ``BaseTicketFilterSet(load_options=False)``)."""
+    fixed = {value for value, _ in ASSIGNED_FIXED}
+    for spec in FILTER_CONFIG:
+        value = data.get(spec.key)
+        if spec.options is None or value in (None, ""):
+            continue
+        if spec.key == "assigned" and value in fixed:
+            continue
+        return True
+    return False
+
+
 class BaseTicketFilterSet(df.FilterSet):
     page = _IntegerFilter(label="Page", min_value=1)
 
-    def __init__(self, data, *, account):
+    def __init__(self, data, *, account, load_options=True):
+        """``load_options=False``: no reference data (no PSA call); only for parameters that do not
+        ``needs_reference``, whose filters then come out the same as with the options."""
         self.account = account
         super().__init__(data, queryset=_NoQueryset())
         self.options: dict[str, list[tuple[str, str]]] = {}
         self.problems: list[str] = []
-        self._load_options()
+        if load_options:
+            self._load_options()
+        else:
+            self.filters["assigned"].extra["choices"] = ASSIGNED_FIXED
 
     def _load_options(self):
         """Fill each select's choices in order. Later loaders see earlier values only when valid;

@@ -22,7 +22,15 @@ from django import forms
 
 from psa.providers.base import PSAValidationError
 from psa.schemas import (
-    NOTE_MAX, PROMPT_MAX, SUMMARY_MAX, AiParseResponse, PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus,
+    NOTE_MAX,
+    PROMPT_MAX,
+    SUMMARY_MAX,
+    AiParseResponse,
+    PSABoard,
+    PSACompany,
+    PSAMember,
+    PSAPriority,
+    PSAStatus,
     TicketCreatePayload,
 )
 from tickets.ai.resolve import NO_BOARD_WARNING, NO_COMPANY_WARNING, NO_SUMMARY_WARNING

@@ -9,7 +9,8 @@ Caching: boards, statuses per board, priorities, members and all companies are c
 cache per account and connection version (``connection.updated``; saving the connection starts a
 fresh cache) for ``PSA_REFERENCE_CACHE_SECONDS``. Ticket mutations do not change reference data,
 and member-mapping enrichment (``is_rf_user``) is applied after the cache, so no mutation needs to
-invalidate anything.
+invalidate anything. A load already running in this process is awaited rather than repeated, and
+``prefetch_reference`` starts every missing list at once (the /tickets page calls it first).
 
 Errors: PSA failures propagate as ``psa.providers.base.PSAError`` subclasses. Bad input found here
 (unknown board/status/priority/member ids, bad filters) raises ``InvalidInput``, which is both a
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,6 +46,7 @@ from psa.schemas import (
     NoteKind,
     PSABoard,
     PSACompany,
+    PSAConfiguration,
     PSAMember,
     PSANote,
     PSAPriority,
@@ -76,6 +79,10 @@ CREATED_SKEW = timedelta(minutes=5)
 # Drawer sections and the status fan-out run PSA calls in these threads. They only call the
 # provider (no ORM), so they need no database connection handling.
 _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="psa-service")
+# Reference-data loads started by ``prefetch_reference``. Its tasks never wait on other tasks (a
+# board's statuses are submitted, not awaited), so anything may wait on them without deadlock.
+_reference_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="psa-reference")
+MAX_CONFIGURATION_IDS = 50  # configurations attached to one ticket; more is not a drawer request
 
 
 # --- errors and value types ----------------------------------------------------------------------
@@ -185,27 +192,149 @@ def _enrich_resources(account, resources: list[PSAResource]) -> list[PSAResource
 # --- reference data (cached) -----------------------------------------------------------------------
 
 
+# Loads in progress in this process, by cache key: a second caller (another thread of the same
+# request, another request, the prefetch) waits for the running load instead of fetching again.
+_loading: dict[str, Future] = {}
+_loading_lock = threading.Lock()
+
+
+def _key(connection: PSAConnection, name: str) -> str:
+    return f"psa-ref:{connection.account_id}:{connection.updated.timestamp():.6f}:{name}"
+
+
+def _claim_load(key: str) -> tuple[Future, bool]:
+    """The running load of ``key`` and False, or a new one that the caller must run and True."""
+    with _loading_lock:
+        future = _loading.get(key)
+        if future is not None:
+            return future, False
+        future = _loading[key] = Future()
+        return future, True
+
+
+def _run_load(connection: PSAConnection, key: str, fetch, future: Future) -> list[dict]:
+    """Fetch, cache and publish one claimed load (its waiters get the data or the same PSAError)."""
+    try:
+        data = cache.get(key)  # finished by someone else between our cache miss and the claim
+        if data is None:
+            from psa.registry import provider_for
+
+            data = [item.model_dump(mode="json") for item in fetch(provider_for(connection))]
+            cache.set(key, data, settings.PSA_REFERENCE_CACHE_SECONDS)
+    except BaseException as exc:
+        future.set_exception(exc)
+        raise
+    else:
+        future.set_result(data)
+        return data
+    finally:
+        with _loading_lock:
+            if _loading.get(key) is future:
+                del _loading[key]
+
+
 def _cached(connection: PSAConnection, name: str, model, fetch):
     """Cache a list of DTOs per account and connection version (a changed connection means new keys).
 
     Takes the connection (not the account) so it can run in worker threads without touching the ORM.
+    A load of the same key already running in this process is awaited, not repeated.
     """
-    key = f"psa-ref:{connection.account_id}:{connection.updated.timestamp():.6f}:{name}"
+    key = _key(connection, name)
     data = cache.get(key)
     if data is None:
-        from psa.registry import provider_for
-
-        data = [item.model_dump(mode="json") for item in fetch(provider_for(connection))]
-        cache.set(key, data, settings.PSA_REFERENCE_CACHE_SECONDS)
+        future, mine = _claim_load(key)
+        data = _run_load(connection, key, fetch, future) if mine else future.result()
     return [model.model_validate(item) for item in data]
 
 
+def _fetch_boards(provider: PSAProvider):
+    return provider.list_boards()
+
+
+def _fetch_statuses(board_id: int):
+    return lambda provider: provider.get_ticket_statuses(int(board_id))
+
+
+_REFERENCE_FETCHES = {
+    "priorities": lambda provider: provider.list_priorities(),
+    "members": lambda provider: provider.list_members(),
+    "companies": lambda provider: provider.search_companies(None, limit=1000),
+}
+
+
+def prefetch_reference(account) -> bool:
+    """Start loading every reference list that is not cached, all at once, and return at once.
+
+    Boards, priorities, members and companies start together; each board's statuses start as soon
+    as the boards are back: two round trips in all, instead of one after the other as the filter
+    bar asks for them. ``list_boards`` and friends then wait for these loads instead of repeating
+    them. With a warm cache nothing is started (no PSA call). Returns whether anything was started.
+    PSA errors surface where the data is used, not here.
+    """
+    connection = _connection(account)
+    names = ["boards", *_REFERENCE_FETCHES]
+    keys = {name: _key(connection, name) for name in names}
+    cached = cache.get_many(list(keys.values()))
+    started = False
+    for name in _REFERENCE_FETCHES:
+        if keys[name] not in cached:
+            started |= _start_load(connection, keys[name], _REFERENCE_FETCHES[name])
+    if keys["boards"] in cached:
+        started |= _start_status_loads(connection, [b["id"] for b in cached[keys["boards"]]])
+    else:
+        future, mine = _claim_load(keys["boards"])
+        if mine:
+            submit_in_context(_reference_pool, _load_boards_then_statuses, connection, keys["boards"], future)
+            started = True
+        else:  # someone else is loading the boards: chain the statuses onto their load
+            future.add_done_callback(lambda done: _statuses_after(connection, done))
+    return started
+
+
+def _start_load(connection: PSAConnection, key: str, fetch) -> bool:
+    future, mine = _claim_load(key)
+    if mine:
+        submit_in_context(_reference_pool, _swallow, _run_load, connection, key, fetch, future)
+    return mine
+
+
+def _start_status_loads(connection: PSAConnection, board_ids) -> bool:
+    status_keys = {int(b): _key(connection, f"statuses:{int(b)}") for b in board_ids}
+    cached = cache.get_many(list(status_keys.values()))
+    started = False
+    for board_id, key in status_keys.items():
+        if key not in cached:
+            started |= _start_load(connection, key, _fetch_statuses(board_id))
+    return started
+
+
+def _load_boards_then_statuses(connection: PSAConnection, key: str, future: Future) -> None:
+    try:
+        boards = _run_load(connection, key, _fetch_boards, future)
+    except Exception:  # noqa: BLE001 - the error reaches whoever waits for the boards
+        return
+    _start_status_loads(connection, [b["id"] for b in boards])
+
+
+def _statuses_after(connection: PSAConnection, boards: Future) -> None:
+    if not boards.cancelled() and boards.exception() is None:
+        _start_status_loads(connection, [b["id"] for b in boards.result()])
+
+
+def _swallow(call, *args) -> None:
+    """Run a prefetch load; its error is delivered to the waiters through the load's future."""
+    try:
+        call(*args)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def list_boards(account) -> list[PSABoard]:
-    return _cached(_connection(account), "boards", PSABoard, lambda p: p.list_boards())
+    return _cached(_connection(account), "boards", PSABoard, _fetch_boards)
 
 
 def _statuses(connection: PSAConnection, board_id: int) -> list[PSAStatus]:
-    return _cached(connection, f"statuses:{int(board_id)}", PSAStatus, lambda p: p.get_ticket_statuses(int(board_id)))
+    return _cached(connection, f"statuses:{int(board_id)}", PSAStatus, _fetch_statuses(board_id))
 
 
 def list_statuses(account, board_id: int) -> list[PSAStatus]:
@@ -215,18 +344,18 @@ def list_statuses(account, board_id: int) -> list[PSAStatus]:
 def list_all_statuses(account) -> list[PSAStatus]:
     """Every board's statuses (board order), for "status by name" when no board is chosen."""
     connection = _connection(account)
-    boards = _cached(connection, "boards", PSABoard, lambda p: p.list_boards())
+    boards = _cached(connection, "boards", PSABoard, _fetch_boards)
     per_board = [f.result() for f in [submit_in_context(_pool, _statuses, connection, b.id) for b in boards]]
     return [status for statuses in per_board for status in statuses]
 
 
 def list_priorities(account) -> list[PSAPriority]:
-    return _cached(_connection(account), "priorities", PSAPriority, lambda p: p.list_priorities())
+    return _cached(_connection(account), "priorities", PSAPriority, _REFERENCE_FETCHES["priorities"])
 
 
 def list_members(account) -> list[PSAMember]:
     """All PSA members, those mapped to ResolutionFlow users first (``is_rf_user`` set)."""
-    members = _cached(_connection(account), "members", PSAMember, lambda p: p.list_members())
+    members = _cached(_connection(account), "members", PSAMember, _REFERENCE_FETCHES["members"])
     mapped = _mapped_member_ids(account)
     for member in members:
         member.is_rf_user = member.id in mapped
@@ -234,7 +363,7 @@ def list_members(account) -> list[PSAMember]:
 
 
 def list_all_companies(account) -> list[PSACompany]:
-    return _cached(_connection(account), "companies", PSACompany, lambda p: p.search_companies(None, limit=1000))
+    return _cached(_connection(account), "companies", PSACompany, _REFERENCE_FETCHES["companies"])
 
 
 def search_companies(account, search: str = "", limit: int = 25) -> list[PSACompany]:
@@ -320,7 +449,11 @@ def get_ticket(account, ticket_id: int) -> PSATicketDetail:
 
 
 def get_ticket_panel(account, ticket_id: int, company_id: int | None) -> TicketPanel:
-    """Detail, notes, configurations and related tickets, fetched in parallel; each may fail alone."""
+    """Detail, notes, configurations and related tickets, fetched in parallel; each may fail alone.
+
+    Configurations are the references only (id, name, type: one call); their facts come from
+    ``get_configurations`` in a section of their own, so the panel is one round trip.
+    """
     provider = _provider(account)
 
     def section(call, *args):
@@ -332,11 +465,27 @@ def get_ticket_panel(account, ticket_id: int, company_id: int | None) -> TicketP
     futures = [
         submit_in_context(_pool, section, provider.get_ticket, ticket_id),
         submit_in_context(_pool, section, provider.list_notes, ticket_id),
-        submit_in_context(_pool, section, provider.list_configurations, ticket_id),
+        submit_in_context(_pool, section, provider.list_configuration_refs, ticket_id),
         submit_in_context(_pool, section, provider.list_related_tickets, ticket_id, company_id),
     ]
     detail, notes, configurations, related = (f.result() for f in futures)
     return TicketPanel(detail=detail, notes=notes, configurations=configurations, related=related)
+
+
+def get_configurations(account, ticket_id: int, config_ids: list[int] | None = None) -> list[PSAConfiguration]:
+    """Facts (serial, IP, OS, type, status) of a ticket's configurations.
+
+    ``config_ids`` are the references the drawer already has (one parallel round of reads);
+    without them the ticket's references are read first (two round trips).
+    """
+    provider = _provider(account)
+    if config_ids is None:
+        config_ids = [ref.id for ref in provider.list_configuration_refs(ticket_id)]
+    if len(config_ids) > MAX_CONFIGURATION_IDS:
+        raise InvalidInput(f"At most {MAX_CONFIGURATION_IDS} configurations at a time", field="ids")
+    if any(not 1 <= config_id <= ID_MAX for config_id in config_ids):
+        raise InvalidInput("Configuration ids must be positive 32-bit integers", field="ids")
+    return provider.get_configurations(list(config_ids)) if config_ids else []
 
 
 def list_notes(account, ticket_id: int) -> list[PSANote]:

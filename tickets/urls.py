@@ -9,6 +9,7 @@ urlpatterns = [
     path("tickets/new", views.new_ticket, name="ticket_new"),
     path("tickets/<int:ticket_id>/panel", views.ticket_panel, name="ticket_panel"),
     path("tickets/<int:ticket_id>/detail", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/configurations", views.ticket_configurations, name="ticket_configurations"),
     path("tickets/<int:ticket_id>/status", views.ticket_status, name="ticket_status"),
     path("tickets/<int:ticket_id>/notes", views.ticket_note_add, name="ticket_note_add"),
     path("tickets/<int:ticket_id>/resources", views.ticket_resources, name="ticket_resources"),

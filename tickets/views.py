@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 from psa.providers.base import PSAError, PSAUnavailableError, PSAValidationError
 from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
 from tickets import service
-from tickets.filters import FILTER_CONFIG, TicketFilterSet
+from tickets.filters import FILTER_CONFIG, TicketFilterSet, needs_reference
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, Reference, merge_parsed, new_token
 
 PAGE_SIZE = 25
@@ -93,10 +93,18 @@ def ticket_list(request):
         template += "#results"
     context = {"filter_config": FILTER_CONFIG, "list_query": _list_query(request), "page_size": PAGE_SIZE}
     try:
+        # Cold cache: boards (then statuses), priorities, companies and members load all at once, and
+        # the filter options below wait for them instead of fetching one list after the other.
+        early = _search_while_reference_loads(request, service.prefetch_reference(request.account))
         filterset = TicketFilterSet(request.GET, account=request.account)
         filters, page = filterset.cleaned()
         context.update(filterset=filterset, filters=filters, problems=filterset.problems)
-        result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
+        if early is not None and early[:2] == (filters, page):
+            if isinstance(early[2], Exception):
+                raise early[2]
+            result = early[2]
+        else:
+            result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
         context.update(_page_context(result, page))
     except service.NoPSAConnection:
         context["no_connection"] = True
@@ -110,6 +118,23 @@ def ticket_list(request):
     if ticket_id and template == "tickets/list.html" and not context.get("no_connection"):
         context["shell"] = _deep_link_shell(request, ticket_id)
     return render(request, template, context)
+
+
+def _search_while_reference_loads(request, loading: bool):
+    """While the reference data loads (``loading``: a cold cache), run the list and count if the URL
+    chooses nothing that needs it (no board, status, priority, company or member).
+
+    Returns (filters, page, result or the exception it raised), or None (warm cache, or the filters
+    need the reference data first). The caller uses the result only if the full filter set agrees.
+    """
+    if not loading or needs_reference(request.GET):
+        return None
+    filters, page = TicketFilterSet(request.GET, account=request.account, load_options=False).cleaned()
+    try:
+        result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
+    except (PSAError, service.MemberMappingRequired) as error:
+        result = error
+    return filters, page, result
 
 
 def _page_context(result, page: int) -> dict:
@@ -153,10 +178,34 @@ def ticket_detail(request, ticket_id: int):
         context["no_connection"] = True
     except PSAError as error:
         context["error"] = error
+    configurations = context.get("panel") and context["panel"].configurations.value
+    if configurations:
+        context["config_ids"] = ",".join(str(config.id) for config in configurations)
     detail = context.get("panel") and context["panel"].detail.value
     if detail is not None and detail.board_id:
         context["status_control"] = _status_control(request, ticket_id, detail.board_id, detail.status_id, detail.status_name)
     return render(request, "tickets/panel.html#detail", context)
+
+
+@require_GET
+def ticket_configurations(request, ticket_id: int):
+    """The drawer's configuration facts (serial, IP, OS, type, status), loaded after #detail.
+
+    ``ids``: the configuration references #detail rendered (one parallel round of reads); without
+    it the ticket's references are read first.
+    """
+    raw = request.GET.get("ids")
+    context = {"ticket_id": ticket_id, "config_ids": (raw or "")[:600]}
+    try:
+        ids = None if raw is None else [int(part) for part in raw.split(",") if part.strip()]
+        context["configurations"] = service.get_configurations(request.account, ticket_id, ids)
+    except service.NoPSAConnection:
+        context["message"] = "no PSA connection"
+    except PSAError as error:  # includes the service's InvalidInput (too many or out-of-range ids)
+        context["message"] = error.message
+    except ValueError:  # an id that is not a number
+        context["message"] = "the configuration ids are not valid"
+    return render(request, "tickets/panel.html#configuration_facts", context)
 
 
 def _on_ticket_queue(request) -> bool:
@@ -196,10 +245,13 @@ def ticket_status(request, ticket_id: int):
         return _toast(response, message, "error")
     context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
     if _on_ticket_queue(request):  # only the queue has a row to update (the dashboard reloads its widget)
-        try:
-            context["ticket"] = service.get_ticket(request.account, ticket_id)
-        except PSAError:
-            pass  # the status changed; the row refreshes on the next list load
+        # The provider returns the updated ticket with the change (ConnectWise's PATCH answer): no re-read.
+        context["ticket"] = update.ticket
+        if context["ticket"] is None:
+            try:
+                context["ticket"] = service.get_ticket(request.account, ticket_id)
+            except PSAError:
+                pass  # the status changed; the row refreshes on the next list load
     response = render(request, "tickets/panel.html#status_changed", context)
     return _toast(response, f"Ticket #{ticket_id}: {update.previous_status} → {update.new_status}")
 

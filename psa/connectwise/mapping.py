@@ -193,6 +193,18 @@ def configuration(c: dict[str, Any]) -> PSAConfiguration:
     )
 
 
+def configuration_ref(r: dict[str, Any]) -> PSAConfiguration:
+    """A ticket's configuration reference (``/service/tickets/{id}/configurations``): id,
+    deviceIdentifier and, in ``_info``, the name and type name. No facts (serial, IP, OS, status)."""
+    name = _str(_info(r, "name")) or _str(r.get("name")) or _str(r.get("deviceIdentifier"))
+    type_name = _info(r, "type")
+    if isinstance(type_name, dict):
+        type_name = type_name.get("name")
+    return PSAConfiguration(
+        id=int(r["id"]), name=name or f"Configuration {r['id']}", type_name=_str(type_name) if type_name else None
+    )
+
+
 def board(b: dict[str, Any]) -> PSABoard:
     return PSABoard(id=int(b["id"]), name=b.get("name") or "")
 

@@ -152,7 +152,17 @@ class PSAProvider(ABC):
     def add_note(self, ticket_id: int, text: str, kind: NoteKind = "internal") -> PSANote: ...
 
     @abstractmethod
-    def list_configurations(self, ticket_id: int) -> list[PSAConfiguration]: ...
+    def list_configurations(self, ticket_id: int) -> list[PSAConfiguration]:
+        """The ticket's configurations with their facts (serial, IP, OS, type, status)."""
+
+    def list_configuration_refs(self, ticket_id: int) -> list[PSAConfiguration]:
+        """The ticket's configurations as cheaply as the PSA allows (at least id and name), for the
+        drawer's first paint; ``get_configurations`` fills in the facts. Default: the full list."""
+        return self.list_configurations(ticket_id)
+
+    def get_configurations(self, config_ids: list[int]) -> list[PSAConfiguration]:
+        """These configurations with their facts, in the given order; unknown ids are skipped."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read configurations by id")
 
     # --- reference data
     @abstractmethod

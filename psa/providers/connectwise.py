@@ -29,7 +29,6 @@ from psa.providers.base import (
     PSAMalformedResponseError,
     PSANotFoundError,
     PSAProvider,
-    PSAUnavailableError,
     PSAUnknownCompanyError,
     PSAValidationError,
 )
@@ -90,6 +89,24 @@ def _gather(futures: list[Future[T]]) -> list[T]:
     for future in futures:
         future.exception()
     return [future.result() for future in futures]
+
+
+def _updated_ticket(updated: Any, ticket_id: int) -> PSATicketDetail | None:
+    """The ticket a PATCH answered with, or None when it cannot be mapped: the status did change,
+    so a response we cannot read as a ticket must not turn the change into a failure."""
+    if not isinstance(updated, dict) or _int_or_none(updated.get("id")) != ticket_id:
+        return None
+    try:
+        return mapping.ticket_detail(updated)
+    except (KeyError, TypeError, ValueError, AttributeError):  # pydantic's ValidationError is a ValueError
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
@@ -244,7 +261,10 @@ class ConnectWiseProvider(PSAProvider):
         if new_status.get("id") != status_id:
             raise _invalid("status_id", "ConnectWise did not accept that status for this ticket")
         return PSATicketStatusUpdate(
-            ticket_id=ticket_id, previous_status=previous, new_status=new_status.get("name") or ""
+            ticket_id=ticket_id,
+            previous_status=previous,
+            new_status=new_status.get("name") or "",
+            ticket=_updated_ticket(updated, ticket_id),
         )
 
     @_psa_errors_only
@@ -384,8 +404,23 @@ class ConnectWiseProvider(PSAProvider):
     @_psa_errors_only
     def list_configurations(self, ticket_id: int) -> list[PSAConfiguration]:
         """The ticket's configuration references, each read in full (in parallel) for its details."""
+        return self.get_configurations([ref.id for ref in self.list_configuration_refs(ticket_id)])
+
+    @_psa_errors_only
+    def list_configuration_refs(self, ticket_id: int) -> list[PSAConfiguration]:
+        """The ticket's configurations as references only (id, name, type): one call, no facts."""
         refs = self.client.get_all(f"/service/tickets/{_id(ticket_id, 'ticket_id')}/configurations")
-        ids = list(dict.fromkeys(int(ref["id"]) for ref in refs if ref.get("id")))
+        unique: dict[int, dict[str, Any]] = {}
+        for ref in refs:
+            if isinstance(ref, dict) and ref.get("id"):
+                unique.setdefault(int(ref["id"]), ref)
+        return [mapping.configuration_ref(ref) for ref in unique.values()]
+
+    @_psa_errors_only
+    def get_configurations(self, config_ids: list[int]) -> list[PSAConfiguration]:
+        """Each configuration read in full (serial, IP, OS, type, status), all in parallel: one round
+        trip. Configurations deleted since they were attached are skipped."""
+        ids = list(dict.fromkeys(_id(config_id, "config_id") for config_id in config_ids))
         jobs = [_submit(self._configuration, config_id) for config_id in ids]
         return [config for config in _gather(jobs) if config is not None]
 

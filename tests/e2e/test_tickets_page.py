@@ -198,3 +198,37 @@ def test_a_related_ticket_opens_in_the_drawer(logged_in_page):
     related_id = related.locator(".c-id").inner_text().lstrip("#")
     related.click()
     expect(page.get_by_role("dialog", name=f"#{related_id}")).to_be_visible()
+
+
+def _ticket_with_configurations(sandbox) -> int:
+    links = sandbox.state["ticket_configurations"]
+    return next(t["id"] for t in sandbox.state["tickets"].values()
+                if links.get(t["id"]) and not t.get("closedFlag") and t.get("company"))
+
+
+def test_configurations_show_at_once_and_their_facts_follow(logged_in_page, sandbox):
+    page = logged_in_page
+    ticket_id = _ticket_with_configurations(sandbox)
+    config = sandbox.state["configurations"][sandbox.state["ticket_configurations"][ticket_id][0]]
+    page.goto(f"/tickets?ticket={ticket_id}")
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    configs = dialog.locator(f"#configs-{ticket_id}")
+    expect(configs).to_contain_text(config["name"])
+    expect(configs.locator(".config-facts").first).to_contain_text(f"S/N {config['serialNumber']}")
+    expect(dialog.locator(f"#config-facts-{ticket_id}")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_failing_configuration_facts_keep_the_names_and_retry_works(logged_in_page, sandbox):
+    page = logged_in_page
+    ticket_id = _ticket_with_configurations(sandbox)
+    config = sandbox.state["configurations"][sandbox.state["ticket_configurations"][ticket_id][0]]
+    sandbox.inject("500", path=r"^/company/configurations/")
+    page.goto(f"/tickets?ticket={ticket_id}")
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    slot = dialog.locator(f"#config-facts-{ticket_id}")
+    expect(slot).to_contain_text("Could not load configuration details")
+    expect(dialog.locator(f"#configs-{ticket_id}")).to_contain_text(config["name"])
+    sandbox.clear_faults()
+    slot.get_by_role("button", name="Retry").click()
+    expect(dialog.locator(f"#configs-{ticket_id} .config-facts").first).to_contain_text(f"S/N {config['serialNumber']}")
+    expect(slot).not_to_contain_text("Could not load")

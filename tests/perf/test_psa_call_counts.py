@@ -10,6 +10,7 @@ behind these budgets are in docs/readme/performance.md (``bench/run.py``).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from urllib.parse import parse_qs
 
@@ -111,6 +112,99 @@ def test_the_first_visit_loads_each_kind_of_reference_data_once(alice_client, al
     assert sum(shapes.values()) == 10
 
 
+def sequential_rounds(sandbox, monkeypatch, latency_ms: int = 120) -> dict[str, int]:
+    """Give the sandbox latency and record, per request, how many round trips ran before it.
+
+    A request's round is 1 + the highest round among the requests that had *ended* before it
+    started: requests that overlap share a round. Returns {"METHOD /path{id}": highest round}.
+    No wall-clock figure is asserted, only the order of starts and ends.
+    """
+    import threading
+    import time
+
+    events, local = [], threading.local()
+    real_latency, real_log = sandbox._random_latency, sandbox._log
+
+    def latency():
+        local.started = time.monotonic()
+        real_latency()
+
+    def log(method, path, query, status, size):
+        real_log(method, path, query, status, size)
+        shape = "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+        events.append((getattr(local, "started", time.monotonic()), time.monotonic(), f"{method} {shape}"))
+
+    monkeypatch.setattr(sandbox, "latency_ms", latency_ms)
+    monkeypatch.setattr(sandbox, "_random_latency", latency)
+    monkeypatch.setattr(sandbox, "_log", log)
+
+    def rounds() -> dict[str, int]:
+        done: list[tuple[float, int]] = []
+        result: dict[str, int] = {}
+        for start, end, shape in sorted(events):
+            level = 1 + max((lvl for finished, lvl in done if finished <= start), default=0)
+            done.append((end, level))
+            result[shape] = max(result.get(shape, 0), level)
+        return result
+
+    return rounds
+
+
+def test_a_cold_first_visit_loads_the_reference_data_in_two_rounds_beside_list_and_count(
+    alice_client, alice_mapping, sandbox, monkeypatch
+):
+    rounds = sequential_rounds(sandbox, monkeypatch)
+
+    response = alice_client.get("/tickets")
+
+    assert response.status_code == 200
+    assert rounds() == {
+        "GET /service/tickets": 1,  # list and count do not wait for the reference data
+        "GET /service/tickets/count": 1,
+        "GET /service/boards": 1,
+        "GET /service/priorities": 1,
+        "GET /company/companies": 1,
+        "GET /system/members": 1,
+        "GET /service/boards/{id}/statuses": 2,  # each board's statuses, once the boards are back
+    }
+
+
+def test_a_cold_visit_with_a_board_filter_loads_reference_data_then_searches(
+    alice_client, alice_mapping, sandbox, monkeypatch
+):
+    rounds = sequential_rounds(sandbox, monkeypatch)
+
+    response = alice_client.get("/tickets?board=1&priority=2", headers=HX)
+
+    shapes = log_shape(sandbox)
+    assert response.status_code == 200
+    assert shapes["GET /service/boards"] == 1 and shapes["GET /service/priorities"] == 1
+    assert shapes["GET /service/tickets"] == 1  # no speculative list with unvalidated filters
+    assert rounds()["GET /service/boards/{id}/statuses"] == 2
+    assert rounds()["GET /service/tickets"] == 3  # the filters are checked against the reference data first
+
+
+def test_prefetching_reference_data_with_a_warm_cache_makes_no_call(warm, sandbox, account):
+    from tickets import service
+
+    assert service.prefetch_reference(account) is False
+    assert sandbox.request_log == []
+
+
+def test_reference_data_being_prefetched_is_awaited_not_fetched_again(alice_client, alice_mapping, sandbox, account):
+    from tickets import service
+
+    reset_call_count()
+    assert service.prefetch_reference(account) is True
+    service.list_members(account), service.list_all_statuses(account), service.list_priorities(account)
+    service.list_all_companies(account)
+
+    shapes = log_shape(sandbox)
+    assert shapes == Counter({"GET /service/boards": 1, "GET /service/boards/{id}/statuses": 4,
+                              "GET /service/priorities": 1, "GET /company/companies": 1, "GET /system/members": 1})
+    assert get_call_count() == 8  # the prefetch's threads count into the caller's counter
+
+
 # --- the drawer ---------------------------------------------------------------------------------------
 
 
@@ -128,7 +222,6 @@ def test_opening_the_drawer_makes_no_psa_call(alice_client, alice_mapping, sandb
 
 def test_drawer_detail_fetches_ticket_notes_configurations_and_related_in_one_parallel_round(warm, sandbox):
     ticket = ticket_with_configurations(sandbox)
-    configs = len(set(sandbox.state["ticket_configurations"][ticket["id"]]))
     sandbox.clear_log()
 
     response = warm.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", headers=HX)
@@ -138,12 +231,36 @@ def test_drawer_detail_fetches_ticket_notes_configurations_and_related_in_one_pa
         {
             "GET /service/tickets/{id}": 1,
             "GET /service/tickets/{id}/notes": 1,
-            "GET /service/tickets/{id}/configurations": 1,
-            "GET /company/configurations/{id}": configs,  # details of each attached configuration, in parallel
+            "GET /service/tickets/{id}/configurations": 1,  # references only: no per-configuration read here
             "GET /service/tickets": 2,  # related: same family, same company (the row's company id; no lookup)
         }
     )
-    assert server_timing_calls(response) == 4 + configs + 1
+    assert server_timing_calls(response) == 5
+
+
+def test_drawer_detail_is_one_round_even_for_a_ticket_with_configurations(warm, sandbox, monkeypatch):
+    ticket = ticket_with_configurations(sandbox)
+    rounds = sequential_rounds(sandbox, monkeypatch)
+
+    warm.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", headers=HX)
+
+    assert set(rounds().values()) == {1}
+
+
+def test_the_configuration_facts_are_one_parallel_round_of_reads_by_id(warm, sandbox):
+    ticket = ticket_with_configurations(sandbox)
+    ids = set(sandbox.state["ticket_configurations"][ticket["id"]])
+    detail = warm.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", headers=HX)
+    url = re.search(rf'hx-get="(/tickets/{ticket["id"]}/configurations\?ids=[0-9,]+)" hx-trigger="load"',
+                    detail.content.decode()).group(1)
+    assert {int(i) for i in url.split("ids=")[1].split(",")} == ids  # the references #detail rendered
+    sandbox.clear_log()
+
+    response = warm.get(url, headers=HX)
+
+    assert response.status_code == 200
+    assert log_shape(sandbox) == Counter({"GET /company/configurations/{id}": len(ids)})
+    assert server_timing_calls(response) == len(ids)
 
 
 def test_drawer_detail_without_a_company_skips_the_same_company_query(warm, sandbox, first_row):
@@ -173,7 +290,7 @@ def test_drawer_resources_with_a_cold_cache_also_loads_the_members_once(
     assert log_shape(sandbox) == Counter({"GET /schedule/entries": 1, "GET /system/members": 1})
 
 
-def test_a_status_change_reads_once_and_patches_once(warm, sandbox, first_row):
+def test_a_status_change_is_two_calls_the_row_comes_from_the_patch_answer(warm, sandbox, first_row):
     new_status = first_row.board_id * 10 + (3 if first_row.status_id == first_row.board_id * 10 + 2 else 2)
 
     response = warm.post(
@@ -192,9 +309,9 @@ def test_a_status_change_reads_once_and_patches_once(warm, sandbox, first_row):
     assert shapes["PATCH /service/tickets/{id}"] == 1
     pre_reads = [e for e in sandbox.request_log if e.method == "GET" and "fields=id%2Cstatus%2Cboard" in e.query]
     assert len(pre_reads) == 1  # the previous status name, read with only 3 fields
-    # The view re-reads the ticket once to refresh its row (see docs/readme/performance.md: a
-    # proposed change renders the row without it, making this 2).
-    assert sum(shapes.values()) <= 3
+    assert sum(shapes.values()) == 2  # no re-read: the refreshed row is rendered from the PATCH answer
+    assert f'id="ticket-row-{first_row.id}"' in response.content.decode()
+    assert server_timing_calls(response) == 2
 
 
 def test_the_service_status_change_is_exactly_get_and_patch(alice, account, alice_mapping, sandbox, first_row):

@@ -244,6 +244,25 @@ def test_update_status_reports_previous_and_new_status(provider):
     assert provider.get_ticket(ticket.id).status_id == 12
 
 
+def test_update_status_returns_the_updated_ticket_from_the_patch_answer(provider, sandbox):
+    ticket = open_ticket(provider, board_id=1, status_id=11)
+    sandbox.clear_log()
+    change = provider.update_status(ticket.id, 12)
+    assert [r.method for r in sandbox.request_log] == ["GET", "PATCH"]
+    assert change.ticket is not None
+    assert (change.ticket.id, change.ticket.status_id, change.ticket.status_name) == (ticket.id, 12, "In Progress")
+    assert change.ticket.summary == ticket.summary and change.ticket.company_id == ticket.company_id
+    assert "ticket" not in change.model_dump()  # not part of the spec's DTO (nor of the JSON API)
+
+
+def test_update_status_still_succeeds_when_the_patch_answer_is_not_a_ticket(provider, sandbox, monkeypatch):
+    ticket = open_ticket(provider, board_id=1, status_id=11)
+    real_patch = provider.client.patch
+    monkeypatch.setattr(provider.client, "patch", lambda *a, **k: {"status": real_patch(*a, **k)["status"]})
+    change = provider.update_status(ticket.id, 12)
+    assert (change.new_status, change.ticket) == ("In Progress", None)
+
+
 def test_update_status_sends_a_patch_operation(provider, sandbox):
     ticket = open_ticket(provider, board_id=1)
     sandbox.clear_log()
@@ -418,6 +437,42 @@ def test_configurations_are_read_in_full(provider, sandbox):
 def test_a_ticket_without_configurations_has_none(provider, sandbox):
     created = provider.create_ticket(payload())
     assert provider.list_configurations(created.id) == []
+    assert provider.list_configuration_refs(created.id) == []
+    assert provider.get_configurations([]) == []
+
+
+def a_ticket_with_configurations(provider) -> int:
+    for row in provider.search_tickets(TicketSearchQuery(), page_size=50).items:
+        if provider.list_configuration_refs(row.id):
+            return row.id
+    pytest.fail("no ticket with configurations among the first 50")
+
+
+def test_configuration_references_are_one_call_with_names_and_types(provider, sandbox):
+    ticket_id = a_ticket_with_configurations(provider)
+    sandbox.clear_log()
+    refs = provider.list_configuration_refs(ticket_id)
+    assert [r.path for r in sandbox.request_log] == [f"/service/tickets/{ticket_id}/configurations"]
+    assert refs and all(r.id and r.name and r.type_name for r in refs)
+    assert all(r.serial_number is None and r.status_name is None for r in refs)  # facts come separately
+
+
+def test_configurations_by_id_are_read_in_parallel_and_match_the_full_list(provider, sandbox):
+    ticket_id = a_ticket_with_configurations(provider)
+    refs = provider.list_configuration_refs(ticket_id)
+    sandbox.clear_log()
+    configs = provider.get_configurations([r.id for r in refs])
+    assert [c.id for c in configs] == [r.id for r in refs]
+    assert [c.name for c in configs] == [r.name for r in refs]
+    assert len(calls(sandbox, "GET")) == len(refs)
+    assert configs == provider.list_configurations(ticket_id)
+
+
+def test_a_configuration_deleted_since_it_was_attached_is_skipped(provider, sandbox):
+    ticket_id = a_ticket_with_configurations(provider)
+    refs = provider.list_configuration_refs(ticket_id)
+    sandbox.inject("404", path=rf"/company/configurations/{refs[0].id}$")
+    assert [c.id for c in provider.get_configurations([r.id for r in refs])] == [r.id for r in refs[1:]]
 
 
 # --- reference data -----------------------------------------------------------------------------------

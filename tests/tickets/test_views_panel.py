@@ -72,6 +72,82 @@ def test_a_failing_section_shows_its_own_retry(alice_client, alice_mapping, sand
     assert "Could not load notes" not in html
 
 
+def _ticket_with_configurations(sandbox) -> tuple[int, int]:
+    """(ticket id, company id) of an open sandbox ticket with at least two configurations attached."""
+    links = sandbox.state["ticket_configurations"]
+    ticket = next(t for t in sandbox.state["tickets"].values()
+                  if len(set(links.get(t["id"], []))) >= 2 and not t.get("closedFlag") and t.get("company"))
+    return ticket["id"], ticket["company"]["id"]
+
+
+def _facts_url(html: str, ticket_id: int) -> str:
+    return re.search(rf'hx-get="(/tickets/{ticket_id}/configurations\?ids=[0-9,]+)" hx-trigger="load"', html).group(1)
+
+
+def test_the_detail_lists_configuration_names_at_once_and_loads_their_facts_lazily(alice_client, alice_mapping, sandbox):
+    ticket_id, company_id = _ticket_with_configurations(sandbox)
+    config = sandbox.state["configurations"][sandbox.state["ticket_configurations"][ticket_id][0]]
+    html = alice_client.get(f"/tickets/{ticket_id}/detail?company={company_id}", **HX).content.decode()
+    assert f'<ul id="configs-{ticket_id}" class="configs">' in html
+    assert f"<strong>{config['name']}</strong>" in html
+    assert 'class="config-facts"' not in html  # serial, IP, OS: not yet
+    assert f'id="config-facts-{ticket_id}" class="config-facts-slot" aria-busy="true"' in html
+    assert "hx-on" not in html and "<script" not in html and " style=" not in html
+
+
+def test_the_configuration_facts_replace_the_list_out_of_band(alice_client, alice_mapping, sandbox):
+    ticket_id, company_id = _ticket_with_configurations(sandbox)
+    detail = alice_client.get(f"/tickets/{ticket_id}/detail?company={company_id}", **HX).content.decode()
+    html = alice_client.get(_facts_url(detail, ticket_id), **HX).content.decode()
+    assert f'<div id="config-facts-{ticket_id}" class="config-facts-slot">' in html
+    assert f'<ul id="configs-{ticket_id}" class="configs" hx-swap-oob="true">' in html
+    assert 'class="config-facts"' in html and "S/N " in html
+
+
+def test_failing_configuration_facts_keep_the_names_and_offer_a_retry(alice_client, alice_mapping, sandbox):
+    ticket_id, company_id = _ticket_with_configurations(sandbox)
+    detail = alice_client.get(f"/tickets/{ticket_id}/detail?company={company_id}", **HX).content.decode()
+    url = _facts_url(detail, ticket_id)
+    sandbox.inject("500", path=r"^/company/configurations/")
+    response = alice_client.get(url, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Could not load configuration details" in html and 'role="alert"' in html
+    assert f'hx-get="{url}" hx-target="#config-facts-{ticket_id}" hx-swap="outerHTML">Retry</button>' in html
+    assert "hx-swap-oob" not in html  # the references already on the page stay
+    sandbox.clear_faults()
+    assert "hx-swap-oob" in alice_client.get(url, **HX).content.decode()
+
+
+def test_a_ticket_without_configurations_loads_no_facts(alice_client, alice_mapping, sandbox):
+    links = sandbox.state["ticket_configurations"]
+    ticket = next(t for t in sandbox.state["tickets"].values() if not links.get(t["id"]) and t.get("company"))
+    html = alice_client.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", **HX).content.decode()
+    assert "No configurations attached." in html and "config-facts-slot" not in html
+
+
+def test_the_configuration_facts_without_ids_read_the_references_first(alice_client, alice_mapping, sandbox):
+    ticket_id, _ = _ticket_with_configurations(sandbox)
+    sandbox.clear_log()
+    html = alice_client.get(f"/tickets/{ticket_id}/configurations", **HX).content.decode()
+    assert "hx-swap-oob" in html
+    assert sandbox.request_log[0].path == f"/service/tickets/{ticket_id}/configurations"
+
+
+@pytest.mark.parametrize("ids", ["abc", "1,x", ",".join(["5"] * 51), "0", "99999999999"])
+def test_bad_configuration_ids_are_an_inline_error_not_a_crash(alice_client, alice_mapping, sandbox, ids):
+    sandbox.clear_log()
+    response = alice_client.get(f"/tickets/1000/configurations?ids={ids}", **HX)
+    assert response.status_code == 200
+    assert "Could not load configuration details" in response.content.decode()
+    assert sandbox.request_log == []
+
+
+def test_the_configuration_facts_need_a_connection(alice_client):
+    html = alice_client.get("/tickets/1000/configurations?ids=1", **HX).content.decode()
+    assert "no PSA connection" in html
+
+
 def test_a_missing_ticket_shows_an_error_in_the_details(alice_client, alice_mapping):
     html = alice_client.get("/tickets/99999/detail?company=250", **HX).content.decode()
     assert "Could not load ticket details" in html
@@ -92,6 +168,18 @@ def test_it_changes_the_status_updates_the_row_and_toasts(alice_client, alice_ma
     assert f"ticket={ticket_id}&amp;board=1" in html
     assert _toast(response) == {"message": f"Ticket #{ticket_id}: New → In Progress", "level": "success"}
     assert alice_client.get(f"/tickets?ticket={ticket_id}").content.decode().count(">In Progress<") >= 1
+
+
+def test_the_refreshed_row_comes_from_the_status_change_itself(alice_client, alice_mapping, sandbox):
+    ticket_id, _, board_id = _ticket(alice_client, board=1, status=11)
+    sandbox.clear_log()
+    response = alice_client.post(f"/tickets/{ticket_id}/status", {"status": 12, "board": board_id, "current": 11}, **HX,
+                                 HTTP_HX_CURRENT_URL="http://testserver/tickets")
+    html = response.content.decode()
+    assert f'id="ticket-row-{ticket_id}" data-row' in html
+    row = html[html.index(f'id="ticket-row-{ticket_id}"'):]
+    assert ">In Progress<" in row[:row.index("</a>")]
+    assert [r.method for r in sandbox.request_log if r.path == f"/service/tickets/{ticket_id}"] == ["GET", "PATCH"]
 
 
 def test_a_status_change_from_the_dashboard_sends_no_queue_row_and_fetches_no_ticket(alice_client, alice_mapping, sandbox):
