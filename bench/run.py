@@ -92,9 +92,9 @@ def parse_args(argv=None):
     p.add_argument("--redis", action="store_true", help="gunicorn with REDIS_URL (a throwaway local redis-server)")
     p.add_argument("--json", type=Path, default=None, help="also write every figure as JSON here")
     p.add_argument(
-        "--proposed",
-        action="store_true",
-        help="run with bench/proposed_settings.py (the cached template loader proposed in the README)",
+        "--settings",
+        default=None,
+        help="Django settings module to measure instead of the project's (e.g. one that tries a proposed change)",
     )
     args = p.parse_args(argv)
     args.requests = max(1, min(args.requests, 1000))
@@ -508,7 +508,7 @@ def run_throughput(args, server, tenant, db_path, workdir):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    args.settings_module = "bench.proposed_settings" if args.proposed else h.SETTINGS
+    args.settings_module = args.settings or h.SETTINGS
     workdir = h.temp_dir("rf-bench-")
     db_path = workdir / "bench.sqlite3"
     L = args.latency_ms / 1000.0
