@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:session_id>/messages", views.message_post, name="assist_message"),
     path("<int:session_id>/retry", views.message_retry, name="assist_retry"),
     path("<int:session_id>/link", views.ticket_link, name="assist_link"),
+    path("<int:session_id>/tickets/search", views.ticket_search, name="assist_ticket_search"),
     path("<int:session_id>/unlink", views.ticket_unlink, name="assist_unlink"),
     path("<int:session_id>/actions/<int:action_id>/done", views.action_done, name="assist_action_done"),
 ]

@@ -19,9 +19,11 @@ from assist import chat, services
 from assist.actions import CREATE_SPIN_OFF_TICKET
 from assist.chat import ChatError
 from psa.providers.base import PSAError
-from tickets.service import NoPSAConnection
+from tickets import service as ticket_service
+from tickets.service import NoPSAConnection, TicketFilters
 
 NEW_TICKET_URL = "/tickets/new"
+TICKET_SEARCH_PAGE_SIZE = 8
 
 
 def _session(request, session_id):
@@ -139,6 +141,28 @@ def ticket_link(request, session_id: int):
         return redirect(f"/assist/{session.id}/")
     response = render(request, "assist/session.html#session-head", _context(session, link_error=link_error))
     return response if link_error else _toast(response, f"Linked ticket #{session.linked_ticket_id}")
+
+
+@require_GET
+def ticket_search(request, session_id: int):
+    """Open tickets matching ``q`` as buttons that link one (htmx partial under the search box).
+
+    Empty text renders nothing; PSA failures render an inline message (200, so htmx swaps it).
+    """
+    session = _session(request, session_id)
+    text = " ".join(request.GET.get("q", "").split())[:ticket_service.SEARCH_MAX]
+    if not text:
+        return HttpResponse("")
+    context = {"session": session, "q": text, "search_error": None, "found": []}
+    try:
+        result = ticket_service.search_tickets(request.account, request.user, TicketFilters(search=text),
+                                               page_size=TICKET_SEARCH_PAGE_SIZE)
+        context["found"] = result.items
+    except NoPSAConnection:
+        context["search_error"] = "Connect ConnectWise first (Account > Integrations)."
+    except PSAError as error:
+        context["search_error"] = f"Could not search tickets: {error.message}"
+    return render(request, "assist/session.html#ticket-search", context)
 
 
 @require_POST

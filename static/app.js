@@ -320,3 +320,53 @@
   });
 })();
 /* --- end dashboard & integrations --- */
+
+/* --- assist: pending message --- */
+/* The engineer's message shows at once: when the composer (form[data-composer]) sends, a pending
+ * "You" bubble (built with textContent) is appended to the conversation. A successful response
+ * replaces the whole #chat (the stored message included), which removes the bubble; a failed
+ * request removes it and the text stays in the box. */
+(function () {
+  "use strict";
+  var pending = null;
+
+  function clearPending() {
+    if (!pending) return;
+    if (pending.bubble.parentNode) pending.bubble.remove();
+    if (pending.placeholder) pending.placeholder.hidden = false;
+    pending = null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-composer]")) return;
+    var field = form.querySelector("textarea[name='text']");
+    var text = field ? field.value.trim() : "";
+    var list = form.closest("#chat") && form.closest("#chat").querySelector(".messages");
+    if (!text || !list) return;
+    clearPending();
+    var bubble = document.createElement("li");
+    bubble.className = "message message-user message-pending";
+    bubble.setAttribute("data-pending-message", "");
+    var role = document.createElement("span");
+    role.className = "message-role";
+    role.textContent = "You";
+    var body = document.createElement("div");
+    body.className = "message-text";
+    body.textContent = text;
+    bubble.appendChild(role);
+    bubble.appendChild(body);
+    var placeholder = list.querySelector(".message-empty");
+    if (placeholder) placeholder.hidden = true;
+    list.appendChild(bubble);
+    pending = { form: form, bubble: bubble, placeholder: placeholder };
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!pending) return;
+    // On success the swap has replaced #chat (and the bubble) already; on failure nothing was swapped.
+    // (After a swap htmx re-fires the event on a parent still in the page, so also match on that.)
+    if (event.detail.elt === pending.form || !document.contains(pending.form)) clearPending();
+  });
+})();
+/* --- end assist: pending message --- */

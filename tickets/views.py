@@ -277,6 +277,15 @@ def _resources_context(request, ticket_id: int, error: str | None = None) -> dic
     return context
 
 
+def _resources_changed(request, ticket_id: int):
+    """The resources section after an add/remove; on the queue also the row's Assignees cell, out of
+    band, from the resources just listed (no extra PSA call; the row shows member identifiers)."""
+    context = _resources_context(request, ticket_id)
+    if _on_ticket_queue(request) and "resources" in context:
+        context["queue_assignees"] = [r.member_identifier for r in context["resources"]]
+    return render(request, "tickets/panel.html#resources_changed", context)
+
+
 @require_http_methods(["GET", "POST"])
 def ticket_resources(request, ticket_id: int):
     """GET: current assignees and the add form. POST ``member``: assign that member."""
@@ -300,7 +309,7 @@ def _add_resource(request, ticket_id: int):
         context = _resources_context(request, ticket_id, error=error.message)
         response = render(request, "tickets/panel.html#resources", context, status=422)
         return _toast(response, f"Could not add the member: {error.message}", "error")
-    response = render(request, "tickets/panel.html#resources", _resources_context(request, ticket_id))
+    response = _resources_changed(request, ticket_id)
     return _toast(response, f"{added.member_name} assigned to #{ticket_id}")
 
 
@@ -312,7 +321,7 @@ def ticket_resource_remove(request, ticket_id: int, member_id: int):
         context = _resources_context(request, ticket_id, error=error.message)
         response = render(request, "tickets/panel.html#resources", context, status=422)
         return _toast(response, f"Could not remove the member: {error.message}", "error")
-    response = render(request, "tickets/panel.html#resources", _resources_context(request, ticket_id))
+    response = _resources_changed(request, ticket_id)
     return _toast(response, f"Member removed from #{ticket_id}")
 
 

@@ -290,6 +290,22 @@ def test_drawer_resources_with_a_cold_cache_also_loads_the_members_once(
     assert log_shape(sandbox) == Counter({"GET /schedule/entries": 1, "GET /system/members": 1})
 
 
+def test_an_assignee_change_on_the_queue_reads_no_ticket_the_cell_comes_from_the_resources(warm, sandbox, first_row):
+    on_queue = {**HX, "HX-Current-URL": "http://testserver/tickets"}
+    member_id = sandbox.members()[-1]["id"]  # swilson: on no ticket
+
+    added = warm.post(f"/tickets/{first_row.id}/resources", {"member": member_id}, headers=on_queue)
+    removed = warm.post(f"/tickets/{first_row.id}/resources/{member_id}/remove", headers=on_queue)
+
+    assert added.status_code == removed.status_code == 200
+    assert f'id="ticket-assignees-{first_row.id}" class="c-assignees" hx-swap-oob="true"' in removed.content.decode()
+    shapes = log_shape(sandbox)
+    assert shapes["GET /service/tickets/{id}"] == 0  # the row's Assignees cell costs no ticket read
+    # The same calls as before the row update existed: each change looks up entries, writes, re-lists.
+    assert shapes == Counter({"GET /schedule/entries": 4, "GET /schedule/types": 1,
+                              "POST /schedule/entries": 1, "DELETE /schedule/entries/{id}": 1})
+
+
 def test_a_status_change_is_two_calls_the_row_comes_from_the_patch_answer(warm, sandbox, first_row):
     new_status = first_row.board_id * 10 + (3 if first_row.status_id == first_row.board_id * 10 + 2 else 2)
 

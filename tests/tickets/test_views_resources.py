@@ -90,3 +90,56 @@ def test_a_psa_failure_shows_retry(alice_client, alice_mapping, sandbox):
 
 def test_it_needs_a_connection(alice_client):
     assert "No PSA connection" in alice_client.get("/tickets/1000/resources", **HX).content.decode()
+
+
+ON_QUEUE = {**HX, "HTTP_HX_CURRENT_URL": "http://testserver/tickets?assigned=all"}
+
+
+def _assignees_cell(html: str, ticket_id: int) -> str | None:
+    match = re.search(rf'<span id="ticket-assignees-{ticket_id}" class="c-assignees" hx-swap-oob="true">([^<]*)</span>', html)
+    return match.group(1) if match else None
+
+
+def _row_assignees(ticket_id: int) -> str:
+    from psa.models import Account
+    from tickets import service
+
+    ticket = service.get_ticket(Account.objects.get(name="Acme MSP"), ticket_id)
+    return ", ".join(ticket.resources) or "—"
+
+
+def test_the_queue_row_ids_its_assignees_cell(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.get("/tickets?assigned=all", **HX).content.decode()
+    assert f'<span id="ticket-assignees-{ticket_id}" class="c-assignees">' in html
+
+
+def test_adding_a_member_on_the_queue_updates_the_rows_assignees_out_of_band(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.post(f"/tickets/{ticket_id}/resources", {"member": 111}, **ON_QUEUE).content.decode()
+    assert html.lstrip().startswith(f'<section id="resources-{ticket_id}"')
+    cell = _assignees_cell(html, ticket_id)
+    assert cell is not None and "swilson" in cell.split(", ")
+    assert cell == _row_assignees(ticket_id)  # exactly what the list shows after a reload
+
+
+def test_removing_a_member_on_the_queue_updates_the_rows_assignees_out_of_band(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    html = alice_client.post(f"/tickets/{ticket_id}/resources/101/remove", **ON_QUEUE).content.decode()
+    cell = _assignees_cell(html, ticket_id)
+    assert cell is not None and "jsmith" not in cell.split(", ")
+    assert cell == _row_assignees(ticket_id)
+
+
+def test_off_the_queue_there_is_no_row_to_update(alice_client, alice_mapping, sandbox):
+    ticket_id = _open_ticket_of_first_member(sandbox)
+    from_dashboard = {**HX, "HTTP_HX_CURRENT_URL": "http://testserver/dashboard"}
+    html = alice_client.post(f"/tickets/{ticket_id}/resources", {"member": 111}, **from_dashboard).content.decode()
+    assert "Sam Wilson" in _assigned(html)
+    assert "hx-swap-oob" not in html
+
+
+def test_a_failed_change_leaves_the_row_alone(alice_client, alice_mapping, sandbox):
+    response = alice_client.post("/tickets/1000/resources", {"member": 9999}, **ON_QUEUE)
+    assert response.status_code == 422
+    assert "hx-swap-oob" not in response.content.decode()
