@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 register = template.Library()
 
@@ -97,25 +99,48 @@ def status_class(name) -> str:
     return "st-grey"
 
 
+# ConnectWise's slaStatus names the next SLA stage and when it is due ("Respond by 2026-11-24T21:32:00Z").
+_SLA_STAGE = re.compile(r"^\s*(Respond|Plan|Resolve)\s+by\s+(.+?)\s*$", re.IGNORECASE)
+
+
 @register.simple_tag
 def sla_targets(detail) -> list[dict]:
-    """Respond and resolve targets: date_entered + minutes, with time left, overdue, or met."""
-    if detail is None or detail.date_entered is None:
+    """The SLA as ConnectWise reports it, made readable.
+
+    ``slaStatus`` carries the next stage's target ("Respond by <date>"): shown with the time left or
+    how long it is overdue. ``respondMinutes``/``resolveMinutes`` are the SLA minutes a stage took
+    (with ``dateResponded``/``dateResolved``), shown as "Responded in 2h 5m". A target whose date
+    cannot be read is shown as ConnectWise wrote it.
+    """
+    if detail is None:
         return []
-    now = timezone.now()
     targets = []
-    for label, minutes, done in (
-        ("Respond", detail.respond_minutes, detail.date_responded),
-        ("Resolve", detail.resolve_minutes, detail.date_resolved),
+    for label, done, minutes in (
+        ("Responded", detail.date_responded, detail.respond_minutes),
+        ("Resolved", detail.date_resolved, detail.resolve_minutes),
     ):
-        if not minutes:
-            continue
-        due = detail.date_entered + timedelta(minutes=minutes)
         if done is not None:
-            state, text = ("met", "Met") if done <= due else ("late", f"Late by {_compact(done - due)}")
-        elif due >= now:
-            state, text = "left", f"{_compact(due - now)} left"
+            took = f" in {_compact(timedelta(minutes=minutes))}" if minutes else ""
+            targets.append({"label": label, "due": done, "state": "met", "text": f"{done:%b} {done.day}, {done:%H:%M}{took}"})
+    stage = _SLA_STAGE.match(detail.sla_status or "")
+    if stage:
+        label, raw = stage.group(1).capitalize(), stage.group(2)
+        due = parse_datetime(raw)
+        if due is None:
+            targets.append({"label": label, "due": None, "state": "left", "text": f"by {raw}"})
         else:
-            state, text = "overdue", f"Overdue {_compact(now - due)}"
-        targets.append({"label": label, "due": due, "state": state, "text": text, "minutes": minutes})
+            if timezone.is_naive(due):
+                due = timezone.make_aware(due, dt_timezone.utc)
+            now = timezone.now()
+            late = due < now
+            targets.append({
+                "label": label,
+                "due": due,
+                "state": "overdue" if late else "left",
+                "text": f"overdue {_compact(now - due)}" if late else f"{_compact(due - now)} left",
+            })
+    elif detail.sla_status and not targets:
+        targets.append({"label": "Status", "due": None, "state": "met", "text": detail.sla_status})
+    if detail.is_in_sla is False:
+        targets.append({"label": "SLA", "due": None, "state": "late", "text": "breached"})
     return targets
