@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django import template
@@ -130,7 +129,7 @@ def sla_targets(detail) -> list[dict]:
             targets.append({"label": label, "due": None, "state": "left", "text": f"by {raw}"})
         else:
             if timezone.is_naive(due):
-                due = timezone.make_aware(due, dt_timezone.utc)
+                due = timezone.make_aware(due, UTC)
             now = timezone.now()
             late = due < now
             targets.append({
