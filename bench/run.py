@@ -33,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -124,21 +124,6 @@ class Screens:
     def row(self, i):
         return self.rows[i % len(self.rows)]
 
-    def row_query(self, row) -> str:
-        return urlencode(
-            {
-                "summary": row.summary,
-                "company": row.company_name or "",
-                "company_id": row.company_id or "",
-                "board": row.board_name or "",
-                "board_id": row.board_id or "",
-                "status": row.status_name or "",
-                "status_id": row.status_id or "",
-                "priority": row.priority_name or "",
-                "priority_id": row.priority_id or "",
-            }
-        )
-
     def list_cold(self, i):
         from django.core.cache import cache
 
@@ -153,7 +138,9 @@ class Screens:
 
     def panel(self, i):
         row = self.row(i)
-        return self.client.get(f"/tickets/{row.id}/panel?{self.row_query(row)}", headers={"HX-Request": "true"})
+        from tickets.templatetags.tickets_ui import panel_url  # the URL a row links to
+
+        return self.client.get(panel_url(row), headers={"HX-Request": "true"})
 
     def detail(self, i):
         row = self.row(i)
