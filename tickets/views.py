@@ -298,6 +298,13 @@ def ticket_resources(request, ticket_id: int):
     return render(request, "tickets/panel.html#resources", context)
 
 
+def _resources_failed(request, ticket_id: int, action: str, error: PSAError):
+    """The resources section again with the reason inline (422), and an error toast naming the action."""
+    context = _resources_context(request, ticket_id, error=error.message)
+    response = render(request, "tickets/panel.html#resources", context, status=422)
+    return _toast(response, f"Could not {action} the member: {error.message}", "error")
+
+
 def _add_resource(request, ticket_id: int):
     member_id = _int(request.POST.get("member"))
     if member_id is None:
@@ -306,9 +313,7 @@ def _add_resource(request, ticket_id: int):
     try:
         added = service.add_resource(request.account, ticket_id, member_id)
     except PSAError as error:
-        context = _resources_context(request, ticket_id, error=error.message)
-        response = render(request, "tickets/panel.html#resources", context, status=422)
-        return _toast(response, f"Could not add the member: {error.message}", "error")
+        return _resources_failed(request, ticket_id, "add", error)
     response = _resources_changed(request, ticket_id)
     return _toast(response, f"{added.member_name} assigned to #{ticket_id}")
 
@@ -318,9 +323,7 @@ def ticket_resource_remove(request, ticket_id: int, member_id: int):
     try:
         service.remove_resource(request.account, ticket_id, member_id)
     except PSAError as error:
-        context = _resources_context(request, ticket_id, error=error.message)
-        response = render(request, "tickets/panel.html#resources", context, status=422)
-        return _toast(response, f"Could not remove the member: {error.message}", "error")
+        return _resources_failed(request, ticket_id, "remove", error)
     response = _resources_changed(request, ticket_id)
     return _toast(response, f"Member removed from #{ticket_id}")
 
