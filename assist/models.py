@@ -33,10 +33,6 @@ class AssistSession(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def has_linked_ticket(self) -> bool:
-        return self.linked_ticket_id is not None
-
 
 class Message(models.Model):
     class Role(models.TextChoices):

@@ -40,14 +40,6 @@ def get_session(account, user, session_id) -> AssistSession:
         raise Http404("No such session") from None
 
 
-def rename_session(session: AssistSession, title: str) -> AssistSession:
-    title = " ".join((title or "").split())[:TITLE_MAX]
-    if title:
-        session.title = title
-        session.save(update_fields=["title", "updated"])
-    return session
-
-
 def messages_for(session: AssistSession):
     return session.messages.order_by("created", "id")
 

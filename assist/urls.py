@@ -11,5 +11,4 @@ urlpatterns = [
     path("<int:session_id>/link", views.ticket_link, name="assist_link"),
     path("<int:session_id>/tickets/search", views.ticket_search, name="assist_ticket_search"),
     path("<int:session_id>/unlink", views.ticket_unlink, name="assist_unlink"),
-    path("<int:session_id>/actions/<int:action_id>/done", views.action_done, name="assist_action_done"),
 ]

@@ -172,16 +172,3 @@ def ticket_unlink(request, session_id: int):
         return redirect(f"/assist/{session.id}/")
     return render(request, "assist/session.html#session-head", _context(session))
 
-
-@require_POST
-def action_done(request, session_id: int, action_id: int):
-    """Called after a successful create from the modal: the action leaves the TaskLane."""
-    session = _session(request, session_id)
-    ticket_id = request.POST.get("ticket_id", "")
-    if not ticket_id.isdigit():
-        return HttpResponse("ticket_id is required", status=400)
-    action = services.mark_action_done(session, action_id, int(ticket_id))
-    if not request.htmx:
-        return redirect(f"/assist/{session.id}/")
-    response = render(request, "assist/session.html#tasklane", _context(session))
-    return _toast(response, f"Ticket #{action.created_ticket_id} created in ConnectWise")

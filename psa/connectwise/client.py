@@ -66,7 +66,6 @@ BACKOFF_MAX_SECONDS = 2.0
 JITTER_SECONDS = 0.1
 MAX_RETRY_AFTER_SECONDS = 5.0
 PAGE_SIZE_MAX = 1000
-MALFORMED = PSAMalformedResponseError.default_message
 
 
 def base_url_for_site(site: str) -> str:

@@ -16,7 +16,6 @@ accepts values the caller has validated; see :func:`member_identifier`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from psa.schemas import TicketSearchQuery
@@ -141,22 +140,6 @@ class C:
         return _cmp(path, "!=", value)
 
     @staticmethod
-    def lt(path: str, value: object) -> Condition:
-        return _cmp(path, "<", value)
-
-    @staticmethod
-    def le(path: str, value: object) -> Condition:
-        return _cmp(path, "<=", value)
-
-    @staticmethod
-    def gt(path: str, value: object) -> Condition:
-        return _cmp(path, ">", value)
-
-    @staticmethod
-    def ge(path: str, value: object) -> Condition:
-        return _cmp(path, ">=", value)
-
-    @staticmethod
     def id_eq(path: str, value: object) -> Condition:
         """``path = <int>``, validating the value as an integer (``"5"`` is fine, ``"5 or 1=1"`` is not)."""
         return _cmp(path, "=", as_int(value))
@@ -171,13 +154,6 @@ class C:
     def like(path: str, pattern: str) -> Condition:
         """``path like "pattern"``. ``%`` cannot be escaped in ConnectWise: pass validated text only."""
         return Condition(f"{field(path)} like {quote(pattern)}")
-
-    @staticmethod
-    def in_(path: str, values: Iterable[object]) -> Condition:
-        values = [as_int(v) for v in values]
-        if not values:
-            raise ValueError("in_() needs at least one value")
-        return Condition(f"{field(path)} in ({','.join(str(v) for v in values)})")
 
     @staticmethod
     def is_null(path: str) -> Condition:

@@ -15,7 +15,6 @@ import pytest
 
 from psa.connectwise.client import (
     ACCEPT,
-    MALFORMED,
     ConnectWiseClient,
     base_url_for_site,
     get_call_count,
@@ -26,6 +25,7 @@ from psa.providers.base import (
     PSAAuthError,
     PSAConflictError,
     PSAError,
+    PSAMalformedResponseError,
     PSANotFoundError,
     PSAPermissionError,
     PSARateLimitedError,
@@ -34,6 +34,7 @@ from psa.providers.base import (
     PSAValidationError,
 )
 
+MALFORMED = PSAMalformedResponseError.default_message
 PRIVATE_KEY = "s3cr3t-PRIVATE-key"
 
 

@@ -33,7 +33,6 @@ FILL = {
     "ticket_id": "ticket",
     "member_id": "member",
     "session_id": "session",
-    "action_id": "action",
     "board_id": "board",
     "object_id": "admin_object",  # resolved per admin model (ADMIN_MODELS)
     "content_type_id": "content_type",
@@ -178,7 +177,7 @@ def _assert_nothing_of_a(response, route: str, method: str):
 def test_the_walker_finds_every_part_of_the_url_conf():
     """The walk goes through includes: the HTML apps, the admin and the JSON API are all there."""
     assert "tickets/<int:ticket_id>/detail" in ROUTES
-    assert "assist/<int:session_id>/actions/<int:action_id>/done" in ROUTES
+    assert "assist/<int:session_id>/tickets/search" in ROUTES
     assert "account/integrations/mappings/<int:member_id>" in ROUTES
     assert "admin/psa/psaconnection/<path:object_id>/change/" in ROUTES
     assert f"{API_PREFIX}tickets/<ticket_id>/resources/<member_id>" in ROUTES
