@@ -2,9 +2,9 @@
 
 Two engines behind one small interface (``engine.reply(session, history) -> str``):
 
-- ``AnthropicChat`` when ``settings.ANTHROPIC_API_KEY`` is set. The anthropic SDK (>= 1.0) is built on
-  ``httpx2``; tests inject ``httpx2.Client(transport=httpx2.MockTransport(...))``. Timeout and retries
-  are always explicit (the SDK's default read timeout is ten minutes).
+- ``AnthropicChat`` when ``settings.ANTHROPIC_API_KEY`` is set. Its client comes from ``tickets.ai.client``
+  (explicit timeout and retries, pooled per configuration); tests inject
+  ``httpx2.Client(transport=httpx2.MockTransport(...))``.
 - ``OfflineAssistant`` without a key: deterministic, brief troubleshooting playbooks, and it spots a
   second, separate problem so the spin-off flow can be tried without an AI key.
 
@@ -14,20 +14,20 @@ and turns the parsed actions into ``SessionAction`` rows. Every failure surfaces
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from dataclasses import dataclass
 
+import anthropic
 from django.conf import settings
 
 from assist.actions import CREATE_SPIN_OFF_TICKET
+from tickets.ai.client import anthropic_client
 
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 1024
 MAX_RETRIES = 1  # one retry in the SDK, on connection errors / 408 / 429 / 5xx only
-CONNECT_TIMEOUT_SECONDS = 5.0
 HISTORY_MAX_MESSAGES = 40  # most recent messages sent to the model
 
 SPIN_OFF_RULE = (
@@ -141,13 +141,10 @@ class AnthropicChat:
         self.http_client = http_client  # tests: httpx2.Client(transport=httpx2.MockTransport(...))
 
     def _client(self):
-        if self.http_client is not None:
-            return _build_client(self.api_key, self.timeout, self.max_retries, self.http_client)
-        return _cached_client(self.api_key, self.timeout, self.max_retries)
+        return anthropic_client(api_key=self.api_key, timeout=self.timeout, max_retries=self.max_retries,
+                                http_client=self.http_client)
 
     def reply(self, session, turns: list[Turn]) -> str:
-        import anthropic
-
         if not turns:
             raise ChatRejected("There is no message to reply to.")
         try:
@@ -178,24 +175,6 @@ class AnthropicChat:
         if not text:
             raise ChatUnavailable("The assistant returned an empty reply. Try again.")
         return text
-
-
-def _build_client(api_key: str, timeout: float, max_retries: int, http_client=None):
-    import anthropic
-    import httpx2
-
-    return anthropic.Anthropic(
-        api_key=api_key,
-        timeout=httpx2.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout)),
-        max_retries=max_retries,
-        http_client=http_client,
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_client(api_key: str, timeout: float, max_retries: int):
-    """One pooled client per configuration for the life of the process."""
-    return _build_client(api_key, timeout, max_retries)
 
 
 class OfflineAssistant:

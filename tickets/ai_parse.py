@@ -13,7 +13,6 @@ creates a ticket. The JSON endpoint and the HTML Quick Create both call ``parse_
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -36,22 +35,13 @@ class Engine(Protocol):
         ...
 
 
-_engines: dict[tuple, AnthropicEngine] = {}
-_engines_lock = threading.Lock()
-
-
 def engine_from_settings() -> Engine:
-    """Anthropic when ``ANTHROPIC_API_KEY`` is set (one pooled client per key/model/timeout), else offline."""
+    """Anthropic when ``ANTHROPIC_API_KEY`` is set (its client is pooled per configuration), else offline."""
     api_key = getattr(settings, "ANTHROPIC_API_KEY", "") or ""
     if not api_key:
         return OfflineEngine()
-    key = (api_key, settings.ANTHROPIC_MODEL, float(settings.ANTHROPIC_TIMEOUT_SECONDS))
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = AnthropicEngine(api_key=api_key, model=key[1], timeout=key[2])
-            _engines[key] = engine
-    return engine
+    return AnthropicEngine(api_key=api_key, model=settings.ANTHROPIC_MODEL,
+                           timeout=float(settings.ANTHROPIC_TIMEOUT_SECONDS))
 
 
 def validate_prompt(prompt: object) -> str:

@@ -170,6 +170,6 @@ def test_the_engine_is_chosen_by_the_api_key(settings):
     engine = engine_from_settings()
     assert engine.name == "anthropic"
     assert engine.model == "claude-test"
-    assert engine._client.timeout == 7.5
+    assert (engine._client.timeout.read, engine._client.timeout.connect) == (7.5, 5.0)
     assert engine._client.max_retries == 0
-    assert engine_from_settings() is engine  # one pooled client per key/model/timeout
+    assert engine_from_settings()._client is engine._client  # one pooled client per key/timeout/retries

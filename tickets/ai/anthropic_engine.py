@@ -1,9 +1,8 @@
 """The Anthropic engine: a forced tool call that returns ticket *words* (never IDs).
 
-The installed ``anthropic`` SDK (2.x) is built on ``httpx2``; tests inject
-``httpx2.Client(transport=httpx2.MockTransport(...))`` as ``http_client``. Timeout and retries are
-always explicit (the SDK's default read timeout is 10 minutes). Any failure - timeout, API error,
-garbage or missing tool input, schema mismatch - falls back to the offline engine with a warning.
+The client comes from ``tickets.ai.client`` (explicit timeout and retries; tests inject an ``httpx2``
+client as ``http_client``). Any failure - timeout, API error, garbage or missing tool input, schema
+mismatch - falls back to the offline engine with a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import httpx2
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from psa.schemas import NOTE_MAX, SUMMARY_MAX, PSABoard, PSACompany
+from tickets.ai.client import anthropic_client
 from tickets.ai.extract import Extraction, extract_offline
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,8 @@ class AnthropicEngine:
     def __init__(self, *, api_key: str, model: str, timeout: float, http_client: httpx2.Client | None = None,
                  max_retries: int = MAX_RETRIES):
         self.model = model
-        self._client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=max_retries,
-                                           http_client=http_client)
+        self._client = anthropic_client(api_key=api_key, timeout=timeout, max_retries=max_retries,
+                                        http_client=http_client)
 
     def ask(self, prompt: str) -> Extraction:
         """One forced tool call. Raises ``anthropic.AnthropicError`` or ``AIEngineError``."""
@@ -142,6 +142,3 @@ class AnthropicEngine:
         fallback = extract_offline(prompt, companies, boards)
         fallback.notes.append(FALLBACK_WARNING)
         return fallback
-
-    def close(self) -> None:
-        self._client.close()
