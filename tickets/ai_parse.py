@@ -18,6 +18,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from psa.ratelimit import RateLimit
 from psa.schemas import PROMPT_MAX, AiParseResponse, PSABoard, PSACompany
 from tickets import service
 from tickets.ai.anthropic_engine import FALLBACK_WARNING, AnthropicEngine
@@ -26,6 +27,7 @@ from tickets.ai.resolve import NO_MAPPING_WARNING, REQUIRED_FIELDS, ParseReferen
 
 EMPTY_PROMPT_MESSAGE = "Describe the ticket in a sentence or two"
 TOO_LONG_MESSAGE = f"Keep the description under {PROMPT_MAX:,} characters"
+AI_PARSE_PER_MINUTE_DEFAULT = 20
 
 
 class Engine(Protocol):
@@ -42,6 +44,13 @@ def engine_from_settings() -> Engine:
         return OfflineEngine()
     return AnthropicEngine(api_key=api_key, model=settings.ANTHROPIC_MODEL,
                            timeout=float(settings.ANTHROPIC_TIMEOUT_SECONDS))
+
+
+def parse_retry_after(user) -> int:
+    """Count one parse for ``user``: the seconds to wait when it is over ``AI_PARSE_PER_MINUTE`` (default 20)
+    in a minute, else 0."""
+    per_minute = getattr(settings, "AI_PARSE_PER_MINUTE", AI_PARSE_PER_MINUTE_DEFAULT)
+    return RateLimit("ai-parse", limit=per_minute, window_seconds=60).hit(user.pk)
 
 
 def validate_prompt(prompt: object) -> str:
@@ -86,7 +95,8 @@ def _names_someone(extraction: Extraction) -> bool:
 
 
 __all__ = [
-    "AiParseResponse", "AnthropicEngine", "EMPTY_PROMPT_MESSAGE", "Engine", "Extraction", "FALLBACK_WARNING",
-    "NO_MAPPING_WARNING", "OfflineEngine", "ParseReference", "REQUIRED_FIELDS", "TOO_LONG_MESSAGE",
-    "engine_from_settings", "extract_offline", "parse_ticket_prompt", "resolve", "split_summary", "validate_prompt",
+    "AI_PARSE_PER_MINUTE_DEFAULT", "AiParseResponse", "AnthropicEngine", "EMPTY_PROMPT_MESSAGE", "Engine", "Extraction",
+    "FALLBACK_WARNING", "NO_MAPPING_WARNING", "OfflineEngine", "ParseReference", "REQUIRED_FIELDS", "TOO_LONG_MESSAGE",
+    "engine_from_settings", "extract_offline", "parse_retry_after", "parse_ticket_prompt", "resolve", "split_summary",
+    "validate_prompt",
 ]
