@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from psa.quoting import read_quoted
+
 # Mirrors the recognised action types of the spec's ``flowpilot_engine.py``; the spec adds
 # ``create_spin_off_ticket`` to that list. Types outside this list are dropped silently (never shown).
 CREATE_SPIN_OFF_TICKET = "create_spin_off_ticket"
@@ -100,24 +102,14 @@ def _unquote(value: str) -> str:
     """
     if not value or value[0] not in _QUOTES:
         return value
-    closing = _QUOTES[value[0]]
-    out: list[str] = []
-    i = 1
-    while i < len(value):
-        char = value[i]
-        if char == "\\" and i + 1 < len(value):
-            out.append(value[i + 1])
-            i += 2
-            continue
-        if char == closing:
-            # Apostrophes inside a single-quoted label ("'Bob's PC'") would end it early: only a
-            # quote followed by the end of the line or a separator ends the label.
-            rest = value[i + 1 :].lstrip()
-            if closing != "'" or not rest or rest[0] in ",;#)":
-                return "".join(out)
-        out.append(char)
-        i += 1
-    return "".join(out)
+    return read_quoted(value, 0, closing=_QUOTES[value[0]], ends_here=_ends_label)[0]
+
+
+def _ends_label(value: str, i: int) -> bool:
+    # Apostrophes inside a single-quoted label ("'Bob's PC'") would end it early: only a
+    # quote followed by the end of the line or a separator ends the label.
+    rest = value[i + 1 :].lstrip()
+    return value[i] != "'" or not rest or rest[0] in ",;#)"
 
 
 def _clean_label(label: str) -> str:

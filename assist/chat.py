@@ -22,6 +22,7 @@ import anthropic
 from django.conf import settings
 
 from assist.actions import CREATE_SPIN_OFF_TICKET
+from psa.quoting import quoted
 from tickets.ai.client import anthropic_client
 
 log = logging.getLogger(__name__)
@@ -205,8 +206,7 @@ class OfflineAssistant:
                 "You also mentioned a separate problem. It deserves its own ticket so it is tracked "
                 "and billed on its own; I've suggested a spin-off ticket in the task lane."
             )
-            escaped = hint.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'[ACTIONS]\n{CREATE_SPIN_OFF_TICKET}: "{escaped}"\n[/ACTIONS]')
+            parts.append(f"[ACTIONS]\n{CREATE_SPIN_OFF_TICKET}: {quoted(hint)}\n[/ACTIONS]")
         return "\n\n".join(parts)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from psa.quoting import quoted
 from psa.schemas import TicketSearchQuery
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -36,8 +37,7 @@ def quote(text: str) -> str:
     """A double-quoted ConnectWise string literal; control characters become spaces."""
     if not isinstance(text, str):
         raise TypeError("quote() takes a string")
-    text = _CONTROL_RE.sub(" ", text)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted(_CONTROL_RE.sub(" ", text))
 
 
 def literal(value: object) -> str:

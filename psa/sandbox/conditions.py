@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psa.quoting import read_quoted
+
 MAX_DEPTH = 50
 MAX_LENGTH = 8000
 
@@ -66,7 +68,10 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             continue
         if ch in "\"'":
-            value, i = _read_string(text, i)
+            value, end = read_quoted(text, i)
+            if end is None:
+                raise QueryError(f"unterminated string starting at position {i}")
+            i = end
             tokens.append(Token("STRING", value, i))
             continue
         if ch == "[":
@@ -99,23 +104,6 @@ def tokenize(text: str) -> list[Token]:
         raise QueryError(f"unexpected character {ch!r} at position {i}")
     tokens.append(Token("END", None, n))
     return tokens
-
-
-def _read_string(text: str, start: int) -> tuple[str, int]:
-    quote = text[start]
-    out: list[str] = []
-    i = start + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if ch == quote:
-            return "".join(out), i + 1
-        out.append(ch)
-        i += 1
-    raise QueryError(f"unterminated string starting at position {start}")
 
 
 def parse_datetime_literal(raw: str, pos: int = 0) -> datetime:
