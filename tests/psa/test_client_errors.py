@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
+import time
 
 import httpx
 import pytest
@@ -371,7 +373,13 @@ def test_request_bodies_are_json():
 
 
 @pytest.fixture
-def sandbox_provider(sandbox):
+def sleeps():
+    """The waits the provider asked for between attempts (recorded; nothing sleeps)."""
+    return []
+
+
+@pytest.fixture
+def sandbox_provider(sandbox, sleeps):
     from psa.providers.connectwise import ConnectWiseProvider
 
     p = ConnectWiseProvider(
@@ -381,6 +389,7 @@ def sandbox_provider(sandbox):
         private_key="sandbox-private",
         client_id="rf-tests",
         transport=httpx.WSGITransport(app=sandbox),
+        sleep=sleeps.append,
     )
     yield p
     p.close()
@@ -452,23 +461,20 @@ def test_an_injected_timeout_on_a_get_is_retried(sandbox, sandbox_provider):
     assert sandbox_provider.system_info().version
 
 
-def test_retry_after_from_the_sandbox_is_honoured(sandbox, sandbox_provider):
-    import time
-
+def test_retry_after_from_the_sandbox_is_honoured(sandbox, sandbox_provider, sleeps):
     sandbox.inject("429", method="GET", path=r"system/info", times=1, retry_after=1)
-    started = time.monotonic()
     assert sandbox_provider.system_info().version
-    elapsed = time.monotonic() - started
     assert [r.status for r in logged(sandbox, "GET", "/system/info")] == [429, 200]
-    assert 1.0 <= elapsed < 5.0
+    assert sleeps == [1.0]  # the 1 s the sandbox asked for (longer than the client's own backoff)
 
 
-def test_a_retry_after_beyond_the_cap_is_raised_without_waiting(sandbox, sandbox_provider):
+def test_a_retry_after_beyond_the_cap_is_raised_without_waiting(sandbox, sandbox_provider, sleeps):
     sandbox.inject("429", method="GET", path=r"system/info", retry_after=30)
     with pytest.raises(PSARateLimitedError) as caught:
         sandbox_provider.system_info()
     assert caught.value.retry_after == 30
     assert len(logged(sandbox, "GET", "/system/info")) == 1
+    assert sleeps == []
 
 
 def test_a_ticket_post_is_never_retried(sandbox, sandbox_provider):
@@ -513,9 +519,22 @@ def test_sandbox_failures_log_no_secrets(sandbox, sandbox_provider, caplog):
 # --- and against the sandbox as a real HTTP server on loopback (sockets dropped, bodies cut short) ------
 
 
+class HeldUntilReleased:
+    """The sandbox module's ``time`` while it is served: a "timeout" fault holds its request (the
+    sandbox's ``sleep``) until the test is over, so it times out whatever the client's read timeout."""
+
+    def __init__(self):
+        self.released = threading.Event()
+
+    def sleep(self, seconds: float) -> None:
+        self.released.wait(timeout=60)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
 @pytest.fixture
-def served_sandbox():
-    import threading
+def served_sandbox(monkeypatch):
     from wsgiref.simple_server import make_server
 
     from psa.management.commands.cw_sandbox import _RequestHandler, _ThreadingWSGIServer
@@ -523,31 +542,42 @@ def served_sandbox():
 
     sb = CWSandbox(seed=7)
     sb.serving = True
-    sb.timeout_sleep_s = 2.0
+    held = HeldUntilReleased()
+    monkeypatch.setattr("psa.sandbox.app.time", held)
     server = make_server("127.0.0.1", 0, sb, server_class=_ThreadingWSGIServer, handler_class=_RequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield sb, f"http://127.0.0.1:{server.server_address[1]}"
+    held.released.set()
     server.shutdown()
     server.server_close()
 
 
 @pytest.fixture
 def served_provider(served_sandbox):
+    """Connects a provider (no retries) to the served sandbox. The read timeout is generous unless a
+    test asks for a short one: on a loaded machine a slow answer must not pass for a timeout."""
     from psa.providers.connectwise import ConnectWiseProvider
 
     _, site = served_sandbox
-    p = ConnectWiseProvider(
-        base_url=base_url_for_site(site),
-        company_id="sandbox",
-        public_key="sandbox-public",
-        private_key="sandbox-private",
-        client_id="rf-tests",
-        timeout=0.5,
-        get_retries=0,
-    )
-    yield p
-    p.close()
+    providers = []
+
+    def connect(read_timeout: float = 10.0):
+        provider = ConnectWiseProvider(
+            base_url=base_url_for_site(site),
+            company_id="sandbox",
+            public_key="sandbox-public",
+            private_key="sandbox-private",
+            client_id="rf-tests",
+            timeout=read_timeout,
+            get_retries=0,
+        )
+        providers.append(provider)
+        return provider
+
+    yield connect
+    for provider in providers:
+        provider.close()
 
 
 @pytest.mark.parametrize(
@@ -562,7 +592,9 @@ def served_provider(served_sandbox):
 def test_faults_of_a_real_server_become_typed_errors(served_sandbox, served_provider, kind, error_class, message):
     sandbox, _ = served_sandbox
     sandbox.inject(kind, path=r"system/info", times=1)
+    # A held request never answers: a short read timeout sees it time out as surely as a long one.
+    provider = served_provider(read_timeout=0.5) if kind == "timeout" else served_provider()
     with pytest.raises(error_class) as caught:
-        served_provider.system_info()
+        provider.system_info()
     assert caught.value.message == message
-    assert served_provider.system_info().version  # the fault was one-off
+    assert served_provider().system_info().version  # the fault was one-off
