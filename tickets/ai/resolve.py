@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from psa.schemas import (
     SUMMARY_MAX,
@@ -31,6 +32,8 @@ NO_MAPPING_WARNING = "You have no PSA member mapping; map yourself on the integr
 NO_COMPANY_WARNING = "Could not determine company from context"
 NO_BOARD_WARNING = "Could not determine board from context"
 NO_SUMMARY_WARNING = "Could not determine a summary"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,6 +85,29 @@ def _best_fuzzy(key: str, options: list[tuple[str, object]]) -> list:
 
 # --- matching ------------------------------------------------------------------------------------
 
+Test = Callable[[T], bool]
+
+
+def match_names(items: Sequence[T], tiers: Sequence[Test | tuple[Test, ...]], *, fuzzy: Sequence[str] = (),
+                keys: Callable[[T], Sequence[str]] = lambda item: ()) -> list[T]:
+    """The one matcher for reference names: the items the first fruitful tier finds, else fuzzy matches.
+
+    A tier is a test, or several whose finds add up (the first test's, then the next's not already found).
+    When no tier finds anything, the items whose ``keys`` are close (difflib) to one of the ``fuzzy`` words.
+    """
+    for tier in tiers:
+        first, *more = tier if isinstance(tier, tuple) else (tier,)
+        found = [item for item in items if first(item)]
+        for test in more:
+            found += [item for item in items if test(item) and item not in found]
+        if found:
+            return found
+    options = [(key, item) for item in items for key in keys(item)]
+    found = []
+    for word in fuzzy:
+        found += [item for item in _best_fuzzy(word, options) if item not in found]
+    return found
+
 
 def match_companies(phrase: str, companies: Sequence[PSACompany]) -> list[PSACompany]:
     """Exact name/identifier, then name without legal suffix, then leading words, then fuzzy."""
@@ -89,28 +115,24 @@ def match_companies(phrase: str, companies: Sequence[PSACompany]) -> list[PSACom
     if not c:
         return []
     sq = squash(c)
-    tiers = [
-        lambda co: n == norm(co.name) or squash(phrase) == squash(co.identifier),
-        lambda co: c == core(co.name) or sq == squash(co.identifier) or sq == squash(core(co.name)),
-        lambda co: core(co.name).split()[: len(c.split())] == c.split()
-        or (len(sq) >= 4 and squash(co.identifier).startswith(sq)),
-    ]
-    found = [co for co in companies if tiers[0](co)]
-    if found:
-        return found
-    found = [co for co in companies if tiers[1](co)]
-    if found and n != c:
-        return found  # "Acme Corporation" -> Acme Corp: the suffix was written, so the name is meant
-    # "Acme" names Acme Corp *and* Acme Dental: a bare name also matches every name it starts
-    found += [co for co in companies if tiers[2](co) and co not in found]
-    if found:
-        return found
-    options: list[tuple[str, object]] = []
-    for co in companies:
-        options += [(core(co.name), co), (squash(co.identifier), co)]
-    found = _best_fuzzy(c, options)
-    found += [co for co in _best_fuzzy(sq, options) if co not in found]
-    return found
+
+    def exact(co):
+        return n == norm(co.name) or squash(phrase) == squash(co.identifier)
+
+    def without_suffix(co):
+        return c == core(co.name) or sq == squash(co.identifier) or sq == squash(core(co.name))
+
+    def leading_words(co):
+        return core(co.name).split()[: len(c.split())] == c.split() or (
+            len(sq) >= 4 and squash(co.identifier).startswith(sq))
+
+    return match_names(companies, [
+        exact,
+        # "Acme Corporation" -> Acme Corp: the suffix was written, so the name is meant
+        lambda co: n != c and without_suffix(co),
+        # "Acme" names Acme Corp *and* Acme Dental: a bare name also matches every name it starts
+        (without_suffix, leading_words),
+    ], fuzzy=[c, sq], keys=lambda co: [core(co.name), squash(co.identifier)])
 
 
 def match_members(ref: str, members: Sequence[PSAMember]) -> list[PSAMember]:
@@ -119,19 +141,11 @@ def match_members(ref: str, members: Sequence[PSAMember]) -> list[PSAMember]:
     key = norm(ref.lstrip("@"))
     if not key:
         return []
-    tiers = [
+    found = match_names(members, [
         lambda m: key == norm(m.identifier) or key == norm(m.name),
         lambda m: key == norm(m.name).split()[0],
         lambda m: len(norm(m.name).split()) > 1 and key == norm(m.name).split()[-1],
-    ]
-    for tier in tiers:
-        found = [m for m in members if tier(m)]
-        if found:
-            return found
-    options: list[tuple[str, object]] = []
-    for m in members:
-        options += [(norm(m.name), m), (norm(m.identifier), m), (norm(m.name).split()[0], m)]
-    found = _best_fuzzy(key, options)
+    ], fuzzy=[key], keys=lambda m: [norm(m.name), norm(m.identifier), norm(m.name).split()[0]])
     if not found and len(key.split()) > 1:
         return match_members(key.split()[0], members)
     return found
@@ -142,21 +156,14 @@ def match_boards(hint: str, boards: Sequence[PSABoard]) -> list[PSABoard]:
     key = norm(hint)
     if not key:
         return []
-    exact = [b for b in boards if norm(b.name) == key]
-    if exact:
-        return exact
     stem = keyword_stem(key)
-    if stem:
-        by_stem = [b for b in boards if stem in norm(b.name)]
-        if by_stem:
-            return by_stem
-    contained = [b for b in boards if key in norm(b.name) or norm(b.name) in key]
-    if contained:
-        return contained
-    words = [b for b in boards if key.split()[0] == norm(b.name).split()[0] and len(key.split()[0]) >= 3]
-    if words:
-        return words
-    return _best_fuzzy(key, [(norm(b.name), b) for b in boards])
+    first = key.split()[0]
+    return match_names(boards, [
+        lambda b: norm(b.name) == key,
+        lambda b: bool(stem) and stem in norm(b.name),
+        lambda b: key in norm(b.name) or norm(b.name) in key,
+        lambda b: first == norm(b.name).split()[0] and len(first) >= 3,
+    ], fuzzy=[key], keys=lambda b: [norm(b.name)])
 
 
 def match_priorities(word: str, priorities: Sequence[PSAPriority]) -> list[PSAPriority]:
@@ -165,25 +172,33 @@ def match_priorities(word: str, priorities: Sequence[PSAPriority]) -> list[PSAPr
     rank = priority_rank(word)
     if rank is not None:
         levels = RANK_LEVELS[rank]
-        found = [p for p in priorities if p.level and p.level.lower() in levels]
-        if not found:
-            found = [p for p in priorities if re.search(rf"\b(?:priority\s*|p){rank}\b", p.name, re.I)]
-        if not found:
-            found = [p for p in priorities if any(level in norm(p.name).split() for level in levels)]
-        return found
+        return match_names(priorities, [
+            lambda p: bool(p.level) and p.level.lower() in levels,
+            lambda p: re.search(rf"\b(?:priority\s*|p){rank}\b", p.name, re.I) is not None,
+            lambda p: any(level in norm(p.name).split() for level in levels),
+        ])
     key = norm(word)
-    found = [p for p in priorities if key and (key == norm(p.name) or key in norm(p.name))]
-    return found or _best_fuzzy(key, [(norm(p.name), p) for p in priorities])
+    return match_names(priorities, [lambda p: bool(key) and (key == norm(p.name) or key in norm(p.name))],
+                       fuzzy=[key], keys=lambda p: [norm(p.name)])
 
 
 def match_statuses(word: str, statuses: Sequence[PSAStatus]) -> list[PSAStatus]:
     key = norm(word)
-    statuses = [s for s in statuses if not s.inactive]
-    exact = [s for s in statuses if norm(s.name) == key]
-    if exact:
-        return exact
-    prefix = [s for s in statuses if norm(s.name).startswith(key)]
-    return prefix or _best_fuzzy(key, [(norm(s.name), s) for s in statuses])
+    return match_names([s for s in statuses if not s.inactive], [
+        lambda s: norm(s.name) == key,
+        lambda s: norm(s.name).startswith(key),
+    ], fuzzy=[key], keys=lambda s: [norm(s.name)])
+
+
+def _pick(kind: str, phrase: str, found: Sequence, warnings: list[str], no_match: str | None = None) -> int | None:
+    """The id of the one item found; otherwise a warning (the candidates, or that nothing matches) and None."""
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        warnings.append(_candidates(kind, phrase, [item.name for item in found]))
+    else:
+        warnings.append(no_match or f'No {kind.lower()} matches "{phrase}"')
+    return None
 
 
 # --- resolve -------------------------------------------------------------------------------------
@@ -204,46 +219,24 @@ def resolve(extraction: Extraction, reference: ParseReference) -> AiParseRespons
     description = (extraction.description or "").strip()
     out.description = description or None
 
-    # company
     if extraction.company_name:
         found = match_companies(extraction.company_name, reference.companies)
-        if len(found) == 1:
-            out.company_id = found[0].id
-        elif found:
-            warnings.append(_candidates("Company", extraction.company_name, [c.name for c in found]))
-        else:
-            warnings.append(f'No company matches "{extraction.company_name}"')
+        out.company_id = _pick("Company", extraction.company_name, found, warnings)
     else:
         warnings.append(NO_COMPANY_WARNING)
 
     # board: a hint may hold several keywords ("onboarding, vpn"); they must agree on one board
     if extraction.board_hint:
-        parts = [p.strip() for p in re.split(r"[,;/]", extraction.board_hint) if p.strip()]
-        found_boards: list[PSABoard] = []
-        unknown = []
-        for part in parts:
-            matches = match_boards(part, reference.boards)
-            if not matches:
-                unknown.append(part)
-            found_boards += [b for b in matches if b not in found_boards]
-        if len(found_boards) == 1:
-            out.board_id = found_boards[0].id
-        elif found_boards:
-            warnings.append(_candidates("Board", extraction.board_hint, [b.name for b in found_boards]))
-        else:
-            warnings.append(f'No board matches "{extraction.board_hint}"')
+        found = []
+        for part in filter(None, (p.strip() for p in re.split(r"[,;/]", extraction.board_hint))):
+            found += [b for b in match_boards(part, reference.boards) if b not in found]
+        out.board_id = _pick("Board", extraction.board_hint, found, warnings)
     else:
         warnings.append(NO_BOARD_WARNING)
 
-    # priority
     if extraction.priority_word:
         found = match_priorities(extraction.priority_word, reference.priorities)
-        if len(found) == 1:
-            out.priority_id = found[0].id
-        elif found:
-            warnings.append(_candidates("Priority", extraction.priority_word, [p.name for p in found]))
-        else:
-            warnings.append(f'No priority matches "{extraction.priority_word}"')
+        out.priority_id = _pick("Priority", extraction.priority_word, found, warnings)
 
     # status: only when the prompt names one, and only within the chosen board
     if extraction.status_word:
@@ -252,12 +245,8 @@ def resolve(extraction: Extraction, reference: ParseReference) -> AiParseRespons
         else:
             board_name = next(b.name for b in reference.boards if b.id == out.board_id)
             found = match_statuses(extraction.status_word, reference.statuses_by_board.get(out.board_id, ()))
-            if len(found) == 1:
-                out.status_id = found[0].id
-            elif found:
-                warnings.append(_candidates("Status", extraction.status_word, [s.name for s in found]))
-            else:
-                warnings.append(f'No status on {board_name} matches "{extraction.status_word}"')
+            out.status_id = _pick("Status", extraction.status_word, found, warnings,
+                                  f'No status on {board_name} matches "{extraction.status_word}"')
 
     # assignee: "me" is the user's member mapping; a missing mapping is a warning, not an error
     ref = (extraction.assignee_ref or "").strip()
@@ -267,22 +256,15 @@ def resolve(extraction: Extraction, reference: ParseReference) -> AiParseRespons
                 out.assigned_member_id = reference.me_member_id
             else:
                 warnings.append(NO_MAPPING_WARNING)
-                missing_extra.append("assigned_member_id")
         else:
-            found = match_members(ref, reference.members)
-            if len(found) == 1:
-                out.assigned_member_id = found[0].id
-            else:
-                missing_extra.append("assigned_member_id")
-                if found:
-                    warnings.append(_candidates("Member", ref, [m.name for m in found]))
-                else:
-                    warnings.append(f'No member matches "{ref}"')
+            out.assigned_member_id = _pick("Member", ref, match_members(ref, reference.members), warnings)
+        if out.assigned_member_id is None:
+            missing_extra.append("assigned_member_id")
 
     out.missing_fields = [f for f in REQUIRED_FIELDS if getattr(out, f) is None] + missing_extra
     out.warnings = list(dict.fromkeys(warnings))
     return out
 
 
-__all__ = ["ParseReference", "resolve", "match_companies", "match_members", "match_boards", "match_priorities",
+__all__ = ["ParseReference", "resolve", "match_names", "match_companies", "match_members", "match_boards", "match_priorities",
            "match_statuses", "REQUIRED_FIELDS", "NO_MAPPING_WARNING"]
