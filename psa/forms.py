@@ -16,7 +16,7 @@ _NO_SPACES = re.compile(r"^\S+$")
 
 
 class ConnectionForm(forms.ModelForm):
-    """Site, company id, public key, private key (write-only) and client id.
+    """Site, company id, public key, private key (write-only) and client id (blank: the deployment's).
 
     The private key is never rendered back (not even after a validation error). An empty private
     key keeps the stored one; a filled one replaces it. A new connection needs one.
@@ -35,14 +35,17 @@ class ConnectionForm(forms.ModelForm):
         labels = {"site": "Site", "company_id": "Company id", "public_key": "Public key", "client_id": "Client id"}
         help_texts = {
             "site": "Your ConnectWise site, e.g. na.myconnectwise.net (or sandbox).",
-            "client_id": "The clientId from developer.connectwise.com; ConnectWise requires it on every call.",
+            "client_id": (
+                "The clientId from developer.connectwise.com, sent on every call. Leave it blank to use the "
+                "client id this deployment is registered with."
+            ),
         }
 
     def __init__(self, *args, account, **kwargs):
         self.account = account
         super().__init__(*args, **kwargs)
         for name in ("site", "company_id", "public_key", "client_id"):
-            self.fields[name].required = True
+            self.fields[name].required = name != "client_id"
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
             self.fields[name].widget.attrs["spellcheck"] = "false"
 
@@ -77,7 +80,7 @@ class ConnectionForm(forms.ModelForm):
 
     def clean_client_id(self) -> str:
         value = self.cleaned_data["client_id"].strip()
-        if not _NO_SPACES.match(value):
+        if value and not _NO_SPACES.match(value):
             raise forms.ValidationError("The client id has no spaces.")
         return value
 

@@ -2,6 +2,9 @@
 
 Providers are cached per ``(connection.pk, connection.updated)``: saving the connection (new keys,
 new site) yields a new provider on the next call and the replaced one is closed.
+
+ConnectWise's ``clientId`` identifies the integrating application, not the customer: a connection that
+leaves its client id blank sends the deployment's registered one (``settings.CW_CLIENT_ID``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import threading
 
 import httpx
+from django.conf import settings
 
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.base import PSAProvider
@@ -32,7 +36,7 @@ def _build(connection) -> PSAProvider:
         company_id=connection.company_id,
         public_key=connection.public_key,
         private_key=connection.get_private_key(),
-        client_id=connection.client_id,
+        client_id=connection.client_id or settings.CW_CLIENT_ID,
         transport=transport,
     )
 

@@ -49,6 +49,7 @@ class LoggedRequest:
     query: str
     status: int  # 0 when the request ended in a refused connection or timeout
     bytes: int
+    client_id: str = ""  # the clientId header: which integrating application called
 
 
 @dataclass
@@ -217,20 +218,21 @@ class CWSandbox:
         path = full_path[len(API_PREFIX):] or "/" if is_api else full_path
         is_company_info = full_path.lower().startswith(COMPANY_INFO_PREFIX)
         log_path = path
+        client_id = environ.get("HTTP_CLIENTID", "")
         try:
             status, headers, body = self._handle(environ, method, full_path, path, query, is_api, is_company_info)
         except Exception:
-            self._log(method, log_path, query, 0, 0)
+            self._log(method, log_path, query, 0, 0, client_id)
             raise
-        self._log(method, log_path, query, status, len(body))
+        self._log(method, log_path, query, status, len(body), client_id)
         if not any(h[0] == "Content-Length" for h in headers):  # "truncated" sets the untruncated length
             headers.append(("Content-Length", str(len(body))))
         start_response(f"{status} {_reason(status)}", headers)
         return [body]
 
-    def _log(self, method, path, query, status, size):
+    def _log(self, method, path, query, status, size, client_id=""):
         with self._lock:
-            self.request_log.append(LoggedRequest(method, path, query, status, size))
+            self.request_log.append(LoggedRequest(method, path, query, status, size, client_id))
 
     def _handle(self, environ, method, full_path, path, query, is_api, is_company_info):
         if not is_api and not is_company_info:

@@ -91,7 +91,7 @@ def test_saving_without_javascript_redirects_back_to_the_page(alice_client, conn
     ("company_id", "acme+corp", "The company id has no spaces"),
     ("public_key", "", "This field is required."),
     ("public_key", "with space", "The public key has no spaces"),
-    ("client_id", "", "This field is required."),
+    ("client_id", "with space", "The client id has no spaces"),
 ])
 def test_it_rejects_invalid_values_with_a_message_next_to_the_field(alice_client, account, connection, field, value, message):
     response = _post(alice_client, **{field: value})
@@ -104,6 +104,13 @@ def test_it_rejects_invalid_values_with_a_message_next_to_the_field(alice_client
 def test_it_accepts_a_local_sandbox_server_url(alice_client, account, connection):
     assert _post(alice_client, site="http://127.0.0.1:8765/").status_code == 200
     assert _connection(account).site == "http://127.0.0.1:8765"
+
+
+def test_a_blank_client_id_is_accepted_and_the_form_says_the_deployments_is_used(alice_client, account, connection):
+    page = alice_client.get("/account/integrations").content.decode()
+    assert "Leave it blank to use the client id this deployment is registered with." in page
+    assert _post(alice_client, client_id="  ").status_code == 200
+    assert _connection(account).client_id == ""
 
 
 def test_an_admin_can_create_the_first_connection(alice_client, account, sandbox):
