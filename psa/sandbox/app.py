@@ -1,6 +1,6 @@
 """The ConnectWise-compatible sandbox: a plain WSGI app (no Django) with fault injection.
 
-See docs/readme/sandbox.md for the served endpoints, the seed data and the fault kinds.
+The README's section "The ConnectWise sandbox" lists the served endpoints, the seed data and the fault kinds.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Deterministic seed data for the ConnectWise sandbox (an MSP of realistic size).
 
-Names and ids are a contract other code and tests rely on (see docs/readme/sandbox.md):
+Names and ids are a contract other code and tests rely on (README: "The ConnectWise sandbox" > "Seed data"):
 companies from 250, members from 101, boards 1-4 with statuses ``board*10 + 1..7``,
 priorities 1-4, schedule types 4/5/6, tickets from 1000. Dates are relative to ``now``
 (the sandbox passes the build time floored to the hour), so ages stay realistic.
