@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from psa.ratelimit import RateLimit
-
-
-class Clock:
-    """A stand-in for ``time.time`` that only moves when the test moves it (the cache's expiry reads it too)."""
-
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.clock import frozen_clock
 
 
 @pytest.fixture
 def clock(monkeypatch):
-    fake = Clock(2_000_000_000.0)
-    monkeypatch.setattr(time, "time", fake)
-    return fake
+    return frozen_clock(monkeypatch)
 
 
 def test_the_event_after_the_limit_must_wait_for_the_window_to_end(clock):

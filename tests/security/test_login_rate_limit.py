@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from tests.clock import frozen_clock
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.security.login_urls")]
 
 LOGIN = "/login/"
@@ -56,24 +58,8 @@ def test_a_successful_sign_in_clears_the_counter(client, alice):
         assert _fail(client).status_code == 200
 
 
-class Clock:
-    """A stand-in for ``time.time`` that only moves when the test moves it."""
-
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_the_window_ends(client, alice, monkeypatch):
-    import time
-
-    clock = Clock(2_000_000_000.0)
-    monkeypatch.setattr(time, "time", clock)  # the view's window and the cache's expiry both read it
+    clock = frozen_clock(monkeypatch)  # the view's window and the cache's expiry both read it
     for _ in range(10):
         _fail(client)
     locked = _fail(client)
