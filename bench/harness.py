@@ -139,6 +139,26 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def thread_cpu_ns(pid: int) -> int:
+    """CPU time of every live thread of a process, in nanoseconds (``/proc/<pid>/task/*/schedstat``).
+
+    ``utime``/``stime`` in ``/proc/<pid>/stat`` count clock ticks (10 ms here), too coarse for one
+    request; schedstat's first field is the same scheduler runtime in ns. Threads that have exited
+    are not counted, so measure a process whose threads live on (gunicorn's gthread pool does).
+    """
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended between the listing and the read
+    return total
+
+
 def children_of(pid: int) -> list[int]:
     kids: list[int] = []
     try:
@@ -322,7 +342,9 @@ class Gunicorn:
         max_requests: int | None = None,
         redis_url: str = "",
         settings_module: str = SETTINGS,
+        root: Path = ROOT,
     ):
+        self.root = Path(root)  # the app directory to serve (another checkout for before/after runs)
         self.port = free_port()
         self.workers, self.threads = workers, threads
         env = {
@@ -349,7 +371,7 @@ class Gunicorn:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [gunicorn, "-c", "rf_project/gunicorn.conf.py", "rf_project.wsgi"],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=self._log,
             stderr=self._log,

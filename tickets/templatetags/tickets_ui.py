@@ -4,37 +4,48 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString
+
+from tickets import rows
 
 register = template.Library()
+
+
+# --- queue rows (tickets/rows.py builds and writes them; these tags are the templates' way in) ----------
+
+
+@register.simple_tag
+def ticket_rows(tickets, list_query="") -> SafeString:
+    """Every row of a list page: ``{% ticket_rows result.items list_query %}``."""
+    return rows.rows_html(rows.rows_for(tickets, list_query or ""))
+
+
+@register.simple_tag
+def ticket_row(ticket, list_query="", oob=False) -> SafeString:
+    """One row (``tickets/list.html#row``), e.g. swapped out of band after a status change."""
+    return SafeString(rows.row_html(rows.rows_for([ticket], list_query or "")[0], oob=bool(oob)))
+
+
+@register.simple_tag
+def assignees_cell(ticket_id, assignees, oob=False) -> SafeString:
+    """A row's Assignees cell (``tickets/list.html#assignees_cell``)."""
+    return SafeString(rows.assignees_cell(ticket_id, assignees, oob=bool(oob)))
 
 
 @register.simple_tag
 def panel_url(ticket) -> str:
     """The drawer URL carrying the row's data, so opening the drawer needs no PSA call."""
-    params = {
-        "summary": ticket.summary,
-        "company": ticket.company_name or "",
-        "company_id": ticket.company_id or "",
-        "board": ticket.board_name or "",
-        "board_id": ticket.board_id or "",
-        "status": ticket.status_name or "",
-        "status_id": ticket.status_id or "",
-        "priority": ticket.priority_name or "",
-        "priority_id": ticket.priority_id or "",
-    }
-    return f"/tickets/{ticket.id}/panel?{urlencode(params)}"
+    return rows.RowUrls.reverse().panel(ticket)
 
 
 @register.simple_tag
 def ticket_href(ticket_id, list_query="") -> str:
     """The /tickets deep link that shows the queue with this ticket's drawer open."""
-    query = urlencode({"ticket": ticket_id})
-    return f"/tickets?{query}&{list_query}" if list_query else f"/tickets?{query}"
+    return rows.RowUrls.reverse().href(ticket_id, list_query)
 
 
 @register.simple_tag
@@ -43,14 +54,7 @@ def page_query(list_query, page) -> str:
     return "&".join([*pairs, f"page={page}"])
 
 
-def _compact(delta: timedelta) -> str:
-    minutes = int(abs(delta.total_seconds()) // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    if minutes < 48 * 60:
-        hours, rest = divmod(minutes, 60)
-        return f"{hours}h {rest}m" if rest and hours < 10 else f"{hours}h"
-    return f"{minutes // (24 * 60)}d"
+_compact = rows.compact
 
 
 @register.filter
@@ -58,44 +62,19 @@ def age(moment: datetime | None) -> str:
     """``3d``, ``5h``, ``12m`` since ``moment``."""
     if moment is None:
         return ""
-    return _compact(timezone.now() - moment)
-
-
-_PRIORITY_NUMBER = re.compile(r"priority\s*(\d)", re.IGNORECASE)
+    return rows.compact(timezone.now() - moment)
 
 
 @register.filter
 def priority_class(ticket_or_name) -> str:
-    """``p1``..``p4`` from the ConnectWise convention "Priority N - ...", else from the sort order."""
-    name = getattr(ticket_or_name, "priority_name", ticket_or_name) or ""
-    match = _PRIORITY_NUMBER.search(str(name))
-    if match:
-        return f"p{min(int(match.group(1)), 4)}"
-    sort = getattr(ticket_or_name, "priority_sort", None)
-    if sort is None:
-        return "p0"
-    return "p1" if sort <= 1 else "p2" if sort <= 2 else "p3" if sort <= 6 else "p4"
-
-
-_STATUS_CLASSES = [
-    ("escalat", "st-red"),
-    ("progress", "st-amber"),
-    ("waiting", "st-purple"),
-    ("schedul", "st-teal"),
-    ("resolved", "st-green"),
-    ("closed", "st-grey"),
-    ("complete", "st-green"),
-    ("new", "st-blue"),
-]
+    """``p1``..``p4`` from a ticket (its priority name, else its sort order) or a priority name."""
+    name = getattr(ticket_or_name, "priority_name", ticket_or_name)
+    return rows.priority_css(name, getattr(ticket_or_name, "priority_sort", None))
 
 
 @register.filter
 def status_class(name) -> str:
-    lowered = (name or "").lower()
-    for fragment, css in _STATUS_CLASSES:
-        if fragment in lowered:
-            return css
-    return "st-grey"
+    return rows.status_css(name)
 
 
 # ConnectWise's slaStatus names the next SLA stage and when it is due ("Respond by 2026-11-24T21:32:00Z").

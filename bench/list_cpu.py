@@ -1,0 +1,442 @@
+"""The ticket list's cost under gunicorn, before and after a change, side by side (issue 12, item 7).
+
+    .venv/bin/python bench/list_cpu.py [--before /tmp/baseline | --before <git ref>] [--after .]
+                                       [--requests 300] [--tp-requests 2000] [--json FILE]
+
+"before" is an app directory (default ``/tmp/baseline`` when it exists, else ``HEAD``) or a git ref,
+checked out into a temporary worktree that is removed afterwards; "after" is this tree. Each side gets
+its own throwaway SQLite DB, tenant and session (made by a subprocess that imports *that side's*
+``bench.harness`` and models) and its own gunicorn (``rf_project/gunicorn.conf.py``, run from that
+side's directory). One ConnectWise sandbox server (``bench/sandbox_server.py``, its own process, demo
+seed data) serves both, so PSA waiting never counts as app CPU. Loopback only; every loop is bounded.
+
+a. **App CPU per 25-row htmx list render** (``GET /tickets`` with ``HX-Request: true``, warm cache,
+   sandbox L = 0): gunicorn with 1 worker (threads from the config), one request at a time. The
+   worker's CPU is read before and after each request. ``/proc/<pid>/stat`` utime+stime count 10 ms
+   clock ticks, too coarse for one request, so the per-request figure (p50, p95) is the sum of
+   ``/proc/<pid>/task/*/schedstat`` (the same scheduler runtime, in ns, every thread of the worker:
+   gthread's accept loop, the request thread and the app's PSA pool); the utime+stime delta over the
+   whole loop, divided by the number of requests, is printed next to it as a cross-check. Requests to
+   the two sides alternate (before, after, after, before, ...), so both see the same machine load.
+b. **Throughput**: the list partial's req/s as a % of ``/healthz``'s, each side under the project's
+   gunicorn config (workers = nproc, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
+   ``--tp-clients`` closed-loop clients, ``--tp-requests`` requests per target (at most
+   ``--tp-seconds``), like ``bench/run.py``'s throughput phase.
+c. **List page latency / L** at L = 200 ms (``--latency-ms``), warm: the full page ``/tickets`` and the
+   htmx partial through the 1-worker gunicorn, median and p95 over ``--latency-requests`` requests
+   (alternating sides).
+
+Targets (issue 12): CPU p50 <= 6 ms; list throughput >= 35% of ``/healthz``; list page <= 1.25 L.
+Exit status 1 if "after" misses one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_BEFORE = "/tmp/baseline"
+HX = {"HX-Request": "true"}
+
+TARGET_CPU_P50_MS = 6.0
+TARGET_THROUGHPUT = 0.35
+TARGET_L_RATIO = 1.25
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--before", default=None, help="app dir or git ref (default /tmp/baseline if it exists, else HEAD)")
+    p.add_argument("--after", default=str(ROOT), help="app dir (default: this tree)")
+    p.add_argument("--requests", type=int, default=300, help="measured list renders per side for CPU (>= 200)")
+    p.add_argument("--warmup", type=int, default=40, help="unrecorded requests per side first")
+    p.add_argument("--tp-requests", type=int, default=2000, help="requests per throughput target")
+    p.add_argument("--tp-seconds", type=float, default=120.0, help="time bound per throughput target")
+    p.add_argument("--tp-clients", type=int, default=32)
+    p.add_argument("--tp-latency-ms", type=float, default=50.0)
+    p.add_argument("--latency-ms", type=float, default=200.0, help="L for the latency ratio")
+    p.add_argument("--latency-requests", type=int, default=20)
+    p.add_argument("--no-throughput", action="store_true")
+    p.add_argument("--json", type=Path, default=None)
+    # internal: prepare one side's DB/tenant/session in that side's code
+    p.add_argument("--setup-side", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--sandbox-url", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.requests = max(1, min(args.requests, 5000))
+    args.warmup = max(0, min(args.warmup, 1000))
+    args.tp_requests = max(1, min(args.tp_requests, 100_000))
+    args.tp_seconds = max(1.0, min(args.tp_seconds, 600.0))
+    args.latency_requests = max(1, min(args.latency_requests, 500))
+    return args
+
+
+# --- one side's setup, run in a subprocess with that side's code on sys.path -----------------------------
+
+
+def setup_side(appdir: str, sandbox_url: str, db: str) -> None:
+    """Migrate a fresh DB, create the tenant like ``bench/run.py`` does, print JSON with a session cookie."""
+    sys.path.insert(0, appdir)
+    for name in [m for m in sys.modules if m == "bench" or m.startswith("bench.")]:
+        del sys.modules[name]  # this file's own package must not shadow the side's bench.harness
+    from bench import harness  # the side's harness: matches the side's models
+
+    harness.configure_django(Path(db))
+    from psa.sandbox import default_sandbox
+
+    member = default_sandbox().members()[0]
+    tenant = harness.setup_tenant("Bench MSP", "bench", sandbox_url, member)
+    print(json.dumps({"cookie": harness.session_cookie(tenant.user)}))
+
+
+# --- the orchestrator -------------------------------------------------------------------------------------
+
+
+class Side:
+    def __init__(self, name: str, appdir: Path, label: str):
+        self.name, self.appdir, self.label = name, appdir, label
+        self.db = None
+        self.cookie = ""
+        self.app = None  # 1-worker gunicorn
+        self.http = None
+        self.worker = 0
+        self.cpu_ns: list[int] = []
+        self.healthz_ns: list[int] = []
+        self.ticks_per_request = float("nan")
+        self.html = b""
+        self.walls: dict[str, list[float]] = {"page": [], "partial": []}
+        self.throughput: dict[str, dict] = {}
+
+
+def resolve_before(spec: str | None, workdir: Path) -> tuple[Path, str, Path | None]:
+    """(app dir, label, worktree to remove afterwards)."""
+    if spec is None:
+        spec = DEFAULT_BEFORE if Path(DEFAULT_BEFORE).is_dir() else "HEAD"
+    if Path(spec).is_dir():
+        path = Path(spec).resolve()
+        return path, f"{path} ({_describe(path)})", None
+    target = workdir / "before"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(target), spec],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return target, f"{spec} ({_git(target, 'rev-parse', '--short', 'HEAD')}, temp worktree)", target
+
+
+def _describe(path: Path) -> str:
+    """ "<commit>" or "<commit> + working tree changes" (or "no git")."""
+    commit = _git(path, "rev-parse", "--short", "HEAD")
+    if not commit:
+        return "no git"
+    return f"{commit} + working tree changes" if _git(path, "status", "--porcelain", "--untracked-files=no") else commit
+
+
+def _git(path: Path, *args) -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(path), *args], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def prepare(side: Side, sandbox_url: str, workdir: Path) -> None:
+    side.db = workdir / f"{side.name}.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--setup-side",
+            str(side.appdir),
+            "--sandbox-url",
+            sandbox_url,
+            "--db",
+            str(side.db),
+        ],
+        cwd=side.appdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"setting up {side.name} ({side.appdir}) failed:\n{out.stderr[-3000:]}")
+    side.cookie = json.loads(out.stdout.strip().splitlines()[-1])["cookie"]
+
+
+def worker_cpu_ns(side: Side) -> int:
+    from bench import harness as h
+
+    return h.thread_cpu_ns(side.worker)
+
+
+def timed_get(side: Side, path: str, headers=None):
+    began = time.perf_counter()
+    response = side.http.get(path, headers=headers or {})
+    return response, time.perf_counter() - began
+
+
+def measure_cpu(sides: list[Side], path: str, headers: dict, n: int, attr: str, warmup: int) -> None:
+    """``n`` requests per side, alternating sides (ABBA), CPU of the 1-worker gunicorn around each."""
+    from bench import harness as h
+
+    for side in sides:
+        for _ in range(warmup):
+            side.http.get(path, headers=headers).raise_for_status()
+    ticks0 = {s.name: h.cpu_seconds(s.worker) for s in sides}
+    for i in range(n):
+        order = sides if i % 2 == 0 else list(reversed(sides))
+        for side in order:
+            before = worker_cpu_ns(side)
+            response = side.http.get(path, headers=headers)
+            time.sleep(0.003)  # let the worker finish the request (close, log line) before reading
+            after = worker_cpu_ns(side)
+            if response.status_code != 200:
+                raise RuntimeError(f"{side.name}: GET {path} -> {response.status_code}")
+            getattr(side, attr).append(after - before)
+            if attr == "cpu_ns":
+                side.html = response.content
+    if attr == "cpu_ns":
+        for side in sides:
+            side.ticks_per_request = (h.cpu_seconds(side.worker) - ticks0[side.name]) * 1000 / n
+
+
+def measure_latency(sides: list[Side], n: int) -> None:
+    for side in sides:  # warm connections and caches at this latency
+        side.http.get("/tickets").raise_for_status()
+        side.http.get("/tickets", headers=HX).raise_for_status()
+    for i in range(n):
+        order = sides if i % 2 == 0 else list(reversed(sides))
+        for side in order:
+            for key, headers in (("page", {}), ("partial", HX)):
+                response, wall = timed_get(side, "/tickets", headers)
+                response.raise_for_status()
+                side.walls[key].append(wall)
+
+
+def measure_throughput(side: Side, args, workdir: Path) -> None:
+    from bench import harness as h
+
+    workers = os.cpu_count() or 1
+    with h.Gunicorn(
+        side.db,
+        workers=workers,
+        threads=16,
+        log_path=workdir / f"{side.name}-tp.log",
+        max_requests=0,
+        root=side.appdir,
+    ) as app:
+
+        def trivial(client, index, iteration):
+            return "healthz", client.get("/healthz")
+
+        def listing(client, index, iteration):
+            return "list", client.get("/tickets", headers=HX)
+
+        # Warm every worker's reference cache (locmem is per process) and the PSA connection pools.
+        h.load(app.url, side.cookie, listing, clients=8, seconds=5, max_requests=80)
+        for name, step in (("healthz", trivial), ("list", listing)):
+            cpu0, load_before = app.cpu(), h.loadavg()
+            result = h.load(
+                app.url,
+                side.cookie,
+                step,
+                clients=args.tp_clients,
+                seconds=args.tp_seconds,
+                max_requests=args.tp_requests,
+            )
+            side.throughput[name] = {
+                "requests": result.total,
+                "seconds": result.seconds,
+                "rps": result.rps,
+                "p50_ms": h.percentile(result.latencies, 50) * 1000,
+                "errors": result.errors,
+                "non_2xx": result.count(lambda s: s >= 300),
+                "app_cpu_ms_per_req": (app.cpu() - cpu0) * 1000 / max(result.total, 1),
+                "load_before": load_before,
+            }
+        side.throughput["workers"] = workers
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.setup_side:
+        setup_side(args.setup_side, args.sandbox_url, args.db)
+        return 0
+
+    sys.path.insert(0, str(ROOT))
+    import httpx
+
+    from bench import harness as h
+
+    workdir = Path(tempfile.mkdtemp(prefix="rf-listcpu-"))
+    started = time.monotonic()
+    info = h.machine_info()
+    before_dir, before_label, worktree = resolve_before(args.before, workdir)
+    after_dir = Path(args.after).resolve()
+    sides = [
+        Side("before", before_dir, before_label),
+        Side("after", after_dir, f"{after_dir} ({_describe(after_dir)})"),
+    ]
+    print(
+        f"List render cost, before vs after  machine: {info['nproc']} x {info['cpu']}, Python {info['python']}, "
+        f"load avg {info['load']}\n  before: {sides[0].label}\n  after:  {sides[1].label}\n"
+    )
+    out: dict = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
+    try:
+        with h.SandboxServer(latency_ms=0, max_seconds=3600) as server:
+            for side in sides:
+                prepare(side, server.url, workdir)
+            opened = []
+            try:
+                for side in sides:
+                    side.app = h.Gunicorn(
+                        side.db,
+                        workers=1,
+                        threads=16,
+                        log_path=workdir / f"{side.name}.log",
+                        max_requests=0,
+                        root=side.appdir,
+                    ).__enter__()
+                    opened.append(side.app)
+                    workers = side.app.worker_pids()
+                    if len(workers) != 1:
+                        raise RuntimeError(f"{side.name}: expected 1 gunicorn worker, found {workers}")
+                    side.worker = workers[0]
+                    side.http = httpx.Client(base_url=side.app.url, cookies={"sessionid": side.cookie}, timeout=30)
+
+                # a. CPU per render (L = 0: PSA wait is not CPU, and keeps the run short)
+                load_a = h.loadavg()
+                measure_cpu(sides, "/tickets", HX, args.requests, "cpu_ns", args.warmup)
+                measure_cpu(sides, "/healthz", {}, max(50, args.requests // 3), "healthz_ns", 10)
+                # c. latency ratio at L
+                server.configure(latency_ms=args.latency_ms)
+                load_c = h.loadavg()
+                measure_latency(sides, args.latency_requests)
+            finally:
+                for side in sides:
+                    if side.http is not None:
+                        side.http.close()
+                for app in opened:
+                    app.__exit__(None, None, None)
+            # b. throughput (one side at a time: each uses every core)
+            load_b = h.loadavg()
+            if not args.no_throughput:
+                server.configure(latency_ms=args.tp_latency_ms)
+                for side in sides:
+                    measure_throughput(side, args, workdir)
+    finally:
+        if worktree is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
+                capture_output=True,
+                timeout=120,
+            )
+
+    L = args.latency_ms / 1000
+
+    def ms(values, pct):
+        return h.percentile(values, pct) / 1e6
+
+    def rows_of(html: bytes) -> int:
+        return len(re.findall(rb'id="ticket-row-\d+"', html))
+
+    table = [
+        ["a. list render CPU p50 (ms)"] + [ms(s.cpu_ns, 50) for s in sides] + [f"<= {TARGET_CPU_P50_MS:.0f}"],
+        ["a. list render CPU p95 (ms)"] + [ms(s.cpu_ns, 95) for s in sides] + ["-"],
+        ["a. list render CPU mean, schedstat (ms)"] + [sum(s.cpu_ns) / len(s.cpu_ns) / 1e6 for s in sides] + ["-"],
+        ["a. same, utime+stime over the loop (ms)"] + [s.ticks_per_request for s in sides] + ["-"],
+        ["   /healthz CPU p50 (ms)"] + [ms(s.healthz_ns, 50) for s in sides] + ["-"],
+        ["   list CPU p50 / healthz CPU p50"] + [ms(s.cpu_ns, 50) / ms(s.healthz_ns, 50) for s in sides] + ["-"],
+        ["   rows / HTML bytes of the partial"] + [f"{rows_of(s.html)} / {len(s.html)}" for s in sides] + ["-"],
+    ]
+    if not args.no_throughput:
+        for s in sides:
+            s.throughput["ratio"] = s.throughput["list"]["rps"] / max(s.throughput["healthz"]["rps"], 1e-9)
+        table += [
+            ["b. /healthz req/s"] + [s.throughput["healthz"]["rps"] for s in sides] + ["-"],
+            ["b. list partial req/s"] + [s.throughput["list"]["rps"] for s in sides] + ["-"],
+            ["b. list throughput, % of /healthz"]
+            + [f"{s.throughput['ratio']:.0%}" for s in sides]
+            + [f">= {TARGET_THROUGHPUT:.0%}"],
+            ["   gunicorn CPU ms/req: healthz, list"]
+            + [
+                f"{s.throughput['healthz']['app_cpu_ms_per_req']:.1f}, {s.throughput['list']['app_cpu_ms_per_req']:.1f}"
+                for s in sides
+            ]
+            + ["-"],
+            ["   5xx+transport errors"]
+            + [s.throughput["healthz"]["errors"] + s.throughput["list"]["errors"] for s in sides]
+            + ["0"],
+        ]
+    table += [
+        [f"c. list page median / L (L = {args.latency_ms:.0f} ms)"]
+        + [h.median(s.walls["page"]) / L for s in sides]
+        + [f"<= {TARGET_L_RATIO}"],
+        ["c. list page p95 / L"] + [h.percentile(s.walls["page"], 95) / L for s in sides] + ["-"],
+        ["c. list partial median / L"] + [h.median(s.walls["partial"]) / L for s in sides] + ["-"],
+    ]
+    note = (
+        f"a: 1 gunicorn worker x 16 threads, {args.requests} htmx list renders per side after {args.warmup} warm-up, "
+        f"sandbox L = 0 in its own process, sides alternating; load avg before: {load_a}. "
+        f"c: {args.latency_requests} requests per screen per side; load avg before: {load_c}."
+    )
+    if not args.no_throughput:
+        s0 = sides[0].throughput
+        note += (
+            f"\nb: gunicorn {s0['workers']} workers x 16 threads, {args.tp_clients} clients, sandbox L = "
+            f"{args.tp_latency_ms:.0f} ms, {args.tp_requests} requests per target (<= {args.tp_seconds:.0f} s); "
+            f"load avg before: {load_b}."
+        )
+    print(h.table("Ticket list: before vs after", ["figure", "before", "after", "target"], table, note=note))
+
+    after = sides[1]
+    checks = [
+        ("CPU per list render p50 <= 6 ms", ms(after.cpu_ns, 50) <= TARGET_CPU_P50_MS),
+        (f"list page <= {TARGET_L_RATIO} L", h.median(after.walls["page"]) / L <= TARGET_L_RATIO),
+    ]
+    if not args.no_throughput:
+        checks.append(("list throughput >= 35% of /healthz", after.throughput["ratio"] >= TARGET_THROUGHPUT))
+    for name, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    same = sides[0].html == sides[1].html
+    print(f"  (the last list partial rendered by both sides is {'byte-identical' if same else 'not byte-identical'})")
+    print(f"finished in {time.monotonic() - started:.0f} s; load avg now {h.loadavg()}; scratch dir {workdir}")
+
+    out["sides"] = {
+        s.name: {
+            "dir": str(s.appdir),
+            "label": s.label,
+            "cpu_ms": {
+                "p50": ms(s.cpu_ns, 50),
+                "p95": ms(s.cpu_ns, 95),
+                "mean": sum(s.cpu_ns) / len(s.cpu_ns) / 1e6,
+                "ticks_mean": s.ticks_per_request,
+            },
+            "healthz_cpu_ms_p50": ms(s.healthz_ns, 50),
+            "throughput": s.throughput,
+            "l_ratio": {k: {"median": h.median(v) / L, "p95": h.percentile(v, 95) / L} for k, v in s.walls.items()},
+            "html_bytes": len(s.html),
+        }
+        for s in sides
+    }
+    if args.json:
+        h.dump_json(args.json, out)
+    shutil.rmtree(workdir / "before", ignore_errors=True)
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
