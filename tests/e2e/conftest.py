@@ -4,9 +4,23 @@ Reusable by every browser test:
 
 * ``browser`` (session): headless chromium at ``/usr/bin/chromium`` (override with ``CHROMIUM``);
   the module is skipped when it is missing.
-* ``page``: a fresh context/page whose ``base_url`` is the live server, 1280x800, 10 s timeouts.
+* ``page``: a fresh context/page whose ``base_url`` is the live server, 1280x800, 15 s timeouts.
 * ``logged_in_page``: ``page`` signed in as alice through the login page; Acme MSP is connected to the
   in-process ConnectWise sandbox (reset for each test) and alice is mapped to its first member.
+* ``settled(page)``: waits until the page's htmx work is done (see below); call it before using
+  anything that arrived in a swap.
+
+Timeouts: actions and ``expect`` wait up to 15 s (``TIMEOUT_MS``; Playwright's ``expect`` default is
+5 s). What a test waits for is usually one or two requests to the live server, each calling the
+sandbox; on CI's two loaded cores that takes seconds, not milliseconds. The first page of a test
+process (cold renderer and live server) is loaded once by ``page`` with up to 60 s.
+
+Swapped-in content: htmx binds what it swaps in (``hx-post``, ``hx-trigger="change"``, ``hx-get``)
+only when it *settles* the swap, a timer later. A select changed or a button clicked in between is
+not an htmx request: the change is lost, or the form is submitted as a full page. So a test waits
+for ``settled(page)`` — no section still loading (``aria-busy``), no request in flight, nothing
+swapped in and not yet bound (htmx's ``htmx-added`` class, removed just before binding) — before it
+touches a drawer section, My Queue, the member mappings or any other swapped-in control.
 
 Playwright's sync API runs an event loop in this thread, so Django's async-safety check is
 relaxed for browser tests (``DJANGO_ALLOW_ASYNC_UNSAFE``); the live server needs
@@ -19,13 +33,19 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 800}
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000
+FIRST_LOAD_MS = 60_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+# Anything htmx has not finished with: a section still to load, a request in flight, a swap not yet settled.
+HTMX_BUSY = "[aria-busy='true'], .htmx-request, .htmx-swapping, .htmx-added, .htmx-settling"
 
 
 def pytest_collection_modifyitems(items):
@@ -46,13 +66,28 @@ def browser():
         browser.close()
 
 
+_warmed_up = False
+
+
 @pytest.fixture
 def page(browser, live_server, transactional_db):
+    global _warmed_up
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    if not _warmed_up:
+        # A process's first page load starts chromium's renderer and the live server's lazy imports:
+        # 0.2 s warm, 5 s and more cold on two loaded cores. Pay for it here, not in a test's timeout.
+        page.goto("/login/", timeout=FIRST_LOAD_MS)
+        _warmed_up = True
     yield page
     context.close()
+
+
+def settled(page):
+    """Wait until every section on the page has loaded and htmx has bound everything it swapped in."""
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+    return page
 
 
 def log_in(page, username: str, password: str):

@@ -7,6 +7,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import settled
+
 pytestmark = pytest.mark.e2e
 
 
@@ -80,6 +82,7 @@ def test_after_a_failed_reply_the_message_stays_with_retry(logged_in_page, sessi
     expect(conversation.locator(".message-pending")).to_have_count(0)
     retry = conversation.get_by_role("button", name="Retry")
     expect(retry).to_be_visible()
+    settled(page)  # the conversation was swapped in: Retry posts through htmx once it is bound
 
     monkeypatch.undo()  # the assistant is back
     retry.click()

@@ -15,6 +15,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import settled
 from tests.security.test_xss import PAYLOAD, SCRIPT, poison_sandbox
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +76,7 @@ def test_poisoned_tickets_and_drawer_stay_text_without_csp_violations(watched, s
     expect(dialog.locator(".fact-grid")).to_contain_text(f"Contact {SCRIPT}")
     expect(dialog.locator(".add-resource select")).to_contain_text("Ana")
     assert page.locator("#drawer img").count() == 0
+    settled(page)  # the drawer's sections (the composer and Add member among them) are bound
 
     composer = dialog.locator(".composer textarea")
     composer.fill(f"Mine {PAYLOAD}")

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import settled
+
 pytestmark = pytest.mark.e2e
 
 
@@ -19,6 +21,7 @@ def test_a_queue_row_opens_the_ticket_drawer_on_the_dashboard(logged_in_page, li
     page.goto("/")
     expect(_queue_rows(page)).to_have_count(5)
     expect(page.locator("#active-sessions")).to_have_attribute("data-state", "empty")
+    settled(page)  # My Queue arrived in a swap: its rows open the drawer once htmx has bound them
     row = _queue_rows(page).nth(1)
     ticket_id = row.get_attribute("data-ticket-id")
     row.click()
@@ -61,8 +64,13 @@ def test_a_status_change_in_the_drawer_refreshes_my_queue(logged_in_page):
     page = logged_in_page
     page.goto("/")
     row = _queue_rows(page).filter(has=page.locator(".badge", has_text="New")).first
+    expect(row).to_be_visible()
+    settled(page)
     ticket_id = row.get_attribute("data-ticket-id")
     row.click()
+    # The status select arrives with the drawer's detail section; a change before htmx has bound it is lost.
+    expect(page.get_by_role("dialog", name=f"#{ticket_id}").locator(".fact-grid")).to_be_visible()
+    settled(page)
     status = page.locator(f"#status-select-{ticket_id}")
     status.select_option(label="In Progress")
     expect(page.locator("#toasts")).to_contain_text(f"Ticket #{ticket_id}: New → In Progress")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +19,7 @@ def test_mapping_yourself_turns_the_prompt_into_your_queue(page, alice, connecti
     expect(prompt).to_be_visible()
     prompt.click()
     page.wait_for_url(re.compile(r"/account/integrations$"))
+    settled(page)  # the member mappings load in their own request
 
     page.get_by_label("Map my PSA member").select_option(label="John Smith (jsmith)")
     page.get_by_role("button", name="Map my PSA member").click()
@@ -34,6 +35,7 @@ def test_mapping_yourself_turns_the_prompt_into_your_queue(page, alice, connecti
 def test_an_admin_saves_the_connection_and_tests_it(page, alice, connection):
     log_in(page, "alice", "pw-alice")
     page.goto("/account/integrations")
+    settled(page)
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#test-result")).to_have_text(re.compile(r"Connected to ConnectWise v\d"))
 
@@ -41,6 +43,7 @@ def test_an_admin_saves_the_connection_and_tests_it(page, alice, connection):
     page.get_by_role("button", name="Save connection").click()
     expect(page.locator("#toasts")).to_contain_text("Connection saved")
     expect(page.get_by_label("Private key")).to_have_value("")
+    settled(page)  # the saved connection (Test connection included) was swapped in; the mappings reload
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#test-result")).to_contain_text("Bad credentials")
     # The members table reloaded after the save (it uses the new, wrong keys): an inline error with Retry.
@@ -52,6 +55,7 @@ def test_a_member_sees_the_connection_read_only_but_can_map_themselves(page, bob
     page.goto("/account/integrations")
     expect(page.get_by_text("Only account admins can change the connection.")).to_be_visible()
     expect(page.get_by_role("button", name="Save connection")).to_have_count(0)
+    settled(page)  # the member mappings load in their own request
     page.get_by_label("Map my PSA member").select_option(label="Sam Wilson (swilson)")
     page.get_by_role("button", name="Map my PSA member").click()
     expect(page.locator("#my-mapping")).to_contain_text("You are mapped to Sam Wilson")

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import settled
+
 pytestmark = pytest.mark.e2e
 
 SHOWING = re.compile(r"Showing \d+–\d+ of \d+ tickets")
@@ -17,12 +19,14 @@ def _rows(page):
 
 
 def _open_first_row(page):
+    """Open the first row's drawer and wait until its sections have loaded and can be used."""
     page.goto("/tickets")
     row = _rows(page).first
     ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
     row.click()
     dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
     expect(dialog).to_be_visible()
+    settled(page)
     return ticket_id, dialog
 
 
@@ -32,7 +36,8 @@ def test_filters_go_to_the_url_and_survive_a_reload(logged_in_page):
     expect(page.get_by_text(SHOWING)).to_be_visible()
     page.get_by_label("Board").select_option(label="Network Operations")
     page.wait_for_url(re.compile(r"board=2"))
-    expect(page.get_by_label("Status")).to_contain_text("In Progress")
+    expect(page.get_by_label("Status")).to_contain_text("In Progress")  # the board's statuses, swapped in
+    settled(page)
     page.get_by_label("Status").select_option(label="In Progress")
     page.wait_for_url(re.compile(r"status=22"))
     page.get_by_label("Search").fill("vpn")
@@ -73,6 +78,7 @@ def test_pagination_moves_and_a_filter_change_resets_the_page(logged_in_page):
     expect(page.get_by_text(re.compile(r"Showing 1–25 of"))).to_be_visible()
     page.go_forward()
     expect(page.get_by_text(re.compile(r"Showing 26–50 of"))).to_be_visible()
+    settled(page)
     page.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
     page.wait_for_url(lambda url: "priority=3" in url and "page=" not in url)
     expect(page.get_by_text(re.compile(r"Showing 1–\d+ of"))).to_be_visible()
@@ -83,7 +89,7 @@ def test_the_last_page_disables_next(logged_in_page):
     page.goto("/tickets?board=4&priority=1")
     while page.get_by_role("button", name="Next").is_enabled():
         page.get_by_role("button", name="Next").click()
-        expect(page.locator("#results")).not_to_have_class(re.compile("htmx-request"))
+        settled(page)  # the next page and its pager have arrived and are bound
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
 
 
@@ -133,6 +139,9 @@ def test_the_status_changes_in_place_and_in_the_list(logged_in_page):
     ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
     row.click()
     dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    # The status select arrives with the drawer's detail section; a change before htmx has bound it is lost.
+    expect(dialog.locator(".fact-grid")).to_be_visible()
+    settled(page)
     dialog.get_by_label("Change status").select_option(label="Waiting on Client")
     expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → Waiting on Client")
     expect(page.locator(f"#ticket-row-{ticket_id} .badge")).to_have_text("Waiting on Client")
@@ -185,6 +194,7 @@ def test_a_failing_section_shows_retry_and_retry_works(logged_in_page, sandbox):
     expect(dialog.get_by_text("Could not load notes")).to_be_visible()
     expect(dialog.get_by_role("heading", name="Related tickets")).to_be_visible()
     expect(dialog.locator(".assignees")).to_be_visible()  # the rest of the drawer still works
+    settled(page)
     sandbox.clear_faults()
     dialog.get_by_role("button", name="Retry").first.click()
     expect(dialog.get_by_text("Could not load notes")).to_have_count(0)
@@ -228,6 +238,7 @@ def test_failing_configuration_facts_keep_the_names_and_retry_works(logged_in_pa
     slot = dialog.locator(f"#config-facts-{ticket_id}")
     expect(slot).to_contain_text("Could not load configuration details")
     expect(dialog.locator(f"#configs-{ticket_id}")).to_contain_text(config["name"])
+    settled(page)
     sandbox.clear_faults()
     slot.get_by_role("button", name="Retry").click()
     expect(dialog.locator(f"#configs-{ticket_id} .config-facts").first).to_contain_text(f"S/N {config['serialNumber']}")
