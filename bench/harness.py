@@ -492,14 +492,20 @@ def load(
     timeout: float = 30.0,
 ) -> LoadResult:
     """``clients`` threads each call ``step(client, worker_index, iteration)`` until ``seconds`` have passed
-    (or ``max_requests`` in total). ``step`` returns (label, response)."""
+    (or ``max_requests`` in total). ``step`` returns (label, response). The clock starts once every
+    client is built (a barrier), so short runs are not charged for starting threads."""
     import httpx
 
     result = LoadResult(seconds=seconds)
     lock = threading.Lock()
     budget = [max_requests]
-    start = time.monotonic()
-    deadline = start + seconds
+    clock = {"start": time.monotonic(), "deadline": time.monotonic() + seconds}
+
+    def go():  # run once, when every client is built: the clock starts then, not while threads start
+        clock["start"] = time.monotonic()
+        clock["deadline"] = clock["start"] + seconds
+
+    ready = threading.Barrier(clients + 1, action=go)
 
     def worker(index: int):
         cookies = {"sessionid": cookie}
@@ -508,8 +514,12 @@ def load(
             cookies["csrftoken"] = csrf
             headers["X-CSRFToken"] = csrf
         with httpx.Client(base_url=base_url, cookies=cookies, headers=headers, timeout=timeout) as client:
+            try:
+                ready.wait(timeout=60)
+            except threading.BrokenBarrierError:
+                pass  # a client took too long to build: run anyway, against the deadline already set
             iteration = 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < clock["deadline"]:
                 with lock:
                     if budget[0] <= 0:
                         return
@@ -536,9 +546,13 @@ def load(
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
+    try:
+        ready.wait(timeout=60)
+    except threading.BrokenBarrierError:
+        pass
     for t in threads:
-        t.join(timeout=max(1.0, deadline - time.monotonic()) + timeout + 5)
-    result.seconds = time.monotonic() - start
+        t.join(timeout=max(1.0, clock["deadline"] - time.monotonic()) + timeout + 5)
+    result.seconds = time.monotonic() - clock["start"]
     return result
 
 

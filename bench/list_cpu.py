@@ -20,8 +20,9 @@ a. **App CPU per 25-row htmx list render** (``GET /tickets`` with ``HX-Request: 
    the two sides alternate (before, after, after, before, ...), so both see the same machine load.
 b. **Throughput**: the list partial's req/s as a % of ``/healthz``'s, each side under the project's
    gunicorn config (workers = nproc, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
-   ``--tp-clients`` closed-loop clients, ``--tp-requests`` requests per target (at most
-   ``--tp-seconds``), like ``bench/run.py``'s throughput phase.
+   ``--tp-clients`` closed-loop clients (threads + httpx, like ``bench/run.py``'s throughput phase),
+   ``--tp-requests`` requests per target and side (at most ``--tp-seconds``), split into
+   ``--tp-rounds`` rounds that alternate the sides (both gunicorns stay up; the idle one costs nothing).
 c. **List page latency / L** at L = 200 ms (``--latency-ms``), warm: the full page ``/tickets`` and the
    htmx partial through the 1-worker gunicorn, median and p95 over ``--latency-requests`` requests
    (alternating sides).
@@ -59,8 +60,9 @@ def parse_args(argv=None):
     p.add_argument("--after", default=str(ROOT), help="app dir (default: this tree)")
     p.add_argument("--requests", type=int, default=300, help="measured list renders per side for CPU (>= 200)")
     p.add_argument("--warmup", type=int, default=40, help="unrecorded requests per side first")
-    p.add_argument("--tp-requests", type=int, default=2000, help="requests per throughput target")
-    p.add_argument("--tp-seconds", type=float, default=120.0, help="time bound per throughput target")
+    p.add_argument("--tp-requests", type=int, default=3000, help="requests per throughput target and side")
+    p.add_argument("--tp-seconds", type=float, default=120.0, help="time bound per throughput target and side")
+    p.add_argument("--tp-rounds", type=int, default=2, help="rounds per target, alternating sides")
     p.add_argument("--tp-clients", type=int, default=32)
     p.add_argument("--tp-latency-ms", type=float, default=50.0)
     p.add_argument("--latency-ms", type=float, default=200.0, help="L for the latency ratio")
@@ -76,6 +78,7 @@ def parse_args(argv=None):
     args.warmup = max(0, min(args.warmup, 1000))
     args.tp_requests = max(1, min(args.tp_requests, 100_000))
     args.tp_seconds = max(1.0, min(args.tp_seconds, 600.0))
+    args.tp_rounds = max(1, min(args.tp_rounds, 20))
     args.latency_requests = max(1, min(args.latency_requests, 500))
     return args
 
@@ -226,48 +229,93 @@ def measure_latency(sides: list[Side], n: int) -> None:
                 side.walls[key].append(wall)
 
 
-def measure_throughput(side: Side, args, workdir: Path) -> None:
+def measure_throughput(sides: list[Side], args, workdir: Path, sandbox_pid: int) -> None:
+    """Both sides' gunicorns up at once (idle when not loaded); each target runs in ``--tp-rounds``
+    rounds that alternate sides (before, after, after, before, ...), so a change in the machine's load
+    during the run weighs on both sides alike. req/s = requests / seconds summed over the rounds."""
+    from contextlib import ExitStack
+
     from bench import harness as h
 
     workers = os.cpu_count() or 1
-    with h.Gunicorn(
-        side.db,
-        workers=workers,
-        threads=16,
-        log_path=workdir / f"{side.name}-tp.log",
-        max_requests=0,
-        root=side.appdir,
-    ) as app:
+    per_round = max(1, args.tp_requests // args.tp_rounds)
+    seconds_per_round = max(1.0, args.tp_seconds / args.tp_rounds)
 
-        def trivial(client, index, iteration):
-            return "healthz", client.get("/healthz")
+    def trivial(client, index, iteration):
+        return "healthz", client.get("/healthz")
 
-        def listing(client, index, iteration):
-            return "list", client.get("/tickets", headers=HX)
+    def listing(client, index, iteration):
+        return "list", client.get("/tickets", headers=HX)
 
-        # Warm every worker's reference cache (locmem is per process) and the PSA connection pools.
-        h.load(app.url, side.cookie, listing, clients=8, seconds=5, max_requests=80)
-        for name, step in (("healthz", trivial), ("list", listing)):
-            cpu0, load_before = app.cpu(), h.loadavg()
-            result = h.load(
-                app.url,
-                side.cookie,
-                step,
-                clients=args.tp_clients,
-                seconds=args.tp_seconds,
-                max_requests=args.tp_requests,
+    with ExitStack() as stack:
+        apps = {}
+        for side in sides:
+            apps[side.name] = stack.enter_context(
+                h.Gunicorn(
+                    side.db,
+                    workers=workers,
+                    threads=16,
+                    log_path=workdir / f"{side.name}-tp.log",
+                    max_requests=0,
+                    root=side.appdir,
+                )
             )
+            # Warm every worker's reference cache (locmem is per process) and the PSA connection pools.
+            h.load(apps[side.name].url, side.cookie, listing, clients=8, seconds=5, max_requests=80)
+        totals = {
+            (s.name, t): {
+                "requests": 0,
+                "seconds": 0.0,
+                "errors": 0,
+                "non_2xx": 0,
+                "cpu": 0.0,
+                "sb": 0.0,
+                "lg": 0.0,
+                "lat": [],
+            }
+            for s in sides
+            for t in ("healthz", "list")
+        }
+        loads = []
+        for round_no in range(args.tp_rounds):
+            for name, step in (("healthz", trivial), ("list", listing)):
+                for side in sides if round_no % 2 == 0 else list(reversed(sides)):
+                    app = apps[side.name]
+                    loads.append(h.loadavg().split()[0])
+                    cpu0, sb0, lg0 = app.cpu(), h.cpu_seconds(sandbox_pid), time.process_time()
+                    result = h.load(
+                        app.url,
+                        side.cookie,
+                        step,
+                        clients=args.tp_clients,
+                        seconds=seconds_per_round,
+                        max_requests=per_round,
+                    )
+                    total = totals[(side.name, name)]
+                    total["requests"] += result.total
+                    total["seconds"] += result.seconds
+                    total["errors"] += result.errors
+                    total["non_2xx"] += result.count(lambda s: s >= 300)
+                    total["cpu"] += app.cpu() - cpu0
+                    total["sb"] += h.cpu_seconds(sandbox_pid) - sb0
+                    total["lg"] += time.process_time() - lg0
+                    total["lat"].extend(result.latencies)
+    for side in sides:
+        for name in ("healthz", "list"):
+            total = totals[(side.name, name)]
             side.throughput[name] = {
-                "requests": result.total,
-                "seconds": result.seconds,
-                "rps": result.rps,
-                "p50_ms": h.percentile(result.latencies, 50) * 1000,
-                "errors": result.errors,
-                "non_2xx": result.count(lambda s: s >= 300),
-                "app_cpu_ms_per_req": (app.cpu() - cpu0) * 1000 / max(result.total, 1),
-                "load_before": load_before,
+                "requests": total["requests"],
+                "seconds": total["seconds"],
+                "rps": total["requests"] / total["seconds"] if total["seconds"] else 0.0,
+                "p50_ms": h.percentile(total["lat"], 50) * 1000,
+                "errors": total["errors"],
+                "non_2xx": total["non_2xx"],
+                "app_cpu_ms_per_req": total["cpu"] * 1000 / max(total["requests"], 1),
+                "sandbox_cpu_ms_per_req": total["sb"] * 1000 / max(total["requests"], 1),
+                "loadgen_cpu_ms_per_req": total["lg"] * 1000 / max(total["requests"], 1),
             }
         side.throughput["workers"] = workers
+        side.throughput["load_1min_before_each_round"] = " ".join(loads)
 
 
 def main(argv=None) -> int:
@@ -331,12 +379,10 @@ def main(argv=None) -> int:
                         side.http.close()
                 for app in opened:
                     app.__exit__(None, None, None)
-            # b. throughput (one side at a time: each uses every core)
-            load_b = h.loadavg()
+            # b. throughput (rounds alternating sides)
             if not args.no_throughput:
                 server.configure(latency_ms=args.tp_latency_ms)
-                for side in sides:
-                    measure_throughput(side, args, workdir)
+                measure_throughput(sides, args, workdir, server.pid)
     finally:
         if worktree is not None:
             subprocess.run(
@@ -371,6 +417,18 @@ def main(argv=None) -> int:
             ["b. list throughput, % of /healthz"]
             + [f"{s.throughput['ratio']:.0%}" for s in sides]
             + [f">= {TARGET_THROUGHPUT:.0%}"],
+            ["   sandbox CPU ms/req: healthz, list"]
+            + [
+                f"{s.throughput['healthz']['sandbox_cpu_ms_per_req']:.1f}, {s.throughput['list']['sandbox_cpu_ms_per_req']:.1f}"
+                for s in sides
+            ]
+            + ["-"],
+            ["   load-generator CPU ms/req: healthz, list"]
+            + [
+                f"{s.throughput['healthz']['loadgen_cpu_ms_per_req']:.1f}, {s.throughput['list']['loadgen_cpu_ms_per_req']:.1f}"
+                for s in sides
+            ]
+            + ["-"],
             ["   gunicorn CPU ms/req: healthz, list"]
             + [
                 f"{s.throughput['healthz']['app_cpu_ms_per_req']:.1f}, {s.throughput['list']['app_cpu_ms_per_req']:.1f}"
@@ -397,8 +455,9 @@ def main(argv=None) -> int:
         s0 = sides[0].throughput
         note += (
             f"\nb: gunicorn {s0['workers']} workers x 16 threads, {args.tp_clients} clients, sandbox L = "
-            f"{args.tp_latency_ms:.0f} ms, {args.tp_requests} requests per target (<= {args.tp_seconds:.0f} s); "
-            f"load avg before: {load_b}."
+            f"{args.tp_latency_ms:.0f} ms, {args.tp_requests} requests per target and side (<= {args.tp_seconds:.0f} s) "
+            f"in {args.tp_rounds} rounds alternating sides; 1-min load avg before each round: "
+            f"{s0['load_1min_before_each_round']}."
         )
     print(h.table("Ticket list: before vs after", ["figure", "before", "after", "target"], table, note=note))
 
