@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 
+from tickets import shell
+
 EMPTY = "—"  # shown for a missing board, status, company or assignee
 
 
@@ -113,14 +115,13 @@ class RowUrls:
         return f"{self.queue}?{query}&{list_query}" if list_query else f"{self.queue}?{query}"
 
     def panel(self, ticket) -> str:
-        """The drawer URL carrying the row's data, so opening the drawer needs no PSA call."""
-        return (
-            f"{self.panel_head}{ticket.id}{self.panel_tail}?summary={_q(ticket.summary)}"
-            f"&company={_q(ticket.company_name or '')}&company_id={_q(ticket.company_id or '')}"
-            f"&board={_q(ticket.board_name or '')}&board_id={_q(ticket.board_id or '')}"
-            f"&status={_q(ticket.status_name or '')}&status_id={_q(ticket.status_id or '')}"
-            f"&priority={_q(ticket.priority_name or '')}&priority_id={_q(ticket.priority_id or '')}"
-        )
+        """The drawer URL carrying the row's data (``tickets.shell.FIELDS``), so opening the drawer needs
+        no PSA call. Same query as ``shell.shell_query`` (``urlencode``), with the quoting remembered."""
+        query = "&".join([f"{param}={_q(getattr(ticket, attribute) or '')}" for param, attribute in _PANEL_FIELDS])
+        return f"{self.panel_head}{ticket.id}{self.panel_tail}?{query}"
+
+
+_PANEL_FIELDS = tuple(shell.FIELDS.items())  # (query parameter, ticket attribute): one list, in tickets/shell.py
 
 
 @lru_cache(maxsize=4096)
