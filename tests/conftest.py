@@ -138,6 +138,25 @@ def alice_mapping(alice, account, connection, first_member):
 
 
 @pytest.fixture
+def alice_tenant(alice, connection):
+    """alice's tenant (Acme MSP, connected to the sandbox), as one request sees it.
+
+    Reference data and mappings are request-scoped on a tenant: build a fresh ``tenant_for(alice)``
+    to stand for a later request."""
+    from psa.tenancy import tenant_for
+
+    return tenant_for(alice)
+
+
+@pytest.fixture
+def bob_tenant(bob, connection):
+    """bob's tenant (Acme MSP, connected to the sandbox; bob has no member mapping)."""
+    from psa.tenancy import tenant_for
+
+    return tenant_for(bob)
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client

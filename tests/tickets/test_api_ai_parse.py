@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 from psa.schemas import AiParseResponse
@@ -16,18 +13,19 @@ URL = "/integrations/psa/tickets/ai-parse"
 
 @pytest.fixture
 def fake_engine(monkeypatch):
-    """Stands in for tickets.ai_parse so these tests cover only the endpoint's own behaviour."""
+    """Stands in for tickets.ai_parse.parse_ticket_prompt so these tests cover only the endpoint's own
+    behaviour; records (account, user, prompt) of each call."""
+    from tickets import api
+
     calls = []
 
-    def parse_ticket_prompt(account, user, prompt):
-        calls.append((account, user, prompt))
+    def parse_ticket_prompt(tenant, prompt):
+        calls.append((tenant.account, tenant.user, prompt))
         if not prompt.strip():
             raise ValueError("Describe the ticket first")
         return AiParseResponse(summary=prompt[:50], missing_fields=["company_id"])
 
-    module = types.ModuleType("tickets.ai_parse")
-    module.parse_ticket_prompt = parse_ticket_prompt
-    monkeypatch.setitem(sys.modules, "tickets.ai_parse", module)
+    monkeypatch.setattr(api, "parse_ticket_prompt", parse_ticket_prompt)
     return calls
 
 

@@ -44,6 +44,7 @@ def test_unknown_ticket_is_404(alice_client, connection):
     ({"page": "abc"}, "page"),
     ({"page": 0}, "page"),
     ({"page_size": 0}, "page_size"),
+    ({"page_size": 101}, "page_size"),
     ({"board": "x"}, "board"),
     ({"board": 99}, "board"),
     ({"status": 999}, "status"),
