@@ -152,15 +152,15 @@ def test_linking_by_number_fetches_the_ticket_through_the_ticket_service(session
 
     calls = []
 
-    def fake_get_ticket(account, ticket_id):
-        calls.append((account, ticket_id))
+    def fake_get_ticket(tenant, ticket_id):
+        calls.append((tenant.account, tenant.user, ticket_id))
         return PSATicketDetail(id=ticket_id, summary="Mail flow stopped", company_id=252, board_id=2)
 
     monkeypatch.setattr(ticket_service, "get_ticket", fake_get_ticket, raising=False)
     services.link_ticket(session, "1077")
 
     session.refresh_from_db()
-    assert calls == [(session.account, 1077)]
+    assert calls == [(session.account, session.user, 1077)]  # by default as the session's owner
     assert (session.linked_ticket_id, session.linked_company_id, session.linked_board_id,
             session.linked_ticket_summary) == (1077, 252, 2, "Mail flow stopped")
 

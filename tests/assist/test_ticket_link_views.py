@@ -4,9 +4,10 @@ HTMX = {"HX-Request": "true"}
 
 
 def test_linking_a_sandbox_ticket_keeps_its_company_and_board(alice_client, session, connection, sandbox):
+    from psa.tenancy import tenant_for_account
     from tickets import service as ticket_service
 
-    ticket = ticket_service.get_ticket(session.account, 1000)
+    ticket = ticket_service.get_ticket(tenant_for_account(session.account), 1000)
     response = alice_client.post(f"/assist/{session.id}/link", {"ticket_id": "#1000"}, headers=HTMX)
 
     session.refresh_from_db()

@@ -14,7 +14,7 @@ def _buttons(html: str) -> list[str]:
 
 
 def _fake_search(items, calls=None):
-    def search(account, user, filters, page=1, page_size=25):
+    def search(tenant, filters, page=1, page_size=25, reference=None):
         if calls is not None:
             calls.append((filters, page_size))
         return TicketListResponse(items=items, total=len(items), page=page, page_size=page_size)

@@ -49,11 +49,11 @@ def test_it_lists_up_to_five_open_tickets_assigned_to_the_user(alice_client, ali
 
 
 def test_it_shows_the_users_open_tickets_most_urgent_first_then_newest(alice_client, alice_mapping, first_member):
-    from psa.models import Account
+    from psa.tenancy import tenant_for
     from tickets import service
 
-    account = Account.objects.get(name="Acme MSP")
-    expected = service.search_tickets(account, alice_mapping.user, service.TicketFilters(assigned="me"), page_size=25).items
+    tenant = tenant_for(alice_mapping.user)
+    expected = service.search_tickets(tenant, service.TicketFilters(assigned="me"), page_size=25).items
     assert all(first_member["identifier"] in t.resources and not t.closed for t in expected)
     # "Newest" is the highest id: ConnectWise ids grow with creation (the provider orders by id desc).
     keys = [(t.priority_sort, -t.id) for t in expected]
@@ -99,10 +99,11 @@ def test_a_timeout_is_just_as_silent(alice_client, alice_mapping, sandbox):
 def test_it_escapes_psa_text(alice_client, alice_mapping, first_member):
     from psa.models import Account
     from psa.schemas import TicketCreatePayload
+    from psa.tenancy import tenant_for_account
     from tickets import service
 
-    account = Account.objects.get(name="Acme MSP")
-    created = service.create_ticket(account, TicketCreatePayload(
+    tenant = tenant_for_account(Account.objects.get(name="Acme MSP"))
+    created = service.create_ticket(tenant, TicketCreatePayload(
         summary='<img src=x onerror="alert(1)">', company_id=250, board_id=1, status_id=11, priority_id=1,
         assigned_member_id=first_member["id"]))
     html = _get(alice_client).content.decode()

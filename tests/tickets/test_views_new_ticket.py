@@ -205,16 +205,17 @@ def test_create_closes_the_modal_refreshes_the_list_and_toasts(ui, sandbox):
     assert triggers["closeModal"] is True
     assert triggers["toast"] == {"message": f"Ticket #{ticket_id} created in ConnectWise", "level": "success"}
     assert sandbox.ticket_count() == before + 1
-    ticket = service.get_ticket(_account(), ticket_id)
+    ticket = service.get_ticket(_tenant(), ticket_id)
     assert (ticket.summary, ticket.company_id, ticket.board_id, ticket.status_id, ticket.priority_id) == (
         "Printer on 2nd floor offline", 250, 1, 11, 3)
     assert ticket.resources == ["jsmith"]
 
 
-def _account():
+def _tenant():
     from psa.models import Account
+    from psa.tenancy import tenant_for_account
 
-    return Account.objects.get(name="Acme MSP")
+    return tenant_for_account(Account.objects.get(name="Acme MSP"))
 
 
 def test_the_company_can_be_typed_as_its_identifier(ui):
@@ -253,10 +254,12 @@ def test_a_status_of_another_board_is_a_field_error(ui):
 
 def test_psa_validation_errors_appear_next_to_their_fields(ui, sandbox, monkeypatch):
     """A company deleted in ConnectWise after the company list was cached: the PSA's 400 names the field."""
+    from psa.reference import Reference
     from psa.schemas import PSACompany
 
-    companies = service.list_all_companies(_account()) + [PSACompany(id=9999, identifier="Gone", name="Gone Ltd")]
-    monkeypatch.setattr(service, "list_all_companies", lambda account: companies)
+    gone = PSACompany(id=9999, identifier="Gone", name="Gone Ltd")
+    companies = _tenant().reference("companies").companies + [gone]
+    monkeypatch.setattr(Reference, "companies", property(lambda reference: companies))
     response = _post(ui, "create", {**_complete(), "company": "Gone Ltd"})
     html = response.content.decode()
     assert response.status_code == 422

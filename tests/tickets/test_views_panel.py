@@ -21,10 +21,11 @@ def _toast(response) -> dict:
 def _ticket(client, **filters) -> tuple[int, int, int]:
     """(ticket id, company id, board id) of the first open ticket matching the filters."""
     from psa.models import Account
+    from psa.tenancy import tenant_for_account
     from tickets import service
 
-    account = Account.objects.get(name="Acme MSP")
-    item = service.search_tickets(account, None, service.TicketFilters(**filters)).items[0]
+    tenant = tenant_for_account(Account.objects.get(name="Acme MSP"))
+    item = service.search_tickets(tenant, service.TicketFilters(**filters)).items[0]
     return item.id, item.company_id, item.board_id
 
 

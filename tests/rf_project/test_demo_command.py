@@ -51,7 +51,7 @@ def test_demo_user_sees_their_queue_through_the_api(sandbox, client):
 
 
 def test_demo_serves_with_runserver_unless_setup_only(sandbox, monkeypatch):
-    from tickets.management.commands import demo
+    from rf_project.management.commands import demo
 
     calls = []
     monkeypatch.setattr(demo, "call_command", lambda name, *a, **kw: calls.append((name, a, kw)))
