@@ -140,16 +140,16 @@ def ui(alice_client, alice_mapping, no_get_retries):
 
 
 @pytest.fixture
-def known(ui, account, alice, sandbox):
+def known(ui, alice_tenant, sandbox):
     """Ids for the URLs: an open Service Desk ticket of the first member, its company, an assignee,
     a member not assigned, a status to change to; reference data warmed into the cache."""
     member = sandbox.members()[0]["id"]
-    ticket = service.search_tickets(account, alice, service.TicketFilters(board=1, assigned=str(member))).items[0]
-    assigned = {r.member_id for r in service.list_resources(account, ticket.id)}
+    ticket = service.search_tickets(alice_tenant, service.TicketFilters(board=1, assigned=str(member))).items[0]
+    assigned = {r.member_id for r in service.list_resources(alice_tenant, ticket.id)}
     free = next(m["id"] for m in reversed(sandbox.members()) if m["id"] not in assigned)
-    status = next(s.id for s in service.list_statuses(account, 1) if s.id != ticket.status_id)
-    service.list_all_statuses(account)
-    service.list_members(account)
+    reference = alice_tenant.reference("boards", "members")  # statuses of every board come with the boards
+    status = next(s.id for s in reference.statuses(1) if s.id != ticket.status_id)
+    assert reference.all_statuses and reference.members
     sandbox.clear_log()
     return {"ticket": ticket.id, "company": ticket.company_id, "member": member, "free": free, "status": status,
             "current": ticket.status_id}

@@ -82,13 +82,14 @@ def test_an_overlong_idempotency_key_is_422_and_creates_nothing(api, connection,
 
 
 def test_a_note_over_10000_characters_is_refused_before_the_psa(account, connection, sandbox):
-    """Notes have no JSON endpoint; the service refuses an oversize note with a field error."""
+    """Notes have no JSON endpoint; an oversize note is refused with a field error before any PSA call."""
     from psa.providers.base import PSAValidationError
+    from psa.tenancy import tenant_for_account
     from tickets import service
 
     sandbox.clear_log()
     with pytest.raises(PSAValidationError) as caught:
-        service.add_note(account, 1000, "n" * 10_001)
+        service.add_note(tenant_for_account(account), 1000, "n" * 10_001)
     assert "10000" in caught.value.message and caught.value.field_errors[0].field == "text"
     assert not [r for r in sandbox.request_log if r.method == "POST"]
 

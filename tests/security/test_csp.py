@@ -149,11 +149,11 @@ def test_no_template_has_inline_code(template):
 
 
 @pytest.fixture
-def ids(alice, account, alice_mapping, sandbox):
+def ids(alice, account, alice_tenant, alice_mapping, sandbox):
     from assist.models import AssistSession, Message, SessionAction
     from tickets import service
 
-    ticket = service.search_tickets(account, alice, service.TicketFilters(assigned="me")).items[0]
+    ticket = service.search_tickets(alice_tenant, service.TicketFilters(assigned="me")).items[0]
     session = AssistSession.objects.create(account=account, user=alice, title="Outlook crashes",
                                            linked_ticket_id=ticket.id, linked_company_id=ticket.company_id)
     message = Message.objects.create(session=session, role="assistant", text="Try safe mode.")

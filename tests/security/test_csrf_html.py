@@ -27,11 +27,11 @@ BODY = {"text": "no token", "kind": "internal", "status": "12", "board": "1", "m
 
 
 @pytest.fixture
-def ids(alice, account, alice_mapping, connection, sandbox):
+def ids(alice, account, alice_tenant, alice_mapping, connection, sandbox):
     from assist.models import AssistSession, Message, SessionAction
     from tickets import service
 
-    ticket = service.search_tickets(account, alice, service.TicketFilters(assigned="me")).items[0]
+    ticket = service.search_tickets(alice_tenant, service.TicketFilters(assigned="me")).items[0]
     session = AssistSession.objects.create(account=account, user=alice, title="Outlook crashes",
                                            linked_ticket_id=ticket.id, linked_company_id=ticket.company_id)
     message = Message.objects.create(session=session, role="user", text="Outlook crashes on start")

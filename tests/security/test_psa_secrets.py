@@ -37,11 +37,13 @@ def test_no_successful_response_carries_a_secret(api, psa_sleeps, sandbox, creat
 
 @pytest.mark.parametrize("kind", FAULTS)
 def test_no_psa_exception_carries_a_secret(account, connection, psa_sleeps, sandbox, secrets_in_play, kind):
+    from psa.tenancy import tenant_for_account
     from tickets import service
 
     sandbox.inject(kind, retry_after=30)
-    for call in (lambda: service.list_boards(account), lambda: service.get_ticket(account, 1000),
-                 lambda: service.update_status(account, 1000, 12)):
+    tenant = tenant_for_account(account)
+    for call in (lambda: tenant.reference("boards").boards, lambda: service.get_ticket(tenant, 1000),
+                 lambda: service.update_status(tenant, 1000, 12)):
         try:
             call()
         except PSAError as exc:
@@ -59,12 +61,12 @@ def test_unexpected_errors_are_logged_without_secrets_and_answered_without_a_tra
     api, connection, secrets_in_play, caplog, monkeypatch
 ):
     """Even a bug (here: an exception carrying the key) stays out of the response body."""
-    from tickets import service
+    from psa.reference import Reference
 
-    def broken(account):
+    def broken(reference):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "list_boards", broken)
+    monkeypatch.setattr(Reference, "boards", property(broken))
     caplog.set_level(logging.DEBUG)
     response = api.get(f"{API}/boards")
     assert response.status_code == 500

@@ -99,6 +99,7 @@ def a_ids(alice, account, alice_mapping, connection, sandbox):
 
     from assist.models import AssistSession, Message, SessionAction
     from psa.models import Membership
+    from psa.tenancy import tenant_for
     from tickets import service
     from tickets.models import APIToken, IdempotencyRecord
 
@@ -108,7 +109,7 @@ def a_ids(alice, account, alice_mapping, connection, sandbox):
     connection.save()
     alice_mapping.name = f"John Smith {MARK}"
     alice_mapping.save()
-    ticket = service.search_tickets(account, alice, service.TicketFilters(assigned="me")).items[0]
+    ticket = service.search_tickets(tenant_for(alice), service.TicketFilters(assigned="me")).items[0]
     session = AssistSession.objects.create(account=account, user=alice, title=f"{MARK} session: CFO laptop",
                                            linked_ticket_id=ticket.id, linked_company_id=ticket.company_id,
                                            linked_board_id=ticket.board_id, linked_ticket_summary=f"{MARK} linked")

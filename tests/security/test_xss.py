@@ -47,9 +47,13 @@ def assert_json_trigger(response) -> dict:
 def poison_sandbox(sandbox, account, user) -> dict:
     """The user's first open Service Desk ticket, its company, contacts, notes, a configuration, the
     company's other tickets, member 102's name and status 13's name all get the payload (in memory)."""
+    from django.core.cache import cache
+
+    from psa.tenancy import tenant_for_account
     from tickets import service
 
-    ticket = service.search_tickets(account, user, service.TicketFilters(assigned="me", board=1)).items[0]
+    tenant = tenant_for_account(account, user)
+    ticket = service.search_tickets(tenant, service.TicketFilters(assigned="me", board=1)).items[0]
     state = sandbox.state
     company_id = ticket.company_id
     state["companies"][company_id]["name"] = f"Evil Co {PAYLOAD}"
@@ -69,6 +73,9 @@ def poison_sandbox(sandbox, account, user) -> dict:
         if entry["member"]["id"] == 102:
             entry["member"]["name"] = f"Ana {PAYLOAD}"
     state["statuses"][13]["name"] = f"Waiting {PAYLOAD}"
+    # The search above cached the reference data (boards with statuses, members) as it was before the
+    # payload: from now on ConnectWise answers with the payload, so start from an empty cache.
+    cache.clear()
     sandbox.clear_log()
     return {"ticket": ticket.id, "company": company_id, "status": ticket.status_id}
 
