@@ -14,13 +14,23 @@ and adds, outside the ConnectWise URL space:
 The debug endpoints answer only loopback clients. The first line printed on stdout is
 ``READY <port>`` once the socket is listening (the benchmark reads the port from it).
 psa/sandbox is not changed: this is a wrapper around its public interface.
+
+Connections are kept alive (HTTP/1.1, every response has a ``Content-Length``), as ConnectWise's API
+does: the app's pooled ``httpx.Client`` reuses its connections, so a benchmark does not charge the app
+a TCP connect and teardown per PSA call that production does not pay. (wsgiref, which the
+``cw_sandbox`` command serves with, answers HTTP/1.0 and closes every connection.) A connection is
+closed after a response whose body is shorter than its ``Content-Length`` (the "truncated" fault), a
+dropped request ("refused"/"timeout" faults), a request body sent chunked, or 60 s idle.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import socket
+import struct
 import sys
 import threading
 from pathlib import Path
@@ -85,6 +95,72 @@ class DebugWrapper:
         return [body]
 
 
+def keep_alive_handler():
+    """The ``cw_sandbox`` command's request handler, serving many requests per connection (HTTP/1.1)."""
+    from psa.management.commands.cw_sandbox import _Handler, _RequestHandler
+
+    class _ServerHandler(_Handler):
+        http_version = "1.1"
+        complete = False  # a whole response went out: its body as long as its Content-Length
+
+        def close(self):  # wsgiref clears status, headers and bytes_sent here: judge the response first
+            declared = self.headers.get("Content-Length") if self.headers is not None else None
+            self.complete = self.status is not None and declared is not None and int(declared) == self.bytes_sent
+            super().close()
+
+    class KeepAliveRequestHandler(_RequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 60  # an idle kept-alive connection is closed after this long
+        disable_nagle_algorithm = True  # a response is one write; never wait for the client's ACK
+        wbufsize = 256 * 1024  # status line, headers and body leave in one send (flushed per response)
+
+        def handle(self):
+            self.close_connection = True
+            while True:
+                try:
+                    self.handle_one()
+                except (TimeoutError, ConnectionError):
+                    self.close_connection = True
+                if self.close_connection:
+                    return
+
+        def handle_one(self):
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.close_connection = True
+                self.send_error(414)
+                return
+            if not self.parse_request():  # also decides close_connection (HTTP/1.0, "Connection: close")
+                return
+            if self.headers.get("Transfer-Encoding"):
+                self.close_connection = True  # the app reads Content-Length bytes only: do not reuse
+                body = self.rfile
+            else:
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = 0
+                # read the whole body now, so that the next request starts where this one ends
+                body = io.BytesIO(self.rfile.read(length) if length > 0 else b"")
+            handler = _ServerHandler(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+            handler.request_handler = self
+            handler.run(self.server.get_app())
+            self.wfile.flush()
+            if handler.dropped or not handler.complete:
+                self.close_connection = True
+            if handler.dropped:
+                try:  # RST instead of FIN: the client sees "connection reset"
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+
+    return KeepAliveRequestHandler
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -104,7 +180,7 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rf_project.settings")
     from wsgiref.simple_server import make_server
 
-    from psa.management.commands.cw_sandbox import _RequestHandler, _ThreadingWSGIServer
+    from psa.management.commands.cw_sandbox import _ThreadingWSGIServer
 
     sandbox = CWSandbox(seed=opts.seed)
     faults = {
@@ -118,8 +194,9 @@ def main(argv=None):
     app.apply_faults()
     sandbox.serving = True
     sandbox.timeout_sleep_s = 35.0
-    _RequestHandler.quiet = opts.quiet
-    server = make_server(opts.host, opts.port, app, server_class=_ThreadingWSGIServer, handler_class=_RequestHandler)
+    handler_class = keep_alive_handler()
+    handler_class.quiet = opts.quiet
+    server = make_server(opts.host, opts.port, app, server_class=_ThreadingWSGIServer, handler_class=handler_class)
     print(f"READY {server.server_address[1]}", flush=True)
     timer = threading.Timer(opts.max_seconds, server.shutdown)  # never outlive the benchmark by much
     timer.daemon = True
