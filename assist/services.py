@@ -16,6 +16,8 @@ from assist import chat
 from assist.actions import parse_actions
 from assist.chat import ChatError
 from assist.models import TITLE_MAX, AssistSession, Message, SessionAction
+from psa.tenancy import Tenant, tenant_for_account
+from tickets import service as ticket_service
 
 MESSAGE_MAX = 4000
 DEFAULT_TITLE = "New session"
@@ -116,16 +118,16 @@ def _title_from(text: str) -> str:
     return first_line if len(first_line) <= 60 else first_line[:59].rsplit(" ", 1)[0] + "\u2026"
 
 
-def link_ticket(session: AssistSession, ticket_id: int, *, ticket=None) -> AssistSession:
+def link_ticket(session: AssistSession, ticket_id: int, *, ticket=None, tenant: Tenant | None = None) -> AssistSession:
     """Link a PSA ticket to the session and keep its company, board and summary.
 
     ``ticket`` is a ``PSATicketDetail``/``PSATicketSearchResult`` already in hand; without it the
-    ticket is fetched through ``tickets.service.get_ticket`` (PSA errors propagate).
+    ticket is fetched through ``tickets.service.get_ticket`` with ``tenant`` (the request's; by
+    default the session owner's), and PSA errors propagate.
     """
     if ticket is None:
-        from tickets import service as ticket_service
-
-        ticket = ticket_service.get_ticket(session.account, int(ticket_id))
+        tenant = tenant or tenant_for_account(session.account, session.user)
+        ticket = ticket_service.get_ticket(tenant, int(ticket_id))
     session.linked_ticket_id = ticket.id
     session.linked_company_id = ticket.company_id
     session.linked_board_id = ticket.board_id

@@ -11,27 +11,24 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
 from assist import chat, services
 from assist.actions import CREATE_SPIN_OFF_TICKET
 from assist.chat import ChatError
 from psa.providers.base import PSAError
+from psa.web import toast
 from tickets import service as ticket_service
 from tickets.service import NoPSAConnection, TicketFilters
 
-NEW_TICKET_URL = "/tickets/new"
 TICKET_SEARCH_PAGE_SIZE = 8
 
 
 def _session(request, session_id):
     return services.get_session(request.account, request.user, session_id)
-
-
-def _toast(response, message: str, level: str = "success"):
-    return trigger_client_event(response, "toast", {"message": message, "level": level})
 
 
 def _new_ticket_url(session, *, tab: str, prompt: str = "", action_id: int | None = None) -> str:
@@ -47,7 +44,7 @@ def _new_ticket_url(session, *, tab: str, prompt: str = "", action_id: int | Non
     if action_id is not None:
         params.append(("action", action_id))
     params.append(("session", session.id))
-    return f"{NEW_TICKET_URL}?{urlencode(params)}"
+    return f"{reverse('ticket_new')}?{urlencode(params)}"
 
 
 def _tasklane(session) -> list[dict]:
@@ -76,7 +73,7 @@ def _context(session, **extra) -> dict:
 def _chat_response(request, session, **extra):
     """The #chat partial for htmx (with the TaskLane out of band), else back to the page."""
     if not request.htmx:
-        return redirect(f"/assist/{session.id}/")
+        return redirect("assist_session", session.id)
     return render(request, "assist/session.html#chat", _context(session, tasklane_oob=True, **extra))
 
 
@@ -91,7 +88,7 @@ def session_create(request):
     if request.account is None:
         return HttpResponse("Your user does not belong to an account.", status=403)
     session = services.create_session(request.account, request.user, request.POST.get("title", ""))
-    url = f"/assist/{session.id}/"
+    url = reverse("assist_session", args=[session.id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -132,15 +129,15 @@ def ticket_link(request, session_id: int):
         link_error = "Enter a ticket number."
     else:
         try:
-            services.link_ticket(session, int(raw))
+            services.link_ticket(session, int(raw), tenant=request.tenant)
         except PSAError as error:
             link_error = f"Could not link ticket #{raw}: {error}"
         except NoPSAConnection:
             link_error = "Connect ConnectWise first (Account > Integrations)."
     if not request.htmx:
-        return redirect(f"/assist/{session.id}/")
+        return redirect("assist_session", session.id)
     response = render(request, "assist/session.html#session-head", _context(session, link_error=link_error))
-    return response if link_error else _toast(response, f"Linked ticket #{session.linked_ticket_id}")
+    return response if link_error else toast(response, f"Linked ticket #{session.linked_ticket_id}")
 
 
 @require_GET
@@ -155,8 +152,7 @@ def ticket_search(request, session_id: int):
         return HttpResponse("")
     context = {"session": session, "q": text, "search_error": None, "found": []}
     try:
-        result = ticket_service.search_tickets(request.account, request.user, TicketFilters(search=text),
-                                               page_size=TICKET_SEARCH_PAGE_SIZE)
+        result = ticket_service.search_tickets(request.tenant, TicketFilters(search=text), page_size=TICKET_SEARCH_PAGE_SIZE)
         context["found"] = result.items
     except NoPSAConnection:
         context["search_error"] = "Connect ConnectWise first (Account > Integrations)."
@@ -169,6 +165,6 @@ def ticket_search(request, session_id: int):
 def ticket_unlink(request, session_id: int):
     session = services.unlink_ticket(_session(request, session_id))
     if not request.htmx:
-        return redirect(f"/assist/{session.id}/")
+        return redirect("assist_session", session.id)
     return render(request, "assist/session.html#session-head", _context(session))
 

@@ -346,9 +346,10 @@ class LocalLog:
 
 
 def first_page_rows(tenant):
+    from psa.tenancy import tenant_for
     from tickets import service
 
-    return service.search_tickets(tenant.account, tenant.user, service.TicketFilters(), page=1, page_size=ROWS).items
+    return service.search_tickets(tenant_for(tenant.user), service.TicketFilters(), page=1, page_size=ROWS).items
 
 
 def run_latency(server, tenant, n, latency_s) -> dict[str, Screen]:

@@ -268,11 +268,12 @@ def main(argv=None) -> int:
     with h.SandboxServer(latency_ms=args.latency_ms, error_rate=0, max_seconds=args.seconds + 600) as server:
         h.configure_django(db_path)
         from psa.sandbox import default_sandbox
+        from psa.tenancy import tenant_for
         from tickets import service
 
         member = default_sandbox().members()[0]
         tenant = h.setup_tenant("Soak MSP", "soak", server.url, member)
-        rows = service.search_tickets(tenant.account, tenant.user, service.TicketFilters(), page=1, page_size=25).items
+        rows = service.search_tickets(tenant_for(tenant.user), service.TicketFilters(), page=1, page_size=25).items
         cookie = h.session_cookie(tenant.user)
         workers = args.workers or info["nproc"] or 1
         with h.Gunicorn(

@@ -16,20 +16,18 @@ from django.conf import settings
 
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.base import PSAProvider
+from psa.providers.connectwise import ConnectWiseProvider
+from psa.sandbox import default_sandbox
 
 _providers: dict[int, tuple[object, PSAProvider]] = {}
 _lock = threading.Lock()
 
 
 def _build(connection) -> PSAProvider:
-    from psa.providers.connectwise import ConnectWiseProvider
-
     if connection.provider != "connectwise":
         raise ValueError(f"unsupported PSA provider: {connection.provider!r}")
     transport = None
     if connection.site == SANDBOX_SITE:
-        from psa.sandbox import default_sandbox
-
         transport = httpx.WSGITransport(app=default_sandbox())
     return ConnectWiseProvider(
         base_url=base_url_for_site(connection.site),

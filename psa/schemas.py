@@ -80,8 +80,11 @@ class PSATicketSearchResult(_DTO):
     resources: list[str] = Field(default_factory=list)  # assignee member identifiers
     date_entered: datetime | None = None
     closed: bool = False
-    # SLA fields as ConnectWise provides them on the ticket.
-    sla_status: str | None = None
+    # The SLA's next stage and its target ("Respond" by sla_due). sla_text is the PSA's own wording
+    # when it gives no readable target (a date in its own format, or a plain status like "Waiting").
+    sla_stage: Literal["Respond", "Plan", "Resolve"] | None = None
+    sla_due: datetime | None = None
+    sla_text: str | None = None
     is_in_sla: bool | None = None
 
 

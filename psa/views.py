@@ -1,6 +1,6 @@
 """/account/integrations: the account's PSA connection, Test connection, and the member mappings.
 
-Everything is scoped by ``request.account``. Account admins change the connection and every
+Everything is scoped by ``request.tenant`` (``psa.tenancy``). Account admins change the connection and every
 mapping; any user of the account sees the page, tests the saved connection, and maps or unmaps
 themselves. The members table loads as its own request, so a dead PSA (the usual reason to visit
 this page) never holds up the connection form.
@@ -29,7 +29,8 @@ from psa.providers.base import (
     PSAUnavailableError,
     PSAUnknownCompanyError,
 )
-from tickets import service
+from psa.tenancy import NoPSAConnection, Tenant
+from psa.web import toast
 
 logger = logging.getLogger(__name__)
 
@@ -39,38 +40,23 @@ PAGE = "psa/integrations.html"
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _account(request):
-    """The signed-in user's account; a user without one has no integrations page."""
-    if request.account is None:
+def _tenant(request) -> Tenant:
+    """The signed-in user's tenant; a user without an account has no integrations page."""
+    if request.tenant.account is None:
         raise Http404("No account")
-    return request.account
-
-
-def _is_admin(request) -> bool:
-    membership = getattr(request.user, "membership", None)
-    return membership is not None and membership.account_id == request.account.pk and membership.is_admin
+    return request.tenant
 
 
 def _require_admin(request) -> None:
-    if not _is_admin(request):
+    if not request.tenant.is_admin:
         raise PermissionDenied("Only account admins can change this")
 
 
-def _connection(account) -> PSAConnection | None:
-    return PSAConnection.objects.filter(account=account).first()
-
-
-def _toast(response, message: str, level: str = "success"):
-    return trigger_client_event(response, "toast", {"message": message, "level": level})
-
-
 def _page_context(request, form=None, **extra) -> dict:
-    account = _account(request)
-    connection = _connection(account)
-    is_admin = _is_admin(request)
-    if form is None and is_admin:
-        form = psa_forms.ConnectionForm(instance=connection, account=account)
-    return {"connection": connection, "form": form, "is_admin": is_admin, **extra}
+    tenant = _tenant(request)
+    if form is None and tenant.is_admin:
+        form = psa_forms.ConnectionForm(instance=tenant.connection, account=tenant.account)
+    return {"connection": tenant.connection, "form": form, "is_admin": tenant.is_admin, **extra}
 
 
 # --- the page and the connection form ---------------------------------------------------------
@@ -80,22 +66,25 @@ def _page_context(request, form=None, **extra) -> dict:
 @vary_on_headers("HX-Request")
 def integrations(request):
     """GET: the page. POST (admins): save the connection; takes effect on the next PSA call."""
-    account = _account(request)
+    tenant = _tenant(request)
     if request.method == "GET":
         return render(request, PAGE, _page_context(request))
     _require_admin(request)
-    connection = _connection(account)
-    form = psa_forms.ConnectionForm(request.POST, instance=connection, account=account)
+    # A fresh copy for the form: validation writes into its instance, and the page keeps showing the
+    # saved connection until the new one is valid and saved.
+    connection = PSAConnection.objects.filter(account_id=tenant.account.pk).first()
+    form = psa_forms.ConnectionForm(request.POST, instance=connection, account=tenant.account)
     template = PAGE + "#connection" if request.htmx else PAGE
     if not form.is_valid():
         return render(request, template, _page_context(request, form=form), status=422)
     created = connection is None
-    form.save()
-    logger.info("PSA connection %s for account=%s by user=%s", "created" if created else "updated", account.pk, request.user.pk)
+    tenant.__dict__["connection"] = form.save()
+    logger.info("PSA connection %s for account=%s by user=%s", "created" if created else "updated",
+                tenant.account.pk, request.user.pk)
     if not request.htmx:
-        return redirect("/account/integrations")
+        return redirect("integrations")
     response = render(request, template, _page_context(request, saved=True))
-    response = _toast(response, "Connection created" if created else "Connection saved")
+    response = toast(response, "Connection created" if created else "Connection saved")
     # The members table depends on the connection: it reloads itself on this event.
     return trigger_client_event(response, "psaConnectionSaved", {})
 
@@ -129,15 +118,15 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
 @require_POST
 def test_connection(request):
     """Calls ConnectWise's system info with the saved connection and reports the outcome."""
-    account = _account(request)
-    connection = _connection(account)
+    tenant = _tenant(request)
+    connection = tenant.connection
     if connection is None:
         result = {"ok": False, "message": "Save a connection first."}
     else:
         try:
-            result = _test_result(connection, info=service.test_connection(account))
+            result = _test_result(connection, info=tenant.provider.system_info())
         except PSAError as error:
-            logger.info("Test connection failed for account=%s: %s", account.pk, type(error).__name__)
+            logger.info("Test connection failed for account=%s: %s", tenant.account.pk, type(error).__name__)
             result = _test_result(connection, error=error)
     if request.htmx:
         return render(request, PAGE + "#test_result", {"test_result": result})
@@ -148,14 +137,15 @@ def test_connection(request):
 
 
 def _mappings_context(request, *, error: str | None = None) -> dict:
-    account = _account(request)
-    context = {"is_admin": _is_admin(request), "mapping_error": error}
-    if not service.has_connection(account):
+    tenant = _tenant(request)
+    context = {"is_admin": tenant.is_admin, "mapping_error": error}
+    if not tenant.has_connection:
         context["no_connection"] = True
         return context
-    mappings = {m.psa_member_id: m for m in service.list_mappings(account)}
+    tenant.forget_mappings()  # this request may have just changed them
+    mappings = {m.psa_member_id: m for m in tenant.mappings}
     try:
-        members = service.list_members(account)
+        members = tenant.reference("members").members
     except PSAError as load_error:
         context["members_error"] = load_error
         members = []
@@ -165,26 +155,26 @@ def _mappings_context(request, *, error: str | None = None) -> dict:
         rows=[{"member": member, "mapping": mappings.get(member.id)} for member in members],
         # Mappings whose member ConnectWise no longer lists (or could not list): still shown, so they can be removed.
         orphans=[mapping for member_id, mapping in mappings.items() if member_id not in known],
-        users=[(user, by_user.get(user.pk)) for user in psa_forms.account_users(account)],
-        own_mapping=service.mapping_for(account, request.user),
+        users=[(user, by_user.get(user.pk)) for user in psa_forms.account_users(tenant.account)],
+        own_mapping=tenant.mapping,
         free_members=[member for member in members if member.id not in mappings],
     )
     return context
 
 
-def _render_mappings(request, *, error: str | None = None, toast: str | None = None):
+def _render_mappings(request, *, error: str | None = None, message: str | None = None):
     context = _mappings_context(request, error=error)
     status = 422 if error else 200
     if request.htmx:
         response = render(request, PAGE + "#mappings", context, status=status)
     else:
         response = render(request, PAGE, _page_context(request, **context, mappings_inline=True), status=status)
-    return _toast(response, toast) if toast else response
+    return toast(response, message) if message else response
 
 
-def _find_member(account, member_id):
+def _find_member(tenant: Tenant, member_id):
     """The PSA member with this id, or None. Raises PSAError when ConnectWise cannot list members."""
-    return next((m for m in service.list_members(account) if str(m.id) == str(member_id)), None)
+    return next((m for m in tenant.reference("members").members if str(m.id) == str(member_id)), None)
 
 
 @require_GET
@@ -195,51 +185,51 @@ def mappings(request):
 @require_POST
 def map_me(request):
     """Any user: map yourself to a PSA member nobody else has."""
-    account = _account(request)
+    tenant = _tenant(request)
     member_id = request.POST.get("member", "")
     try:
-        member = _find_member(account, member_id) if member_id else None
-    except (PSAError, service.NoPSAConnection) as error:
+        member = _find_member(tenant, member_id) if member_id else None
+    except (PSAError, NoPSAConnection) as error:
         return _render_mappings(request, error=f"Could not load ConnectWise members: {error.message}")
     if member is None:
         return _render_mappings(request, error="Choose your ConnectWise member.")
     try:
-        psa_forms.map_member(account, request.user, member)
+        psa_forms.map_member(tenant.account, request.user, member)
     except psa_forms.MappingError as error:
         return _render_mappings(request, error=error.message)
-    return _render_mappings(request, toast=f"You are now mapped to {member.name} ({member.identifier})")
+    return _render_mappings(request, message=f"You are now mapped to {member.name} ({member.identifier})")
 
 
 @require_POST
 def unmap_me(request):
-    mapping = psa_forms.unmap_user(_account(request), request.user)
-    return _render_mappings(request, toast="Your PSA member mapping was removed" if mapping else None)
+    mapping = psa_forms.unmap_user(_tenant(request).account, request.user)
+    return _render_mappings(request, message="Your PSA member mapping was removed" if mapping else None)
 
 
 @require_POST
 def member_mapping(request, member_id: int):
     """Admins: set (``user`` = a user id of the account) or clear (``user`` empty) the user of one member."""
-    account = _account(request)
+    tenant = _tenant(request)
+    account = tenant.account
     _require_admin(request)
     user_id = request.POST.get("user", "")
     if not user_id:
         mapping = psa_forms.unmap_member(account, member_id)
-        toast = f"{mapping.name or mapping.identifier} unmapped" if mapping else None
-        return _render_mappings(request, toast=toast)
+        return _render_mappings(request, message=f"{mapping.name or mapping.identifier} unmapped" if mapping else None)
     user = next((u for u in psa_forms.account_users(account) if str(u.pk) == user_id), None)
     if user is None:
         return _render_mappings(request, error="Choose a user of this account.")
     try:
-        member = _find_member(account, member_id)
-    except (PSAError, service.NoPSAConnection) as error:
+        member = _find_member(tenant, member_id)
+    except (PSAError, NoPSAConnection) as error:
         return _render_mappings(request, error=f"Could not load ConnectWise members: {error.message}")
     if member is None:
         return _render_mappings(request, error="ConnectWise has no such member.")
-    current = service.mapping_for(account, user)
+    current = next((m for m in tenant.mappings if m.user_id == user.pk), None)
     if current is not None and current.psa_member_id == member.id:
         return _render_mappings(request)
     try:
         psa_forms.map_member(account, user, member, replace_user=True)
     except psa_forms.MappingError as error:
         return _render_mappings(request, error=error.message)
-    return _render_mappings(request, toast=f"{psa_forms.user_label(user)} mapped to {member.name}")
+    return _render_mappings(request, message=f"{psa_forms.user_label(user)} mapped to {member.name}")

@@ -1,30 +1,14 @@
-"""Gives every request ``request.account``: the MSP account of the signed-in user (or None).
+"""Project-wide middleware: the Content-Security-Policy header and one log line per request.
 
-Resolved eagerly (one indexed query): ``LoginRequiredMiddleware`` already loads the user, and a
-lazy wrapper around ``None`` would make ``request.account is None`` checks lie.
+(Tenancy — ``request.tenant`` and ``request.account`` — is ``psa.tenancy.TenancyMiddleware``.)
 """
 
 from __future__ import annotations
 
+import logging
+import time
 
-def account_for_user(user):
-    from psa.models import Membership
-
-    if user is None or not user.is_authenticated:
-        return None
-    membership = Membership.objects.select_related("account").filter(user=user).first()
-    return membership.account if membership else None
-
-
-class AccountMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if not hasattr(request, "account"):
-            request.account = account_for_user(getattr(request, "user", None))
-        return self.get_response(request)
-
+from psa.metrics import psa_call_counter
 
 # Content-Security-Policy: scripts only from our own origin (htmx via django-htmx and static/app.js),
 # no inline scripts or handlers anywhere. Styles allow inline attributes because badges and priority
@@ -64,16 +48,11 @@ class RequestLogMiddleware:
     """
 
     def __init__(self, get_response):
-        import logging
-        import time
-
         self.get_response = get_response
         self.log = logging.getLogger("rf.request")
         self.clock = time.perf_counter
 
     def __call__(self, request):
-        from psa.metrics import psa_call_counter
-
         started = self.clock()
         with psa_call_counter() as counter:
             response = self.get_response(request)

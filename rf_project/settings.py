@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "psa",
     "tickets",
     "assist",
+    "rf_project",  # wires the apps together: the demo command
 ]
 
 MIDDLEWARE = [
@@ -59,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "rf_project.middleware.AccountMiddleware",
+    "psa.tenancy.TenancyMiddleware",
 ]
 
 ROOT_URLCONF = "rf_project.urls"
@@ -107,8 +108,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on SQLite use a file, not Django's shared-cache in-memory database: the browser tests'
     # live server writes from another thread, and shared-cache locks fail at once ("database table is
-    # locked") where a file database waits for the lock.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # locked") where a file database waits for the lock. RF_TEST_DB moves it, so two test runs in one
+    # checkout do not share (and break) one file.
+    DATABASES["default"]["TEST"] = {"NAME": envstr("RF_TEST_DB", str(BASE_DIR / ".test-db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")

@@ -27,7 +27,7 @@ SESSIONS_SIZE = 5  # recent Assist sessions
 @require_GET
 def home(request):
     """QuickStart: the Dashboard section with My Queue (when connected) and Active sessions."""
-    return render(request, "home.html", {"show_queue": service.has_connection(request.account)})
+    return render(request, "home.html", {"show_queue": request.tenant.has_connection})
 
 
 @require_GET
@@ -36,13 +36,14 @@ def my_queue(request):
 
     The mapping is read from the member mappings, never inferred from an empty ticket result.
     """
-    if not service.has_connection(request.account):
+    tenant = request.tenant
+    if not tenant.has_connection:
         return HttpResponse("")  # Hidden: the swap removes the widget's placeholder
     context = {"state": "prompt"}
-    if service.mapping_for(request.account, request.user) is not None:
+    if tenant.mapping is not None:
         filters = service.TicketFilters(assigned="me")  # open tickets only; most urgent first, then newest
         try:
-            result = service.search_tickets(request.account, request.user, filters, page=1, page_size=QUEUE_SIZE)
+            result = service.search_tickets(tenant, filters, page=1, page_size=QUEUE_SIZE)
         except service.NoPSAConnection:
             return HttpResponse("")
         except service.MemberMappingRequired:

@@ -1,13 +1,13 @@
 """AI ticket parse: a sentence in, a pre-filled (never created) ticket draft out.
 
-    parse_ticket_prompt(account, user, "New ticket for Acme Corp, Outlook not syncing, high priority, assign to me")
+    parse_ticket_prompt(tenant, "New ticket for Acme Corp, Outlook not syncing, high priority, assign to me")
     -> AiParseResponse(summary="Outlook not syncing", company_id=250, priority_id=2, assigned_member_id=101,
                        board_id=None, status_id=None, missing_fields=["board_id", "status_id"],
                        warnings=["Could not determine board from context"])
 
 An engine extracts *words* (``tickets.ai.extract`` offline, ``tickets.ai.anthropic_engine`` when
 ``ANTHROPIC_API_KEY`` is set); ``tickets.ai.resolve`` turns them into IDs against the account's PSA
-reference data (fetched through ``tickets.service``, which caches it). Parsing only reads: it never
+reference data (``tenant.reference()``, cached per account). Parsing only reads: it never
 creates a ticket. The JSON endpoint and the HTML Quick Create both call ``parse_ticket_prompt``.
 """
 
@@ -19,8 +19,9 @@ from typing import Protocol
 from django.conf import settings
 
 from psa.ratelimit import RateLimit
+from psa.reference import Reference
 from psa.schemas import PROMPT_MAX, AiParseResponse, PSABoard, PSACompany
-from tickets import service
+from psa.tenancy import Tenant
 from tickets.ai.anthropic_engine import FALLBACK_WARNING, AnthropicEngine
 from tickets.ai.extract import Extraction, OfflineEngine, extract_offline, split_summary
 from tickets.ai.resolve import NO_MAPPING_WARNING, REQUIRED_FIELDS, ParseReference, resolve
@@ -62,31 +63,18 @@ def validate_prompt(prompt: object) -> str:
     return prompt.strip()
 
 
-def parse_ticket_prompt(account, user, prompt: str, *, engine: Engine | None = None) -> AiParseResponse:
-    """Parse ``prompt`` into a ticket draft for ``account``. Raises ``ValueError`` for an empty,
-    whitespace-only or over-long prompt, ``service.NoPSAConnection`` without a connection, and
-    ``PSAError`` subclasses when the PSA reference data cannot be read."""
+def parse_ticket_prompt(tenant: Tenant, prompt: str, *, engine: Engine | None = None,
+                        reference: Reference | None = None) -> AiParseResponse:
+    """Parse ``prompt`` into a ticket draft for the tenant's account. Raises ``ValueError`` for an empty,
+    whitespace-only or over-long prompt, ``NoPSAConnection`` without a connection, and ``PSAError``
+    subclasses when the PSA reference data cannot be read. Priorities and members are read only when
+    the prompt names a priority or someone."""
     prompt = validate_prompt(prompt)
     engine = engine or engine_from_settings()
-
-    companies = service.list_all_companies(account)
-    boards = service.list_boards(account)
-    extraction = engine.extract(prompt, companies, boards)
-
-    mapping = service.mapping_for(account, user)
-    reference = ParseReference(
-        companies=companies,
-        boards=boards,
-        priorities=service.list_priorities(account) if extraction.priority_word else [],
-        members=service.list_members(account) if _names_someone(extraction) else [],
-        me_member_id=mapping.psa_member_id if mapping else None,
-    )
-    result = resolve(extraction, reference)
-    if extraction.status_word and result.board_id is not None:
-        # Statuses belong to a board: read only the resolved board's, then resolve again (pure, cheap).
-        reference.statuses_by_board = {result.board_id: service.list_statuses(account, result.board_id)}
-        result = resolve(extraction, reference)
-    return result
+    reference = reference or tenant.reference("boards", "companies")
+    extraction = engine.extract(prompt, reference.companies, reference.boards)
+    mapping = tenant.mapping
+    return resolve(extraction, reference, me_member_id=mapping.psa_member_id if mapping else None)
 
 
 def _names_someone(extraction: Extraction) -> bool:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import time
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
@@ -35,6 +32,7 @@ from psa.providers.base import (
     PSAUnavailableError,
     PSAValidationError,
 )
+from psa.reference import ALL_PARTS
 from psa.schemas import (
     AiParseRequest,
     AiParseResponse,
@@ -50,25 +48,14 @@ from psa.schemas import (
     TicketCreatePayload,
     TicketListResponse,
 )
-from rf_project.middleware import account_for_user
-from tickets import service
+from psa.tenancy import Tenant, tenant_for
+from tickets import service, validation
+from tickets.ai_parse import parse_retry_after, parse_ticket_prompt
 from tickets.models import APIToken
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER_SECONDS = 5
-AI_PARSE_PER_MINUTE_DEFAULT = 20
-
-# ConnectWise field names (as a provider may report them) -> the API's DTO field names.
-_FIELD_NAMES = {
-    "company": "company_id", "company/id": "company_id", "companyid": "company_id",
-    "board": "board_id", "board/id": "board_id", "boardid": "board_id",
-    "status": "status_id", "status/id": "status_id", "statusid": "status_id",
-    "priority": "priority_id", "priority/id": "priority_id", "priorityid": "priority_id",
-    "member": "assigned_member_id", "member/id": "assigned_member_id",
-    "initialdescription": "description",
-}
-
 
 # --- auth ---------------------------------------------------------------------------------------
 
@@ -248,21 +235,14 @@ def _error(request, status: int, detail: str, errors=None, headers=None):
     return response
 
 
-def _dto_field(name: str | None) -> str | None:
-    if not name:
-        return name
-    return _FIELD_NAMES.get(name.lower(), name)
-
-
 @api.exception_handler(PSAError)
 def _psa_error(request, exc: PSAError):
-    """PSA failure -> status (the table in docs/readme/reliability.md). The message names the
+    """PSA failure -> status (the README's "What a ConnectWise failure becomes"). The message names the
     operation and what ConnectWise did; the PSA's own 401 is never passed on as the caller's 401."""
     message = _psa_message(request, exc)
     if isinstance(exc, PSAValidationError):
-        # Our own InvalidInput already names the API's fields; the PSA's errors use ConnectWise names.
-        rename = (lambda f: f) if isinstance(exc, service.InvalidInput) else _dto_field
-        errors = [{"field": rename(e.field), "message": e.message} for e in exc.field_errors]
+        # Field names are the API's own: the provider reports the PSA's field errors in DTO names.
+        errors = [{"field": e.field, "message": e.message} for e in exc.field_errors]
         return _error(request, 422, message, errors or [{"field": None, "message": exc.message}])
     if isinstance(exc, PSANotFoundError):
         return _error(request, 404, message)
@@ -356,12 +336,17 @@ def _unexpected(request, exc):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _account(request):
-    """The caller's account (session or token user); 403 when the user belongs to none."""
-    account = account_for_user(request.auth)
-    if account is None:
+def _tenant(request) -> Tenant:
+    """The caller's tenant (session or token user); 403 when the user belongs to no account.
+
+    A session caller's tenant is the one the middleware resolved; a token caller is only known
+    after authentication, so theirs is resolved here (once per request)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.user is None or tenant.user.pk != request.auth.pk:
+        tenant = request.tenant = tenant_for(request.auth)
+    if tenant.account is None:
         raise HttpError(403, "Your user does not belong to an account")
-    return account
+    return tenant
 
 
 # --- tickets -----------------------------------------------------------------------------------
@@ -382,52 +367,30 @@ class TicketQuery(Schema):
 @api.get("/tickets", response=_responses(_200=TicketListResponse), tags=["tickets"])
 def search_tickets(request, filters: Query[TicketQuery]):
     """Search tickets: most urgent first, then newest; `total` counts every match."""
-    account = _account(request)
     ticket_filters = service.TicketFilters(
         search=filters.search, board=filters.board, status=filters.status, priority=filters.priority,
         company=filters.company, assigned=filters.assigned, closed=filters.closed,
     )
-    return service.search_tickets(account, request.auth, ticket_filters, page=filters.page, page_size=filters.page_size)
+    return service.search_tickets(_tenant(request), ticket_filters, page=filters.page, page_size=filters.page_size)
 
 
 @api.post("/tickets/ai-parse", response=_responses(_200=AiParseResponse), tags=["tickets"])
 def ai_parse(request, data: AiParseRequest):
     """Pre-fill a ticket from a free-text prompt (never creates a ticket)."""
-    account = _account(request)
-    retry_after = _ai_parse_rate_limited(request.auth)
+    tenant = _tenant(request)
+    retry_after = parse_retry_after(request.auth)
     if retry_after:
         return _error(request, 429, "Too many AI parse requests; try again shortly",
                       headers={"Retry-After": str(retry_after)})
     try:
-        from tickets.ai_parse import parse_ticket_prompt
-    except ImportError:
-        return _error(request, 503, "AI parsing is not available")
-    try:
-        return parse_ticket_prompt(account, request.auth, data.prompt)
+        return parse_ticket_prompt(tenant, data.prompt)
     except ValueError as exc:
         return _error(request, 422, str(exc), [{"field": "prompt", "message": str(exc)}])
 
 
-def _ai_parse_rate_limited(user) -> int:
-    """Seconds to wait when the user is over the per-minute limit, else 0 (fixed one-minute window)."""
-    limit = getattr(settings, "AI_PARSE_PER_MINUTE", AI_PARSE_PER_MINUTE_DEFAULT)
-    now = time.time()
-    window = int(now // 60)
-    key = f"rf:ai-parse:{user.pk}:{window}"
-    cache.add(key, 0, 61)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 61)
-        count = 1
-    if count > limit:
-        return max(1, math.ceil((window + 1) * 60 - now))
-    return 0
-
-
 @api.get("/tickets/{ticket_id}", response=_responses(_200=PSATicketDetail), tags=["tickets"])
 def get_ticket(request, ticket_id: int = TicketId):
-    return service.get_ticket(_account(request), ticket_id)
+    return service.get_ticket(_tenant(request), ticket_id)
 
 
 @api.post("/tickets", response=_responses(_201=PSATicketCreated), tags=["tickets"])
@@ -435,29 +398,33 @@ def create_ticket(request, payload: TicketCreatePayload,
                   idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Create a ticket. Send an `Idempotency-Key` header to make retries safe: the same key returns the
     first result; a retry while the first attempt is still running gets 409."""
-    account = _account(request)
-    created = service.create_ticket(account, payload, user=request.auth, idempotency_key=idempotency_key)
-    return Status(201, created)
+    tenant = _tenant(request)
+    validation.check_create(tenant.reference(*ALL_PARTS), payload)
+    return Status(201, service.create_ticket(tenant, payload, idempotency_key=idempotency_key))
 
 
 @api.patch("/tickets/{ticket_id}/status", response=_responses(_200=PSATicketStatusUpdate), tags=["tickets"])
 def update_status(request, data: StatusUpdateIn, ticket_id: int = TicketId):
-    return service.update_status(_account(request), ticket_id, data.status_id)
+    tenant = _tenant(request)
+    validation.check_status(tenant.reference("boards"), data.status_id)
+    return service.update_status(tenant, ticket_id, data.status_id)
 
 
 @api.get("/tickets/{ticket_id}/resources", response=_responses(_200=list[PSAResource]), tags=["tickets"])
 def list_resources(request, ticket_id: int = TicketId):
-    return service.list_resources(_account(request), ticket_id)
+    return service.list_resources(_tenant(request), ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/resources", response=_responses(_201=PSAResource), tags=["tickets"])
 def add_resource(request, data: ResourceIn, ticket_id: int = TicketId):
-    return Status(201, service.add_resource(_account(request), ticket_id, data.member_id))
+    tenant = _tenant(request)
+    validation.check_member(tenant.reference("members"), data.member_id)
+    return Status(201, service.add_resource(tenant, ticket_id, data.member_id))
 
 
 @api.delete("/tickets/{ticket_id}/resources/{member_id}", response=_responses(_204=None), tags=["tickets"])
 def remove_resource(request, ticket_id: int = TicketId, member_id: int = MemberId):
-    service.remove_resource(_account(request), ticket_id, member_id)
+    service.remove_resource(_tenant(request), ticket_id, member_id)
     return Status(204, None)
 
 
@@ -466,41 +433,41 @@ def remove_resource(request, ticket_id: int = TicketId, member_id: int = MemberI
 
 @api.get("/boards", response=_responses(_200=list[PSABoard]), tags=["reference data"])
 def list_boards(request):
-    return service.list_boards(_account(request))
+    return _tenant(request).reference("boards").boards
 
 
 @api.get("/boards/{board_id}/statuses", response=_responses(_200=list[PSAStatus]), tags=["reference data"])
 def list_statuses(request, board_id: int = BoardId):
-    account = _account(request)
-    if not any(b.id == board_id for b in service.list_boards(account)):
+    reference = _tenant(request).reference("boards")
+    if reference.board(board_id) is None:
         return _error(request, 404, f"Unknown board id {board_id}")
-    return service.list_statuses(account, board_id)
+    return reference.statuses(board_id)
 
 
 @api.get("/priorities", response=_responses(_200=list[PSAPriority]), tags=["reference data"])
 def list_priorities(request):
-    return service.list_priorities(_account(request))
+    return _tenant(request).reference("priorities").priorities
 
 
 @api.get("/members", response=_responses(_200=list[PSAMember]), tags=["reference data"])
 def list_members(request):
     """PSA members; those mapped to ResolutionFlow users first (`is_rf_user`)."""
-    return service.list_members(_account(request))
+    return _tenant(request).reference("members").members
 
 
 @api.get("/companies", response=_responses(_200=list[PSACompany]), tags=["reference data"])
 def search_companies(request, search: str = Query("", max_length=service.SEARCH_MAX), limit: int = Query(25, ge=1, le=service.MAX_PAGE_SIZE)):
-    return service.search_companies(_account(request), search, limit)
+    return service.search_companies(_tenant(request), search, limit)
 
 
 @api.get("/member-mappings", response=_responses(_200=MemberMappingsOut), tags=["reference data"])
 def member_mappings(request):
     """The account's user -> PSA member mappings, and whether the current user is mapped."""
-    account = _account(request)
+    tenant = _tenant(request)
     mappings = [
         MemberMappingOut(user_id=m.user_id, username=m.user.get_username(), psa_member_id=m.psa_member_id,
                          identifier=m.identifier, name=m.name)
-        for m in service.list_mappings(account)
+        for m in tenant.mappings
     ]
     mine = next((m for m in mappings if m.user_id == request.auth.pk), None)
     return MemberMappingsOut(mappings=mappings, current_user_mapped=mine is not None, current_user_mapping=mine)

@@ -5,25 +5,31 @@ normalisation of the URL parameters), the template loop that renders the bar, an
 lists. Adding a filter is one ``FilterSpec`` entry here (plus the matching field on
 ``tickets.service.TicketFilters``); the template never changes.
 
-Option loaders are ``callable(account, data) -> list[(value, label)]``. ``data`` holds the URL
-parameters already validated by earlier entries (the status loader sees a known board or none).
+Option loaders are ``callable(reference, board) -> list[(value, label)]``, where ``board`` is the
+chosen board when it is valid (the status loader lists that board's statuses). Options load only
+when something needs them: checking a chosen value, or rendering the bar. A request that chooses
+nothing from the reference data and renders only the results (the usual htmx list request) reads
+no reference data at all.
 
 Status without a board: the options are the statuses of all boards, one per unique name, and the
-value of each option is the id of the *first* status with that name (in ``list_all_statuses`` order:
+value of each option is the id of the *first* status with that name (in ``Reference.all_statuses`` order:
 boards by name, then status order). The service searches such a status by name across boards. When a board is then chosen, a
 status of another board with the same name is carried over to that board's status of that name.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import django_filters as df
 from django import forms
+from django.http import QueryDict
 
-from tickets import service
+from psa.reference import Reference
+from psa.web import to_int
+from tickets.service import MAX_PAGE, SEARCH_MAX, TicketFilters
 
 ASSIGNED_FIXED = [("all", "All"), ("me", "Me"), ("unassigned", "Unassigned")]
 
@@ -33,51 +39,45 @@ class FilterSpec:
     key: str  # URL parameter and form field name
     label: str  # visible label (also the accessible name)
     widget: str  # "text" | "select" | "company" | "toggle"
-    options: Callable[[Any, dict], list[tuple[str, str]]] | None = None
+    options: Callable[[Reference, int | None], list[tuple[str, str]]] | None = None
     empty_label: str = ""  # first option of a select ("Any board")
+    part: str | None = None  # the reference data part its options come from
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def board_options(reference: Reference, board: int | None):
+    return [(str(b.id), b.name) for b in reference.boards]
 
 
-def board_options(account, data):
-    return [(str(b.id), b.name) for b in service.list_boards(account)]
-
-
-def status_options(account, data):
-    board = _int(data.get("board"))
+def status_options(reference: Reference, board: int | None):
+    """The chosen board's statuses; without a board, one option per status name (see the module doc)."""
     if board is not None:
-        return [(str(s.id), s.name) for s in service.list_statuses(account, board)]
+        return [(str(s.id), s.name) for s in reference.statuses(board)]
     seen: dict[str, str] = {}
-    for status in service.list_all_statuses(account):
+    for status in reference.all_statuses:
         seen.setdefault(status.name, str(status.id))
     return [(value, name) for name, value in seen.items()]
 
 
-def priority_options(account, data):
-    return [(str(p.id), p.name) for p in sorted(service.list_priorities(account), key=lambda p: p.sort)]
+def priority_options(reference: Reference, board: int | None):
+    return [(str(p.id), p.name) for p in reference.priorities]
 
 
-def company_options(account, data):
-    return [(str(c.id), c.name) for c in service.list_all_companies(account)]
+def company_options(reference: Reference, board: int | None):
+    return [(str(c.id), c.name) for c in reference.companies]
 
 
-def assigned_options(account, data):
-    members = [(str(m.id), m.name + (" (ResolutionFlow)" if m.is_rf_user else "")) for m in service.list_members(account)]
+def assigned_options(reference: Reference, board: int | None):
+    members = [(str(m.id), m.name + (" (ResolutionFlow)" if m.is_rf_user else "")) for m in reference.members]
     return ASSIGNED_FIXED + members
 
 
 FILTER_CONFIG: list[FilterSpec] = [
     FilterSpec("search", "Search", "text"),
-    FilterSpec("board", "Board", "select", board_options, "Any board"),
-    FilterSpec("status", "Status", "select", status_options, "Any status"),
-    FilterSpec("priority", "Priority", "select", priority_options, "Any priority"),
-    FilterSpec("company", "Company", "company", company_options),
-    FilterSpec("assigned", "Assigned", "select", assigned_options),
+    FilterSpec("board", "Board", "select", board_options, "Any board", "boards"),
+    FilterSpec("status", "Status", "select", status_options, "Any status", "boards"),
+    FilterSpec("priority", "Priority", "select", priority_options, "Any priority", "priorities"),
+    FilterSpec("company", "Company", "company", company_options, part="companies"),
+    FilterSpec("assigned", "Assigned", "select", assigned_options, part="members"),
     FilterSpec("closed", "Include closed", "toggle"),
 ]
 
@@ -98,12 +98,60 @@ class _IntegerFilter(df.NumberFilter):
     field_class = forms.IntegerField
 
 
+class _AssignedField(df.fields.ChoiceField):
+    def valid_value(self, value):
+        """"me", "all" and "unassigned" are valid without the member list (no reference data read)."""
+        return value in _ASSIGNED_VALUES or super().valid_value(value)
+
+
+class _AssignedFilter(df.ChoiceFilter):
+    field_class = _AssignedField
+
+
+_ASSIGNED_VALUES = {value for value, _ in ASSIGNED_FIXED}
+
+
 _FILTER_CLASSES = {
-    "text": lambda spec: df.CharFilter(label=spec.label, max_length=200),
-    "select": lambda spec: df.ChoiceFilter(label=spec.label),
+    "text": lambda spec: df.CharFilter(label=spec.label, max_length=SEARCH_MAX),
+    "select": lambda spec: (_AssignedFilter if spec.key == "assigned" else df.ChoiceFilter)(label=spec.label),
     "company": lambda spec: _IntegerFilter(label=spec.label),
     "toggle": lambda spec: df.BooleanFilter(label=spec.label),
 }
+_SPECS = {spec.key: spec for spec in FILTER_CONFIG}
+
+
+_SELECTS = tuple(spec.key for spec in FILTER_CONFIG if spec.widget == "select")
+
+
+class _LazyOptions:
+    """A select's choices, read from the filter set when first needed (the filter set holds the
+    request's reference data and its loads)."""
+
+    def __init__(self, filterset, key: str):
+        self.filterset, self.key = filterset, key
+
+    def __call__(self):
+        return self.filterset.options(self.key)
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class _SharedFields(dict):
+    """A form class's fields, which a form deep-copies for each instance. Only the selects get something
+    of the request, their choices (on the field and its widget), so only a select and its widget are
+    copied; the other fields (search, company, include closed, page) hold nothing a form changes, and
+    every form shares them."""
+
+    def __deepcopy__(self, memo):
+        return {name: _copy_select(field) if name in _SELECTS else field for name, field in self.items()}
+
+
+def _copy_select(field):
+    copied = copy.copy(field)
+    copied.widget = copy.copy(field.widget)
+    copied.widget.attrs = dict(field.widget.attrs)
+    return copied
 
 
 class _NoQueryset(list):
@@ -112,69 +160,86 @@ class _NoQueryset(list):
     model = None
 
 
-def needs_reference(data) -> bool:
-    """Whether these URL parameters need PSA reference data to be validated: a board, status,
-    priority, company or member is chosen. Without any, the filters are known before the filter
-    bar's options are (see ``BaseTicketFilterSet(load_options=False)``)."""
-    fixed = {value for value, _ in ASSIGNED_FIXED}
+def parts_to_check(data) -> list[str]:
+    """The reference data parts needed to check the values chosen in ``data`` (start them together)."""
+    parts = []
     for spec in FILTER_CONFIG:
         value = data.get(spec.key)
-        if spec.options is None or value in (None, ""):
-            continue
-        if spec.key == "assigned" and value in fixed:
-            continue
-        return True
-    return False
+        if spec.part and value not in (None, "") and not (spec.key == "assigned" and value in _ASSIGNED_VALUES):
+            parts.append(spec.part)
+    return list(dict.fromkeys(parts))
 
 
 class BaseTicketFilterSet(df.FilterSet):
-    page = _IntegerFilter(label="Page", min_value=1)
+    page = _IntegerFilter(label="Page", min_value=1, max_value=MAX_PAGE)
 
-    def __init__(self, data, *, account, load_options=True):
-        """``load_options=False``: no reference data (no PSA call); only for parameters that do not
-        ``needs_reference``, whose filters then come out the same as with the options."""
-        self.account = account
-        super().__init__(data, queryset=_NoQueryset())
-        self.options: dict[str, list[tuple[str, str]]] = {}
+    def __init__(self, data, *, reference: Reference):
+        # Not django-filter's __init__, which deep-copies every filter for each request so that a request
+        # may change them. Nothing of a request lives in these filters (a select's options go to the
+        # request's form, see ``form``), so every request shares the class's filters and one form class.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = _NoQueryset()
+        self.request = None
+        self.form_prefix = None
+        self.filters = self.base_filters
+        self.reference = reference
+        self._options: dict[str, list[tuple[str, str]]] = {}
         self.problems: list[str] = []
-        if load_options:
-            self._load_options()
-        else:
-            self.filters["assigned"].extra["choices"] = ASSIGNED_FIXED
+        self.data = self._carry_status_over(self.data)
 
-    def _load_options(self):
-        """Fill each select's choices in order. Later loaders see earlier values only when valid;
-        the form itself still validates the original values, so invalid ones are reported."""
-        seen = self.data.copy() if self.data is not None else {}
-        for spec in FILTER_CONFIG:
-            if spec.options is None:
-                continue
-            options = spec.options(self.account, seen)
-            if spec.key == "status":
-                self.data = self._carry_status_over(self.data, options)
-                seen = seen.copy()
-                seen["status"] = self.data.get("status", "")
-            self.options[spec.key] = options
-            if spec.widget == "select":
-                self.filters[spec.key].extra["choices"] = options
-            value = seen.get(spec.key)
-            if value not in (None, "") and value not in {v for v, _ in options}:
-                seen = seen.copy()
-                seen.pop(spec.key)
+    @property
+    def form(self):
+        """The request's form: the shared form class, bound to the URL parameters, each select's choices
+        this request's options (read only when a value is chosen or the select is rendered)."""
+        if not hasattr(self, "_form"):
+            form_class = self._shared_form_class()
+            form = form_class(self.data) if self.is_bound else form_class()
+            for key in _SELECTS:
+                form.fields[key].choices = _LazyOptions(self, key)
+            self._form = form
+        return self._form
 
-    def _carry_status_over(self, data, options):
+    @classmethod
+    def _shared_form_class(cls):
+        """django-filter's form class for these filters, built once per filter set class, not per request."""
+        if "_form_class" not in cls.__dict__:  # (two first requests at once may both build it: same result)
+            fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            form_class.base_fields = _SharedFields(form_class.base_fields)
+            cls._form_class = form_class
+        return cls._form_class
+
+    def get_form_class(self):
+        return self._shared_form_class()
+
+    def options(self, key: str) -> list[tuple[str, str]]:
+        """The options of filter ``key`` (loaded from the reference data once per request)."""
+        if key not in self._options:
+            spec = _SPECS[key]
+            board = self._valid_board() if key == "status" else None
+            self._options[key] = spec.options(self.reference, board)
+        return self._options[key]
+
+    def _valid_board(self) -> int | None:
+        board = (self.data or {}).get("board")
+        if board in (None, "") or board not in {v for v, _ in self.options("board")}:
+            return None
+        return to_int(board)
+
+    def _carry_status_over(self, data):
         """A status picked before the board changed maps to the new board's status of the same name."""
-        status = data.get("status")
-        if status in (None, "") or status in {v for v, _ in options}:
+        status = (data or {}).get("status")
+        if status in (None, "") or self._valid_board() is None or status in {v for v, _ in self.options("status")}:
             return data
-        names = {str(s.id): s.name for s in service.list_all_statuses(self.account)}
-        same_name = [value for value, label in options if label == names.get(status)]
+        names = {str(s.id): s.name for s in self.reference.all_statuses}
+        same_name = [value for value, label in self.options("status") if label == names.get(status)]
         if same_name:
             data = data.copy()
             data["status"] = same_name[0]
         return data
 
-    def cleaned(self) -> tuple[service.TicketFilters, int]:
+    def cleaned(self) -> tuple[TicketFilters, int]:
         """Valid values as ``TicketFilters`` and a page; every invalid value is ignored and reported."""
         form = self.form
         form.is_valid()
@@ -183,11 +248,11 @@ class BaseTicketFilterSet(df.FilterSet):
             self.problems.append(f"Ignored {label.lower()} “{self._raw(name)}”: {' '.join(errors)}")
         values = {name: form.cleaned_data.get(name) for name in form.fields}
         assigned = values.get("assigned") or "all"
-        filters = service.TicketFilters(
+        filters = TicketFilters(
             search=(values.get("search") or "").strip(),
-            board=_int(values.get("board")),
-            status=_int(values.get("status")),
-            priority=_int(values.get("priority")),
+            board=to_int(values.get("board")),
+            status=to_int(values.get("status")),
+            priority=to_int(values.get("priority")),
             company=values.get("company") if self._known_company(values.get("company")) else None,
             assigned=assigned,
             closed=bool(values.get("closed")),
@@ -201,7 +266,7 @@ class BaseTicketFilterSet(df.FilterSet):
     def _known_company(self, company_id, report=True) -> bool:
         if company_id is None:
             return False
-        if str(company_id) in {v for v, _ in self.options.get("company", [])}:
+        if str(company_id) in {v for v, _ in self.options("company")}:
             return True
         if report:
             self.problems.append(f"Ignored company “{company_id}”: no such company.")
@@ -212,19 +277,22 @@ class BaseTicketFilterSet(df.FilterSet):
         cleaned = getattr(self.form, "cleaned_data", {})
         fields = []
         for spec in FILTER_CONFIG:
-            value = cleaned.get(spec.key)
-            if spec.key == "company" and not self._known_company(value, report=False):
-                value = None
-            if spec.key == "assigned" and not value:
-                value = "all"
-            value = "" if value is None else str(value) if spec.widget != "toggle" else bool(value)
-            options = self.options.get(spec.key, [])
-            display = dict(options).get(value, "") if spec.widget == "company" else ""
-            fields.append(BoundFilter(spec, value, options, display))
+            fields.append(self._bound(spec, cleaned))
         return fields
 
     def bound_field(self, key: str) -> BoundFilter:
-        return next(field for field in self.bound_fields() if field.spec.key == key)
+        return self._bound(_SPECS[key], getattr(self.form, "cleaned_data", {}))
+
+    def _bound(self, spec: FilterSpec, cleaned) -> BoundFilter:
+        value = cleaned.get(spec.key)
+        if spec.key == "company" and not self._known_company(value, report=False):
+            value = None
+        if spec.key == "assigned" and not value:
+            value = "all"
+        value = "" if value is None else str(value) if spec.widget != "toggle" else bool(value)
+        options = self.options(spec.key) if spec.options is not None else []
+        display = dict(options).get(value, "") if spec.widget == "company" else ""
+        return BoundFilter(spec, value, options, display)
 
 
 def _filterset_class():

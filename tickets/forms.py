@@ -21,18 +21,9 @@ from dataclasses import dataclass, field
 from django import forms
 
 from psa.providers.base import PSAValidationError
-from psa.schemas import (
-    NOTE_MAX,
-    PROMPT_MAX,
-    SUMMARY_MAX,
-    AiParseResponse,
-    PSABoard,
-    PSACompany,
-    PSAMember,
-    PSAPriority,
-    PSAStatus,
-    TicketCreatePayload,
-)
+from psa.reference import Reference
+from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX, AiParseResponse, PSACompany, TicketCreatePayload
+from psa.web import to_int
 from tickets.ai.resolve import NO_BOARD_WARNING, NO_COMPANY_WARNING, NO_SUMMARY_WARNING
 
 TABS = ("quick", "full")
@@ -47,60 +38,28 @@ TOKEN_MAX = 64
 LIST_MAX = 20  # missing fields / warnings / kept notes carried in the draft
 TEXT_ITEM_MAX = 300
 
-# Field names as the parse engine, the service (InvalidInput) and ConnectWise (400 field errors) spell
-# them -> the modal's field names.
-FIELD_ALIASES = {
-    "summary": "summary",
-    "company": "company", "company_id": "company", "company/id": "company", "companyid": "company",
-    "board": "board_id", "board_id": "board_id", "board/id": "board_id", "boardid": "board_id",
-    "status": "status_id", "status_id": "status_id", "status/id": "status_id", "statusid": "status_id",
-    "priority": "priority_id", "priority_id": "priority_id", "priority/id": "priority_id", "priorityid": "priority_id",
-    "assigned_member_id": "assigned_member_id", "member": "assigned_member_id", "member/id": "assigned_member_id",
-    "owner": "assigned_member_id", "resources": "assigned_member_id",
-    "description": "description", "initialdescription": "description",
-}
-
 
 def form_field(name: str | None) -> str | None:
-    return FIELD_ALIASES.get((name or "").strip().lower())
+    """The modal's field for a DTO field name (``TicketCreatePayload``, the parse's ``missing_fields``,
+    ``InvalidInput`` and the provider's validation errors all use those names)."""
+    name = (name or "").strip().lower()
+    if name == "company_id":
+        return "company"
+    return name if name in FIELDS else None
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+def _id(value) -> int | None:
+    """A positive id from form data, or None."""
+    number = to_int(value)
+    return number if number is not None and number > 0 else None
+
+
+def _name(item) -> str:
+    return item.name if item is not None else ""
 
 
 def new_token() -> str:
     return uuid.uuid4().hex
-
-
-@dataclass
-class Reference:
-    """The PSA reference data the modal renders and validates against (all cached by the service)."""
-
-    companies: list[PSACompany] = field(default_factory=list)
-    boards: list[PSABoard] = field(default_factory=list)
-    statuses: list[PSAStatus] = field(default_factory=list)  # the draft board's statuses only
-    priorities: list[PSAPriority] = field(default_factory=list)
-    members: list[PSAMember] = field(default_factory=list)  # mapped RF users first
-
-    def company_name(self, company_id: int | None) -> str:
-        return next((c.name for c in self.companies if c.id == company_id), "")
-
-    def board_name(self, board_id) -> str:
-        return next((b.name for b in self.boards if b.id == board_id), "")
-
-    def status_name(self, status_id) -> str:
-        return next((s.name for s in self.statuses if s.id == status_id), "")
-
-    def priority_name(self, priority_id) -> str:
-        return next((p.name for p in self.priorities if p.id == priority_id), "")
-
-    def member_name(self, member_id) -> str:
-        return next((m.name for m in self.members if m.id == member_id), "")
 
 
 def resolve_company(companies: list[PSACompany], text: str) -> tuple[PSACompany | None, str | None]:
@@ -142,22 +101,22 @@ class Draft:
     session_id: int | None = None
 
     @classmethod
-    def opening(cls, params, reference: Reference) -> Draft:
+    def opening(cls, params, reference: Reference | None) -> Draft:
         """A fresh draft from the opening URL: ``tab, prompt, company, board, action, session``.
 
         ``company`` and ``board`` are ids (the linked ticket's); unknown ids are dropped, never guessed.
         """
         tab = params.get("tab", "")
-        company_id = _int(params.get("company"))
-        board_id = _int(params.get("board"))
+        company_id = _id(params.get("company"))
+        board_id = _id(params.get("board"))
         return cls(
             tab=tab if tab in TABS else "full",
             prompt=params.get("prompt", "")[:PROMPT_MAX],
-            company=reference.company_name(company_id),
-            board_id=board_id if reference.board_name(board_id) else None,
+            company=_name(reference.company(company_id)) if reference and company_id else "",
+            board_id=board_id if reference and board_id and reference.board(board_id) else None,
             token=new_token(),
-            action_id=_int(params.get("action")),
-            session_id=_int(params.get("session")),
+            action_id=_id(params.get("action")),
+            session_id=_id(params.get("session")),
         )
 
     @classmethod
@@ -167,11 +126,11 @@ class Draft:
         return cls(
             summary=data.get("summary", "")[: SUMMARY_MAX * 2],
             company=data.get("company", "")[:COMPANY_TEXT_MAX],
-            board_id=_int(data.get("board_id")),
-            status_id=_int(data.get("status_id")),
-            priority_id=_int(data.get("priority_id")),
+            board_id=_id(data.get("board_id")),
+            status_id=_id(data.get("status_id")),
+            priority_id=_id(data.get("priority_id")),
             description=data.get("description", "")[: NOTE_MAX + 1],
-            assigned_member_id=_int(data.get("assigned_member_id")),
+            assigned_member_id=_id(data.get("assigned_member_id")),
             prompt=data.get("prompt", "")[: PROMPT_MAX + 1],
             token=token or new_token(),
             tab=tab if tab in TABS else "full",
@@ -179,8 +138,8 @@ class Draft:
             missing=[f for f in data.getlist("missing")[:LIST_MAX] if f in FIELDS],
             warnings=[w[:TEXT_ITEM_MAX] for w in data.getlist("warning")[:LIST_MAX] if w.strip()],
             kept=[k[:TEXT_ITEM_MAX] for k in data.getlist("kept")[:LIST_MAX] if k.strip()],
-            action_id=_int(data.get("action_id")),
-            session_id=_int(data.get("session_id")),
+            action_id=_id(data.get("action_id")),
+            session_id=_id(data.get("session_id")),
         )
 
     def value(self, name: str):
@@ -200,7 +159,7 @@ def merge_parsed(draft: Draft, parsed: AiParseResponse, reference: Reference) ->
     """
     parsed_values = {
         "summary": (parsed.summary or "").strip(),
-        "company": reference.company_name(parsed.company_id),
+        "company": _name(reference.company(parsed.company_id)) if parsed.company_id else "",
         "board_id": parsed.board_id,
         "priority_id": parsed.priority_id,
         "assigned_member_id": parsed.assigned_member_id,
@@ -208,8 +167,8 @@ def merge_parsed(draft: Draft, parsed: AiParseResponse, reference: Reference) ->
     }
     shown = {
         "company": lambda v: v, "summary": lambda v: v, "description": lambda v: "the parsed description",
-        "board_id": reference.board_name, "priority_id": reference.priority_name,
-        "assigned_member_id": reference.member_name,
+        "board_id": lambda v: _name(reference.board(v)), "priority_id": lambda v: _name(reference.priority(v)),
+        "assigned_member_id": lambda v: _name(reference.member(v)),
     }
     kept = []
     for name, new in parsed_values.items():
@@ -248,7 +207,7 @@ class NewTicketForm(forms.Form):
         invalid = "Choose one from the list"
         self.fields["board_id"].choices = [(b.id, b.name) for b in reference.boards]
         self.fields["board_id"].error_messages["invalid_choice"] = "Choose a board from the list"
-        self.fields["status_id"].choices = [(s.id, s.name) for s in reference.statuses]
+        self.fields["status_id"].choices = [(s.id, s.name) for s in reference.statuses(_id(data.get("board_id")))]
         self.fields["status_id"].error_messages["invalid_choice"] = "Choose one of this board's statuses"
         self.fields["priority_id"].choices = [(p.id, p.name) for p in reference.priorities]
         self.fields["priority_id"].error_messages["invalid_choice"] = invalid

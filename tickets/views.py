@@ -10,74 +10,45 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from psa.providers.base import PSAError, PSAUnavailableError, PSAValidationError
+from psa.reference import ALL_PARTS
 from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
-from tickets import service
-from tickets.filters import FILTER_CONFIG, TicketFilterSet, needs_reference
-from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, Reference, merge_parsed, new_token
+from psa.web import to_int, toast
+from tickets import service, validation
+from tickets.ai_parse import parse_ticket_prompt
+from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
+from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
+from tickets.shell import shell_from_params, shell_from_ticket
+from tickets.signals import spin_off_created, spin_off_opened
 
 PAGE_SIZE = 25
-ROW_FIELDS = ("summary", "company", "company_id", "board", "board_id", "status", "status_id", "priority", "priority_id")
 NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"))
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _list_query(request) -> str:
     """The queue's current query string (without ``ticket``), for row links rendered outside /tickets."""
-    if request.path == "/tickets":
+    queue = reverse("ticket_list")
+    if request.path == queue:
         pairs = request.GET.items()
     elif request.htmx and request.htmx.current_url:
         split = urlsplit(request.htmx.current_url)
-        pairs = parse_qsl(split.query) if split.path == "/tickets" else []
+        pairs = parse_qsl(split.query) if split.path == queue else []
     else:
         pairs = []
     return urlencode([(k, v) for k, v in pairs if k != "ticket"])
 
 
-def _toast(response, message: str, level: str = "success"):
-    return trigger_client_event(response, "toast", {"message": message, "level": level})
-
-
-def _shell_from_params(ticket_id: int, params) -> dict:
-    """Drawer header data from the row's query params: no PSA call."""
-    shell = {"id": ticket_id}
-    for field in ROW_FIELDS:
-        value = params.get(field, "")
-        shell[field] = _int(value) if field.endswith("_id") else value[:200]
-    return shell
-
-
-def _shell_from_ticket(ticket) -> dict:
-    return {
-        "id": ticket.id,
-        "summary": ticket.summary,
-        "company": ticket.company_name or "",
-        "company_id": ticket.company_id,
-        "board": ticket.board_name or "",
-        "board_id": ticket.board_id,
-        "status": ticket.status_name or "",
-        "status_id": ticket.status_id,
-        "priority": ticket.priority_name or "",
-        "priority_id": ticket.priority_id,
-    }
-
-
 def _deep_link_shell(request, ticket_id: int) -> dict:
     try:
-        return _shell_from_ticket(service.get_ticket(request.account, ticket_id))
+        return shell_from_ticket(service.get_ticket(request.tenant, ticket_id))
     except PSAError as error:
         return {"id": ticket_id, "error": error}
 
@@ -89,22 +60,20 @@ def _deep_link_shell(request, ticket_id: int) -> dict:
 @vary_on_headers("HX-Request")
 def ticket_list(request):
     template = "tickets/list.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    full_page = not (request.htmx and not request.htmx.history_restore_request)
+    if not full_page:
         template += "#results"
     context = {"filter_config": FILTER_CONFIG, "list_query": _list_query(request), "page_size": PAGE_SIZE}
+    filterset = None
     try:
-        # Cold cache: boards (then statuses), priorities, companies and members load all at once, and
-        # the filter options below wait for them instead of fetching one list after the other.
-        early = _search_while_reference_loads(request, service.prefetch_reference(request.account))
-        filterset = TicketFilterSet(request.GET, account=request.account)
+        # The full page renders the filter bar: start every part of the reference data now (one
+        # parallel round when not cached), so the search below runs while it loads. The results
+        # partial reads only what the chosen filters need, all started together.
+        reference = request.tenant.reference(*(ALL_PARTS if full_page else parts_to_check(request.GET)))
+        filterset = TicketFilterSet(request.GET, reference=reference)
         filters, page = filterset.cleaned()
-        context.update(filterset=filterset, filters=filters, problems=filterset.problems)
-        if early is not None and early[:2] == (filters, page):
-            if isinstance(early[2], Exception):
-                raise early[2]
-            result = early[2]
-        else:
-            result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
+        context.update(filters=filters, problems=filterset.problems)
+        result = service.search_tickets(request.tenant, filters, page=page, page_size=PAGE_SIZE, reference=reference)
         context.update(_page_context(result, page))
     except service.NoPSAConnection:
         context["no_connection"] = True
@@ -112,29 +81,18 @@ def ticket_list(request):
         context["mapping_required"] = True
     except PSAError as error:
         context["psa_error"] = error
-    if "filterset" in context and _board_changed(request):
-        context["status_field"] = context["filterset"].bound_field("status")
-    ticket_id = _int(request.GET.get("ticket"))
-    if ticket_id and template == "tickets/list.html" and not context.get("no_connection"):
+    if filterset is not None:
+        try:  # the filter bar (full page), or the status select after a board change (out of band)
+            if full_page:
+                context["filter_fields"] = filterset.bound_fields()
+            elif _board_changed(request):
+                context["status_field"] = filterset.bound_field("status")
+        except PSAError as error:
+            context.setdefault("psa_error", error)
+    ticket_id = to_int(request.GET.get("ticket"))
+    if ticket_id and full_page and not context.get("no_connection"):
         context["shell"] = _deep_link_shell(request, ticket_id)
     return render(request, template, context)
-
-
-def _search_while_reference_loads(request, loading: bool):
-    """While the reference data loads (``loading``: a cold cache), run the list and count if the URL
-    chooses nothing that needs it (no board, status, priority, company or member).
-
-    Returns (filters, page, result or the exception it raised), or None (warm cache, or the filters
-    need the reference data first). The caller uses the result only if the full filter set agrees.
-    """
-    if not loading or needs_reference(request.GET):
-        return None
-    filters, page = TicketFilterSet(request.GET, account=request.account, load_options=False).cleaned()
-    try:
-        result = service.search_tickets(request.account, request.user, filters, page=page, page_size=PAGE_SIZE)
-    except (PSAError, service.MemberMappingRequired) as error:
-        result = error
-    return filters, page, result
 
 
 def _page_context(result, page: int) -> dict:
@@ -165,19 +123,17 @@ def _board_changed(request) -> bool:
 @require_GET
 def ticket_panel(request, ticket_id: int):
     """The drawer shell, from the row's data. Sections load themselves (hx-trigger="load")."""
-    return render(request, "tickets/panel.html", {"shell": _shell_from_params(ticket_id, request.GET)})
+    return render(request, "tickets/panel.html", {"shell": shell_from_params(ticket_id, request.GET)})
 
 
 @require_GET
 def ticket_detail(request, ticket_id: int):
-    company_id = _int(request.GET.get("company"))
+    company_id = to_int(request.GET.get("company"))
     context = {"ticket_id": ticket_id, "company_id": company_id, "note_kinds": NOTE_KINDS, "note_kind": "internal"}
     try:
-        context["panel"] = service.get_ticket_panel(request.account, ticket_id, company_id)
+        context["panel"] = service.get_ticket_panel(request.tenant, ticket_id, company_id)
     except service.NoPSAConnection:
         context["no_connection"] = True
-    except PSAError as error:
-        context["error"] = error
     configurations = context.get("panel") and context["panel"].configurations.value
     if configurations:
         context["config_ids"] = ",".join(str(config.id) for config in configurations)
@@ -198,10 +154,12 @@ def ticket_configurations(request, ticket_id: int):
     context = {"ticket_id": ticket_id, "config_ids": (raw or "")[:600]}
     try:
         ids = None if raw is None else [int(part) for part in raw.split(",") if part.strip()]
-        context["configurations"] = service.get_configurations(request.account, ticket_id, ids)
+        if ids is not None:
+            validation.check_configuration_ids(ids)
+        context["configurations"] = service.get_configurations(request.tenant, ticket_id, ids)
     except service.NoPSAConnection:
         context["message"] = "no PSA connection"
-    except PSAError as error:  # includes the service's InvalidInput (too many or out-of-range ids)
+    except PSAError as error:  # includes InvalidInput (too many or out-of-range ids)
         context["message"] = error.message
     except ValueError:  # an id that is not a number
         context["message"] = "the configuration ids are not valid"
@@ -212,12 +170,12 @@ def _on_ticket_queue(request) -> bool:
     """Whether the htmx request comes from the /tickets page (non-htmx posts are treated as such)."""
     if not request.htmx or not request.htmx.current_url_abs_path:
         return True
-    return request.htmx.current_url_abs_path.split("?")[0] == "/tickets"
+    return request.htmx.current_url_abs_path.split("?")[0] == reverse("ticket_list")
 
 
 def _status_control(request, ticket_id, board_id, status_id, status_name, error=None) -> dict:
     try:
-        statuses = service.list_statuses(request.account, board_id) if board_id is not None else []
+        statuses = request.tenant.reference("boards").statuses(board_id)
     except PSAError:
         statuses = []
     return {"ticket_id": ticket_id, "board_id": board_id, "status_id": status_id, "status_name": status_name,
@@ -226,34 +184,35 @@ def _status_control(request, ticket_id, board_id, status_id, status_name, error=
 
 @require_POST
 def ticket_status(request, ticket_id: int):
-    status_id = _int(request.POST.get("status"))
-    board_id = _int(request.POST.get("board"))
+    status_id = to_int(request.POST.get("status"))
+    board_id = to_int(request.POST.get("board"))
     context = {"list_query": _list_query(request)}
     try:
         if status_id is None:
             raise ValueError("Choose a status")
-        update = service.update_status(request.account, ticket_id, status_id)
+        validation.check_status(request.tenant.reference("boards"), status_id)
+        update = service.update_status(request.tenant, ticket_id, status_id)
     except (PSAError, ValueError) as error:
         message = getattr(error, "message", str(error))
         if getattr(error, "outcome_unknown", False):
             message = f"Status change not confirmed: {message}. It may have changed in ConnectWise; reopen the ticket to check"
         else:
             message = f"Status not changed: {message}"
-        context["control"] = _status_control(request, ticket_id, board_id, _int(request.POST.get("current")),
+        context["control"] = _status_control(request, ticket_id, board_id, to_int(request.POST.get("current")),
                                              request.POST.get("current_name", ""), error=message)
         response = render(request, "tickets/panel.html#status", context, status=422)
-        return _toast(response, message, "error")
+        return toast(response, message, "error")
     context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
     if _on_ticket_queue(request):  # only the queue has a row to update (the dashboard reloads its widget)
         # The provider returns the updated ticket with the change (ConnectWise's PATCH answer): no re-read.
         context["ticket"] = update.ticket
         if context["ticket"] is None:
             try:
-                context["ticket"] = service.get_ticket(request.account, ticket_id)
+                context["ticket"] = service.get_ticket(request.tenant, ticket_id)
             except PSAError:
                 pass  # the status changed; the row refreshes on the next list load
     response = render(request, "tickets/panel.html#status_changed", context)
-    return _toast(response, f"Ticket #{ticket_id}: {update.previous_status} → {update.new_status}")
+    return toast(response, f"Ticket #{ticket_id}: {update.previous_status} → {update.new_status}")
 
 
 # --- resources --------------------------------------------------------------------------------
@@ -262,8 +221,9 @@ def ticket_status(request, ticket_id: int):
 def _resources_context(request, ticket_id: int, error: str | None = None) -> dict:
     context = {"ticket_id": ticket_id, "action_error": error}
     try:
-        resources = service.list_resources(request.account, ticket_id)
-        members = service.list_members(request.account)
+        reference = request.tenant.reference("members")  # loads beside the assignees when not cached
+        resources = service.list_resources(request.tenant, ticket_id)
+        members = reference.members
     except PSAError as load_error:
         context["error"] = load_error
         return context
@@ -302,30 +262,31 @@ def _resources_failed(request, ticket_id: int, action: str, error: PSAError):
     """The resources section again with the reason inline (422), and an error toast naming the action."""
     context = _resources_context(request, ticket_id, error=error.message)
     response = render(request, "tickets/panel.html#resources", context, status=422)
-    return _toast(response, f"Could not {action} the member: {error.message}", "error")
+    return toast(response, f"Could not {action} the member: {error.message}", "error")
 
 
 def _add_resource(request, ticket_id: int):
-    member_id = _int(request.POST.get("member"))
+    member_id = to_int(request.POST.get("member"))
     if member_id is None:
         context = _resources_context(request, ticket_id, error="Choose a member to add")
         return render(request, "tickets/panel.html#resources", context, status=422)
     try:
-        added = service.add_resource(request.account, ticket_id, member_id)
+        validation.check_member(request.tenant.reference("members"), member_id)
+        added = service.add_resource(request.tenant, ticket_id, member_id)
     except PSAError as error:
         return _resources_failed(request, ticket_id, "add", error)
     response = _resources_changed(request, ticket_id)
-    return _toast(response, f"{added.member_name} assigned to #{ticket_id}")
+    return toast(response, f"{added.member_name} assigned to #{ticket_id}")
 
 
 @require_POST
 def ticket_resource_remove(request, ticket_id: int, member_id: int):
     try:
-        service.remove_resource(request.account, ticket_id, member_id)
+        service.remove_resource(request.tenant, ticket_id, member_id)
     except PSAError as error:
         return _resources_failed(request, ticket_id, "remove", error)
     response = _resources_changed(request, ticket_id)
-    return _toast(response, f"Member removed from #{ticket_id}")
+    return toast(response, f"Member removed from #{ticket_id}")
 
 
 # --- notes ------------------------------------------------------------------------------------
@@ -346,7 +307,7 @@ def ticket_note_add(request, ticket_id: int):
         error = f"Notes are limited to {NOTE_MAX:,} characters"
     if error is None:
         try:
-            context["note"] = service.add_note(request.account, ticket_id, text.strip(), kind=kind)
+            context["note"] = service.add_note(request.tenant, ticket_id, text.strip(), kind=kind)
         except PSAError as psa_error:
             error = psa_error.message
             if psa_error.outcome_unknown:
@@ -355,10 +316,10 @@ def ticket_note_add(request, ticket_id: int):
     if error:
         context["note_error"] = error
         response = render(request, "tickets/panel.html#note_form", context, status=422)
-        return _toast(response, f"{prefix}: {error}", "error")
+        return toast(response, f"{prefix}: {error}", "error")
     context["note_text"] = ""
     response = render(request, "tickets/panel.html#note_added", context)
-    return _toast(response, f"Note added to #{ticket_id}")
+    return toast(response, f"Note added to #{ticket_id}")
 
 
 # --- the New Ticket modal ---------------------------------------------------------------------
@@ -370,44 +331,45 @@ def ticket_note_add(request, ticket_id: int):
 NEW_TICKET = "tickets/new_ticket.html"
 
 
-def _reference(account, board_id: int | None) -> Reference:
-    """Reference data for the modal (cached by the service); the statuses of the draft's board only."""
-    boards = service.list_boards(account)
-    known_board = board_id is not None and any(b.id == board_id for b in boards)
-    return Reference(
-        companies=service.list_all_companies(account),
-        boards=boards,
-        statuses=service.list_statuses(account, board_id) if known_board else [],
-        priorities=sorted(service.list_priorities(account), key=lambda p: (p.sort, p.id)),
-        members=service.list_members(account),
-    )
+def _modal_choices(reference, board_id: int | None) -> dict:
+    """What the modal's selects and datalist offer (reads the reference data: PSA errors surface here)."""
+    return {
+        "companies": reference.companies,
+        "boards": reference.boards,
+        "statuses": reference.statuses(board_id),  # the draft's board only
+        "priorities": reference.priorities,
+        "members": reference.members,
+    }
 
 
-def _assist_session(request, draft: Draft):
-    """The ResolutionAssist session the modal came from (404 unless it is the user's own), or None."""
+def _check_origin(request, draft: Draft) -> None:
+    """404 unless the Assist session (and action) the modal came from are the user's own."""
     if draft.session_id is None:
         draft.action_id = None
-        return None
-    from assist import services as assist_services
-
-    session = assist_services.get_session(request.account, request.user, draft.session_id)
-    if draft.action_id is not None:
-        assist_services.get_action(session, draft.action_id)
-    return session
+        return
+    spin_off_opened.send(sender=None, tenant=request.tenant, session_id=draft.session_id, action_id=draft.action_id)
 
 
-def _render_new_ticket(request, draft: Draft, reference: Reference | None, *, part: str = "form", status: int = 200, **extra):
+def _origin_url(draft: Draft) -> str | None:
+    """The page of the Assist session the modal came from (by URL name: tickets does not import assist)."""
+    return reverse("assist_session", args=[draft.session_id]) if draft.session_id is not None else None
+
+
+def _render_new_ticket(request, draft: Draft, choices: dict | None, *, part: str = "form", status: int = 200, **extra):
     template = NEW_TICKET
     if request.htmx and not request.htmx.history_restore_request:
         template += f"#{part}"
+    members = (choices or {}).get("members", [])
     context = {
         "draft": draft,
-        "ref": reference or Reference(),
+        "ref": choices or {},
         "errors": {},
-        "cancel_url": f"/assist/{draft.session_id}/" if draft.session_id else "/tickets",
+        "cancel_url": _origin_url(draft) or reverse("ticket_list"),
         "summary_max": SUMMARY_MAX,
         "note_max": NOTE_MAX,
         "prompt_max": PROMPT_MAX,
+        "rf_members": [m for m in members if m.is_rf_user],
+        "other_members": [m for m in members if not m.is_rf_user],
         **extra,
     }
     errors = context["errors"]
@@ -416,66 +378,60 @@ def _render_new_ticket(request, draft: Draft, reference: Reference | None, *, pa
                "invalid": bool(errors.get(name)) or draft.is_missing(name)}
         for name in FIELDS
     }
-    context["fields_shown"] = reference is not None and (draft.tab == "full" or draft.parsed)
-    context["rf_members"] = [m for m in context["ref"].members if m.is_rf_user]
-    context["other_members"] = [m for m in context["ref"].members if not m.is_rf_user]
+    context["fields_shown"] = choices is not None and (draft.tab == "full" or draft.parsed)
     return render(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def new_ticket(request):
-    data = request.GET if request.method == "GET" else request.POST
+    opening = request.method == "GET"
+    data = request.GET if opening else request.POST
+    board_id = to_int(data.get("board" if opening else "board_id"))
     try:
-        reference = _reference(request.account, _int(data.get("board_id" if request.method == "POST" else "board")))
-    except service.NoPSAConnection:
-        draft = Draft.opening(request.GET, Reference()) if request.method == "GET" else Draft.from_post(data)
-        return _render_new_ticket(request, draft, None, part="modal" if request.method == "GET" else "form", no_connection=True)
-    except PSAError as error:
-        draft = Draft.opening(request.GET, Reference()) if request.method == "GET" else Draft.from_post(data)
-        return _render_new_ticket(request, draft, None, part="modal" if request.method == "GET" else "form", ref_error=error)
+        reference = request.tenant.reference(*ALL_PARTS)
+        choices = _modal_choices(reference, board_id)
+    except (service.NoPSAConnection, PSAError) as error:
+        draft = Draft.opening(request.GET, None) if opening else Draft.from_post(data)
+        problem = {"no_connection": True} if isinstance(error, service.NoPSAConnection) else {"ref_error": error}
+        return _render_new_ticket(request, draft, None, part="modal" if opening else "form", **problem)
 
-    if request.method == "GET":
-        draft = Draft.opening(request.GET, reference)
-        _assist_session(request, draft)
-        return _render_new_ticket(request, draft, reference, part="modal")
+    draft = Draft.opening(request.GET, reference) if opening else Draft.from_post(request.POST)
+    _check_origin(request, draft)
+    if opening:
+        return _render_new_ticket(request, draft, choices, part="modal")
 
-    draft = Draft.from_post(request.POST)
-    _assist_session(request, draft)
     action = request.POST.get("action", "")
     if action.startswith("tab:"):
         draft.tab = action[4:] if action[4:] in TABS else draft.tab
     elif action == "board":
-        draft.status_id = draft.status_id if reference.status_name(draft.status_id) else None
-        return _render_new_ticket(request, draft, reference, part="status_field")
+        draft.status_id = draft.status_id if reference.status(draft.status_id, draft.board_id) else None
+        return _render_new_ticket(request, draft, choices, part="status_field")
     elif action == "parse":
-        return _parse_draft(request, draft, reference)
+        return _parse_draft(request, draft, reference, choices)
     elif action == "create":
-        return _create_from_draft(request, draft, reference)
-    return _render_new_ticket(request, draft, reference)
+        return _create_from_draft(request, draft, reference, choices)
+    return _render_new_ticket(request, draft, choices)
 
 
-def _parse_draft(request, draft: Draft, reference: Reference):
+def _parse_draft(request, draft: Draft, reference, choices: dict):
     """Quick Create: parse the prompt and merge it into the draft. Never creates anything."""
-    from tickets.ai_parse import parse_ticket_prompt
-
     draft.tab = "quick"
     try:
-        parsed = parse_ticket_prompt(request.account, request.user, draft.prompt)
+        parsed = parse_ticket_prompt(request.tenant, draft.prompt, reference=reference)
     except ValueError as error:
-        return _render_new_ticket(request, draft, reference, status=422, prompt_error=str(error))
+        return _render_new_ticket(request, draft, choices, status=422, prompt_error=str(error))
     except PSAError as error:
-        return _render_new_ticket(request, draft, reference, status=422, prompt_error=f"Could not parse: {error.message}")
+        return _render_new_ticket(request, draft, choices, status=422, prompt_error=f"Could not parse: {error.message}")
     merge_parsed(draft, parsed, reference)
-    if draft.board_id is not None and not reference.statuses:
-        reference.statuses = service.list_statuses(request.account, draft.board_id)
-    return _render_new_ticket(request, draft, reference)
+    choices["statuses"] = reference.statuses(draft.board_id)
+    return _render_new_ticket(request, draft, choices)
 
 
-def _create_from_draft(request, draft: Draft, reference: Reference):
+def _create_from_draft(request, draft: Draft, reference, choices: dict):
     form = NewTicketForm(request.POST, reference=reference)
     if form.is_valid():
         try:
-            created = service.create_ticket(request.account, form.payload(), user=request.user, idempotency_key=draft.token)
+            created = service.create_ticket(request.tenant, form.payload(), idempotency_key=draft.token)
         except service.IdempotencyInFlight:
             form.add_error(None, "This ticket is still being created in ConnectWise. Wait a moment, then press Create again "
                                  "(it will not be created twice).")
@@ -496,20 +452,17 @@ def _create_from_draft(request, draft: Draft, reference: Reference):
         else:
             return _ticket_created(request, draft, created)
     errors = {name: list(messages) for name, messages in form.errors.items() if name != "__all__"}
-    return _render_new_ticket(request, draft, reference, status=422, errors=errors,
+    return _render_new_ticket(request, draft, choices, status=422, errors=errors,
                               form_errors=form.non_field_errors())
 
 
 def _ticket_created(request, draft: Draft, created):
-    session = _assist_session(request, draft)
-    if session is not None and draft.action_id is not None:
-        from assist import services as assist_services
-
-        assist_services.mark_action_done(session, draft.action_id, created.id)
-    message = f"Ticket #{created.id} created in ConnectWise"
+    if draft.session_id is not None:
+        spin_off_created.send(sender=None, tenant=request.tenant, session_id=draft.session_id,
+                              action_id=draft.action_id, ticket_id=created.id)
     if not request.htmx:
-        return redirect(f"/assist/{session.id}/" if session is not None else f"/tickets?ticket={created.id}")
+        return redirect(_origin_url(draft) or f"{reverse('ticket_list')}?ticket={created.id}")
     response = HttpResponse(status=204)
     trigger_client_event(response, "closeModal", True)
     trigger_client_event(response, "ticketCreated", {"id": created.id})
-    return _toast(response, message)
+    return toast(response, f"Ticket #{created.id} created in ConnectWise")

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import httpx
 
 # The call counter lives in psa.metrics so requests, services and benchmarks share one.
+from psa.connectwise.mapping import dto_field
 from psa.metrics import get_call_count, record_psa_call, reset_call_count  # noqa: F401 - re-exported
 from psa.providers.base import (
     FieldError,
@@ -290,7 +291,8 @@ def _error_for(response: httpx.Response) -> tuple[PSAError, float | None]:
         body = _error_body(response)
         field_errors = [
             FieldError(
-                field=_safe_text(item.get("field"), 100), message=_safe_text(item.get("message")) or "is invalid"
+                field=dto_field(_safe_text(item.get("field"), 100)),
+                message=_safe_text(item.get("message")) or "is invalid",
             )
             for item in body.get("errors") or []
             if isinstance(item, dict)

@@ -7,6 +7,7 @@ and the ``_info`` map are plain strings); unparsable ones become ``None``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,27 @@ TICKET_ROW_FIELDS = (
 )
 # The entry fields list_resources needs.
 SCHEDULE_ENTRY_FIELDS = "id,objectId,member/id,member/identifier,member/name,type/identifier,doneFlag"
+
+
+# ConnectWise's field names in 400 errors ("company/id", "initialDescription", ...) -> the DTOs'
+# field names (``TicketCreatePayload``), so nothing above the provider knows ConnectWise's spelling.
+_DTO_FIELDS = {
+    "summary": "summary",
+    "company": "company_id", "company/id": "company_id", "companyid": "company_id",
+    "board": "board_id", "board/id": "board_id", "boardid": "board_id",
+    "status": "status_id", "status/id": "status_id", "statusid": "status_id",
+    "priority": "priority_id", "priority/id": "priority_id", "priorityid": "priority_id",
+    "member": "assigned_member_id", "member/id": "assigned_member_id", "owner": "assigned_member_id",
+    "owner/id": "assigned_member_id", "resources": "assigned_member_id",
+    "initialdescription": "description", "description": "description",
+}
+
+
+def dto_field(name: str | None) -> str | None:
+    """The DTO field a ConnectWise error field names (unknown names pass through unchanged)."""
+    if not name:
+        return name
+    return _DTO_FIELDS.get(name.strip().lower(), name)
 
 
 def _ref(obj: dict[str, Any], key: str) -> dict[str, Any]:
@@ -97,9 +119,28 @@ def _row_fields(t: dict[str, Any]) -> dict[str, Any]:
         "resources": split_resources(t.get("resources")),
         "date_entered": parse_datetime(_info(t, "dateEntered")),
         "closed": bool(t.get("closedFlag")),
-        "sla_status": _str(t.get("slaStatus")),
+        **sla_target(_str(t.get("slaStatus"))),
         "is_in_sla": t.get("isInSla") if isinstance(t.get("isInSla"), bool) else None,
     }
+
+
+# ConnectWise's slaStatus names the next SLA stage and when it is due ("Respond by 2026-11-24T21:32:00Z").
+_SLA_STAGE = re.compile(r"^\s*(Respond|Plan|Resolve)\s+by\s+(.+?)\s*$", re.IGNORECASE)
+
+
+def sla_target(sla_status: str | None) -> dict[str, Any]:
+    """``slaStatus`` as the DTO's ``sla_stage``/``sla_due``/``sla_text``.
+
+    "Respond by <ISO date>" -> stage and due; a date ConnectWise wrote in another format -> stage and
+    its text; any other status ("Waiting") -> text only.
+    """
+    if not sla_status:
+        return {}
+    stage = _SLA_STAGE.match(sla_status)
+    if not stage:
+        return {"sla_text": sla_status}
+    due = parse_datetime(stage.group(2))
+    return {"sla_stage": stage.group(1).capitalize(), "sla_due": due, "sla_text": None if due else stage.group(2)}
 
 
 def ticket_row(t: dict[str, Any]) -> PSATicketSearchResult:

@@ -11,17 +11,17 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
 
+from psa import concurrency
 from psa.connectwise import mapping
 from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
 from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
-from psa.metrics import submit_in_context
 from psa.providers.base import (
     FieldError,
     PSAAuthError,
@@ -65,23 +65,10 @@ CONFIGURATION_FIELDS = (
     "id,name,deviceIdentifier,type/name,status/name,serialNumber,modelNumber,ipAddress,osInfo,lastLoginName"
 )
 
-# A small pool shared by every provider for the few calls that run side by side
-# (list + /count, configuration details, related tickets). Tasks never wait on each other.
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="psa-cw")
-        return _executor
-
-
 def _submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-    # Copy the context so the PSA call counter (a contextvar) counts calls made in the pool.
-    return submit_in_context(_pool(), fn, *args, **kwargs)
+    """Run one call beside others (list + /count, configuration details, related tickets): the PSA
+    layer's call pool (``psa.concurrency``), whose tasks never wait on each other."""
+    return concurrency.call(fn, *args, **kwargs)
 
 
 def _gather(futures: list[Future[T]]) -> list[T]:

@@ -3,22 +3,29 @@
 Counts come from the in-process sandbox's request log (one entry per HTTP request the provider made,
 retries included) and are cross-checked with the ``Server-Timing`` header the request-log middleware
 sets. "Warm" means the account's reference data (boards, statuses, priorities, companies, members)
-is already in the cache, as it is for every screen after the first visit. The wall-time figures
-behind these budgets are in docs/readme/performance.md (``bench/run.py``).
+is already in the cache, as it is for every screen after the first visit. "One round" is shown
+without a clock: the requests of a round must all be in flight at once (they meet at a barrier the
+sandbox holds them at). The wall-time figures behind these budgets come from ``bench/run.py`` (README,
+Performance).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import Counter
 from urllib.parse import parse_qs
 
 import pytest
 
 from psa.metrics import get_call_count, reset_call_count
+from psa.reference import ALL_PARTS
+from psa.tenancy import tenant_for
+from tickets import service
 
 HX = {"HX-Request": "true"}
+BARRIER_TIMEOUT_S = 30  # only a failure detector: a round that never meets fails the test after this
 
 
 def log_shape(sandbox) -> Counter:
@@ -44,11 +51,14 @@ def warm(alice_client, alice_mapping, sandbox):
 
 
 @pytest.fixture
-def first_row(alice, account, alice_mapping, sandbox):
-    """The first row of the queue (its search is left out of the request log)."""
-    from tickets import service
+def alice_tenant(alice, alice_mapping):
+    return tenant_for(alice)
 
-    row = service.search_tickets(account, alice, service.TicketFilters(), page=1, page_size=25).items[0]
+
+@pytest.fixture
+def first_row(alice_tenant, sandbox):
+    """The first row of the queue (its search is left out of the request log)."""
+    row = service.search_tickets(alice_tenant, service.TicketFilters(), page=1, page_size=25).items[0]
     sandbox.clear_log()
     return row
 
@@ -112,97 +122,104 @@ def test_the_first_visit_loads_each_kind_of_reference_data_once(alice_client, al
     assert sum(shapes.values()) == 10
 
 
-def sequential_rounds(sandbox, monkeypatch, latency_ms: int = 120) -> dict[str, int]:
-    """Give the sandbox latency and record, per request, how many round trips ran before it.
+def shape_of(path: str, method: str = "GET") -> str:
+    return f"{method} " + "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
 
-    A request's round is 1 + the highest round among the requests that had *ended* before it
-    started: requests that overlap share a round. Returns {"METHOD /path{id}": highest round}.
-    No wall-clock figure is asserted, only the order of starts and ends.
+
+def in_one_round(sandbox, monkeypatch, *rounds: Counter):
+    """Hold the requests of each round in the sandbox until all of them have arrived.
+
+    Each ``Counter`` names the requests ("METHOD /path/{id}") that must be in flight at the same time.
+    If the app ran them one after another instead, the first would wait for the others forever: the
+    barrier gives up after a generous timeout, the request still completes, and the returned check
+    fails naming the round. No elapsed time is measured or compared.
     """
-    import threading
-    import time
+    barriers = {}
+    for number, group in enumerate(rounds, start=1):
+        barrier = threading.Barrier(sum(group.values()), timeout=BARRIER_TIMEOUT_S)
+        for shape in group:
+            barriers[shape] = (number, barrier)
+    broken: list[str] = []
+    real_handle = sandbox._handle
 
-    events, local = [], threading.local()
-    real_latency, real_log = sandbox._random_latency, sandbox._log
+    def handle(environ, method, full_path, path, query, is_api, is_company_info):
+        entry = barriers.get(shape_of(path, method))
+        if entry is not None:
+            try:
+                entry[1].wait()
+            except threading.BrokenBarrierError:
+                broken.append(f"round {entry[0]}: {shape_of(path, method)} was not in flight with the rest of its round")
+        return real_handle(environ, method, full_path, path, query, is_api, is_company_info)
 
-    def latency():
-        local.started = time.monotonic()
-        real_latency()
+    monkeypatch.setattr(sandbox, "_handle", handle)
 
-    def log(method, path, query, status, size):
-        real_log(method, path, query, status, size)
-        shape = "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
-        events.append((getattr(local, "started", time.monotonic()), time.monotonic(), f"{method} {shape}"))
+    def check():
+        assert broken == []
 
-    monkeypatch.setattr(sandbox, "latency_ms", latency_ms)
-    monkeypatch.setattr(sandbox, "_random_latency", latency)
-    monkeypatch.setattr(sandbox, "_log", log)
-
-    def rounds() -> dict[str, int]:
-        done: list[tuple[float, int]] = []
-        result: dict[str, int] = {}
-        for start, end, shape in sorted(events):
-            level = 1 + max((lvl for finished, lvl in done if finished <= start), default=0)
-            done.append((end, level))
-            result[shape] = max(result.get(shape, 0), level)
-        return result
-
-    return rounds
+    return check
 
 
 def test_a_cold_first_visit_loads_the_reference_data_in_two_rounds_beside_list_and_count(
     alice_client, alice_mapping, sandbox, monkeypatch
 ):
-    rounds = sequential_rounds(sandbox, monkeypatch)
+    check = in_one_round(
+        sandbox, monkeypatch,
+        # list and count do not wait for the reference data
+        Counter({"GET /service/tickets": 1, "GET /service/tickets/count": 1, "GET /service/boards": 1,
+                 "GET /service/priorities": 1, "GET /company/companies": 1, "GET /system/members": 1}),
+        Counter({"GET /service/boards/{id}/statuses": 4}),  # each board's statuses, once the boards are back
+    )
 
     response = alice_client.get("/tickets")
 
     assert response.status_code == 200
-    assert rounds() == {
-        "GET /service/tickets": 1,  # list and count do not wait for the reference data
-        "GET /service/tickets/count": 1,
-        "GET /service/boards": 1,
-        "GET /service/priorities": 1,
-        "GET /company/companies": 1,
-        "GET /system/members": 1,
-        "GET /service/boards/{id}/statuses": 2,  # each board's statuses, once the boards are back
-    }
+    check()
+    assert sum(log_shape(sandbox).values()) == 10
 
 
 def test_a_cold_visit_with_a_board_filter_loads_reference_data_then_searches(
     alice_client, alice_mapping, sandbox, monkeypatch
 ):
-    rounds = sequential_rounds(sandbox, monkeypatch)
+    check = in_one_round(sandbox, monkeypatch, Counter({"GET /service/boards": 1, "GET /service/priorities": 1}))
+    statuses_done_before_search = []
+    real_handle = sandbox._handle
+
+    def handle(environ, method, full_path, path, query, is_api, is_company_info):
+        if shape_of(path, method) == "GET /service/tickets":
+            statuses_done_before_search.append(log_shape(sandbox)["GET /service/boards/{id}/statuses"])
+        return real_handle(environ, method, full_path, path, query, is_api, is_company_info)
+
+    monkeypatch.setattr(sandbox, "_handle", handle)
 
     response = alice_client.get("/tickets?board=1&priority=2", headers=HX)
 
     shapes = log_shape(sandbox)
     assert response.status_code == 200
+    check()  # the board and priority lists load together
     assert shapes["GET /service/boards"] == 1 and shapes["GET /service/priorities"] == 1
-    assert shapes["GET /service/tickets"] == 1  # no speculative list with unvalidated filters
-    assert rounds()["GET /service/boards/{id}/statuses"] == 2
-    assert rounds()["GET /service/tickets"] == 3  # the filters are checked against the reference data first
+    assert shapes["GET /service/tickets"] == 1  # no speculative list with unchecked filters
+    assert statuses_done_before_search == [4]  # the filters are checked against the reference data first
 
 
-def test_prefetching_reference_data_with_a_warm_cache_makes_no_call(warm, sandbox, account):
-    from tickets import service
+def test_starting_the_reference_data_with_a_warm_cache_makes_no_call(warm, sandbox, alice_tenant):
+    reference = alice_tenant.reference(*ALL_PARTS)
 
-    assert service.prefetch_reference(account) is False
+    assert reference.loading is False
     assert sandbox.request_log == []
 
 
-def test_reference_data_being_prefetched_is_awaited_not_fetched_again(alice_client, alice_mapping, sandbox, account):
-    from tickets import service
-
+def test_reference_data_being_loaded_is_awaited_not_fetched_again(alice_client, alice_mapping, sandbox, alice):
     reset_call_count()
-    assert service.prefetch_reference(account) is True
-    service.list_members(account), service.list_all_statuses(account), service.list_priorities(account)
-    service.list_all_companies(account)
+    loading = tenant_for(alice).reference(*ALL_PARTS)
+    other_request = tenant_for(alice).reference(*ALL_PARTS)  # while the first request's loads run
+
+    for reference in (loading, other_request):
+        assert reference.members and reference.all_statuses and reference.priorities and reference.companies
 
     shapes = log_shape(sandbox)
     assert shapes == Counter({"GET /service/boards": 1, "GET /service/boards/{id}/statuses": 4,
                               "GET /service/priorities": 1, "GET /company/companies": 1, "GET /system/members": 1})
-    assert get_call_count() == 8  # the prefetch's threads count into the caller's counter
+    assert get_call_count() == 8  # the loads' threads count into the caller's counter
 
 
 # --- the drawer ---------------------------------------------------------------------------------------
@@ -240,11 +257,15 @@ def test_drawer_detail_fetches_ticket_notes_configurations_and_related_in_one_pa
 
 def test_drawer_detail_is_one_round_even_for_a_ticket_with_configurations(warm, sandbox, monkeypatch):
     ticket = ticket_with_configurations(sandbox)
-    rounds = sequential_rounds(sandbox, monkeypatch)
+    check = in_one_round(sandbox, monkeypatch, Counter({
+        "GET /service/tickets/{id}": 1, "GET /service/tickets/{id}/notes": 1,
+        "GET /service/tickets/{id}/configurations": 1, "GET /service/tickets": 2,
+    }))
 
-    warm.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", headers=HX)
+    response = warm.get(f"/tickets/{ticket['id']}/detail?company={ticket['company']['id']}", headers=HX)
 
-    assert set(rounds().values()) == {1}
+    assert response.status_code == 200
+    check()
 
 
 def test_the_configuration_facts_are_one_parallel_round_of_reads_by_id(warm, sandbox):
@@ -330,13 +351,8 @@ def test_a_status_change_is_two_calls_the_row_comes_from_the_patch_answer(warm, 
     assert server_timing_calls(response) == 2
 
 
-def test_the_service_status_change_is_exactly_get_and_patch(alice, account, alice_mapping, sandbox, first_row):
-    from tickets import service
-
-    service.list_all_statuses(account)  # warm
-    sandbox.clear_log()
-
-    service.update_status(account, first_row.id, first_row.board_id * 10 + 5)
+def test_the_service_status_change_is_exactly_get_and_patch(alice_tenant, sandbox, first_row):
+    service.update_status(alice_tenant, first_row.id, first_row.board_id * 10 + 5)
 
     assert log_shape(sandbox) == Counter({"GET /service/tickets/{id}": 1, "PATCH /service/tickets/{id}": 1})
 
@@ -447,10 +463,8 @@ def test_ai_parse_with_a_warm_cache_makes_no_psa_call(api, warm, sandbox):
 # --- the counter itself ----------------------------------------------------------------------------------
 
 
-def test_the_call_counter_counts_parallel_calls_made_in_worker_threads(alice, account, alice_mapping, sandbox):
-    from tickets import service
-
+def test_the_call_counter_counts_parallel_calls_made_in_worker_threads(alice_tenant, sandbox):
     reset_call_count()
-    service.get_ticket_panel(account, service.search_tickets(account, alice, service.TicketFilters()).items[0].id, None)
+    service.get_ticket_panel(alice_tenant, service.search_tickets(alice_tenant, service.TicketFilters()).items[0].id, None)
 
     assert get_call_count() == len(sandbox.request_log)

@@ -3,7 +3,7 @@
 Runs ``bench/soak.py`` as a subprocess (it starts and stops its own sandbox server and gunicorn on
 free loopback ports, with a throwaway SQLite DB) and checks its JSON figures: no unexpected 5xx,
 no duplicate tickets, no transport errors, no tracebacks. The 2-minute, 32-user figures are in
-docs/readme/performance.md.
+the README's Performance > Soak test.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def test_delete_with_204_returns_nothing():
 # --- error mapping -----------------------------------------------------------------------------------
 
 
-def test_400_is_a_validation_error_with_connectwise_field_errors():
+def test_400_is_a_validation_error_with_field_errors_in_the_dtos_names():
     script = Script(
         cw_error(
             400,
@@ -152,7 +152,7 @@ def test_400_is_a_validation_error_with_connectwise_field_errors():
     assert error.message == "ticket object is invalid"
     assert [(f.field, f.message) for f in error.field_errors] == [
         ("summary", "Summary may not be empty"),
-        ("company", "Company not found"),
+        ("company_id", "Company not found"),  # ConnectWise's "company" is the DTO's company_id
     ]
 
 

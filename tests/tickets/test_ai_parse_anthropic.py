@@ -11,7 +11,7 @@ import json
 import httpx2
 import pytest
 
-from tests.tickets.test_ai_parse_offline import BOARDS, COMPANIES, seed_reference
+from tests.tickets.test_ai_parse_offline import BOARDS, COMPANIES, ME, seed_reference
 from tickets.ai.anthropic_engine import FALLBACK_WARNING, TOOL_NAME, AnthropicEngine
 from tickets.ai.resolve import resolve
 
@@ -53,7 +53,7 @@ def engine_with(respond) -> tuple[AnthropicEngine, FakeAnthropic]:
 
 def parse_with(respond):
     engine, fake = engine_with(respond)
-    return resolve(engine.extract(PROMPT, COMPANIES, BOARDS), seed_reference()), fake
+    return resolve(engine.extract(PROMPT, COMPANIES, BOARDS), seed_reference(), ME), fake
 
 
 def test_a_structured_tool_call_is_resolved_to_ids():

@@ -50,13 +50,13 @@ MEMBERS = [
 ME = 101  # the user is mapped to jsmith
 
 
-def seed_reference(me_member_id: int | None = ME) -> ParseReference:
+def seed_reference() -> ParseReference:
     return ParseReference(companies=COMPANIES, boards=BOARDS, statuses_by_board=STATUSES, priorities=PRIORITIES,
-                          members=MEMBERS, me_member_id=me_member_id)
+                          members=MEMBERS)
 
 
 def parse(prompt: str, me_member_id: int | None = ME):
-    return resolve(extract_offline(prompt, COMPANIES, BOARDS), seed_reference(me_member_id))
+    return resolve(extract_offline(prompt, COMPANIES, BOARDS), seed_reference(), me_member_id)
 
 
 def company_id(name):

@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from psa.schemas import (
     SUMMARY_MAX,
@@ -36,16 +36,27 @@ NO_SUMMARY_WARNING = "Could not determine a summary"
 T = TypeVar("T")
 
 
+class ReferenceData(Protocol):
+    """What the resolver reads: the request's ``psa.reference.Reference`` in the product (each part is
+    read only when the prompt needs it: priorities for a priority word, members for a name), or a
+    ``ParseReference`` of plain lists in tests and tools."""
+
+    companies: Sequence[PSACompany]
+    boards: Sequence[PSABoard]
+    statuses_by_board: Mapping[int, Sequence[PSAStatus]]
+    priorities: Sequence[PSAPriority]
+    members: Sequence[PSAMember]
+
+
 @dataclass
 class ParseReference:
-    """The account's PSA reference data, as plain lists (so resolution needs no Django and no PSA)."""
+    """Reference data as plain lists (resolution with no Django and no PSA: tests, tools)."""
 
     companies: Sequence[PSACompany] = ()
     boards: Sequence[PSABoard] = ()
     statuses_by_board: Mapping[int, Sequence[PSAStatus]] = field(default_factory=dict)
     priorities: Sequence[PSAPriority] = ()
     members: Sequence[PSAMember] = ()
-    me_member_id: int | None = None  # the user's member mapping, if any
 
 
 def _candidates(kind: str, phrase: str, names: list[str]) -> str:
@@ -204,8 +215,11 @@ def _pick(kind: str, phrase: str, found: Sequence, warnings: list[str], no_match
 # --- resolve -------------------------------------------------------------------------------------
 
 
-def resolve(extraction: Extraction, reference: ParseReference) -> AiParseResponse:
-    """Turn extracted words into the ``AiParseResponse`` the modal merges into its draft."""
+def resolve(extraction: Extraction, reference: ReferenceData, me_member_id: int | None = None) -> AiParseResponse:
+    """Turn extracted words into the ``AiParseResponse`` the modal merges into its draft.
+
+    ``me_member_id``: the user's own PSA member (their member mapping), for "assign to me".
+    """
     out = AiParseResponse()
     warnings: list[str] = list(extraction.notes)
     missing_extra: list[str] = []
@@ -252,8 +266,8 @@ def resolve(extraction: Extraction, reference: ParseReference) -> AiParseRespons
     ref = (extraction.assignee_ref or "").strip()
     if ref:
         if norm(ref) in ("me", "myself", "mine", "i"):
-            if reference.me_member_id is not None:
-                out.assigned_member_id = reference.me_member_id
+            if me_member_id is not None:
+                out.assigned_member_id = me_member_id
             else:
                 warnings.append(NO_MAPPING_WARNING)
         else:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString
 
 from tickets import rows
@@ -77,18 +75,11 @@ def status_class(name) -> str:
     return rows.status_css(name)
 
 
-# ConnectWise's slaStatus names the next SLA stage and when it is due ("Respond by 2026-11-24T21:32:00Z").
-_SLA_STAGE = re.compile(r"^\s*(Respond|Plan|Resolve)\s+by\s+(.+?)\s*$", re.IGNORECASE)
-
-
 @register.simple_tag
 def sla_targets(detail) -> list[dict]:
-    """The SLA as ConnectWise reports it, made readable.
-
-    ``slaStatus`` carries the next stage's target ("Respond by <date>"): shown with the time left or
-    how long it is overdue. ``respondMinutes``/``resolveMinutes`` are the SLA minutes a stage took
-    (with ``dateResponded``/``dateResolved``), shown as "Responded in 2h 5m". A target whose date
-    cannot be read is shown as ConnectWise wrote it.
+    """The SLA made readable: stages done ("Responded … in 2h 5m"), the next stage's target with the
+    time left or how long it is overdue, the PSA's own wording when it gave no readable target, and a
+    breach. (The provider turns the PSA's SLA fields into ``sla_stage``/``sla_due``/``sla_text``.)
     """
     if detail is None:
         return []
@@ -100,25 +91,19 @@ def sla_targets(detail) -> list[dict]:
         if done is not None:
             took = f" in {_compact(timedelta(minutes=minutes))}" if minutes else ""
             targets.append({"label": label, "due": done, "state": "met", "text": f"{done:%b} {done.day}, {done:%H:%M}{took}"})
-    stage = _SLA_STAGE.match(detail.sla_status or "")
-    if stage:
-        label, raw = stage.group(1).capitalize(), stage.group(2)
-        due = parse_datetime(raw)
-        if due is None:
-            targets.append({"label": label, "due": None, "state": "left", "text": f"by {raw}"})
-        else:
-            if timezone.is_naive(due):
-                due = timezone.make_aware(due, UTC)
-            now = timezone.now()
-            late = due < now
-            targets.append({
-                "label": label,
-                "due": due,
-                "state": "overdue" if late else "left",
-                "text": f"overdue {_compact(now - due)}" if late else f"{_compact(due - now)} left",
-            })
-    elif detail.sla_status and not targets:
-        targets.append({"label": "Status", "due": None, "state": "met", "text": detail.sla_status})
+    if detail.sla_stage and detail.sla_due is not None:
+        now = timezone.now()
+        late = detail.sla_due < now
+        targets.append({
+            "label": detail.sla_stage,
+            "due": detail.sla_due,
+            "state": "overdue" if late else "left",
+            "text": f"overdue {_compact(now - detail.sla_due)}" if late else f"{_compact(detail.sla_due - now)} left",
+        })
+    elif detail.sla_stage:
+        targets.append({"label": detail.sla_stage, "due": None, "state": "left", "text": f"by {detail.sla_text}"})
+    elif detail.sla_text and not targets:
+        targets.append({"label": "Status", "due": None, "state": "met", "text": detail.sla_text})
     if detail.is_in_sla is False:
         targets.append({"label": "SLA", "due": None, "state": "late", "text": "breached"})
     return targets

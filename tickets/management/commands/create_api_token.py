@@ -7,7 +7,7 @@ Revoke tokens in the admin (API tokens > "Revoke selected tokens").
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from rf_project.middleware import account_for_user
+from psa.tenancy import tenant_for
 from tickets.models import APIToken
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             user = User.objects.get(username=username)
         except User.DoesNotExist as exc:
             raise CommandError(f"No user named {username!r}") from exc
-        account = account_for_user(user)
+        account = tenant_for(user).account
         if account is None:
             raise CommandError(f"User {username!r} does not belong to an account")
         token, raw = APIToken.issue(user, name=name)

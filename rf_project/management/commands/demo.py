@@ -13,7 +13,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from assist import services
+from assist.chat import OfflineAssistant
+from assist.models import AssistSession
 from psa.models import Account, MemberMapping, Membership, PSAConnection
+from psa.providers.base import PSAError
+from psa.sandbox import default_sandbox
+from psa.tenancy import tenant_for_account
+from tickets import service
 
 DEMO_ACCOUNT = "Demo MSP"
 DEMO_USERNAME = "demo"
@@ -44,8 +51,6 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def setup(self):
-        from psa.sandbox import default_sandbox
-
         account, _ = Account.objects.get_or_create(name=DEMO_ACCOUNT)
         User = get_user_model()
         user, created = User.objects.get_or_create(
@@ -78,18 +83,13 @@ class Command(BaseCommand):
     def setup_assist_session(self, account, user):
         """One Assist session with a linked ticket and a pending spin-off suggestion; created once, then kept
         as the engineer left it (a re-run never duplicates it nor re-adds a suggestion already used)."""
-        from assist import services
-        from assist.chat import OfflineAssistant
-        from assist.models import AssistSession
-        from psa.providers.base import PSAError
-        from tickets import service
-
         session = AssistSession.objects.filter(account=account, user=user, title=DEMO_SESSION_TITLE).first()
         if session is None:
             session = services.create_session(account, user, DEMO_SESSION_TITLE)
         if session.linked_ticket_id is None:
             try:
-                page = service.search_tickets(account, user, service.TicketFilters(assigned="me"), page=1, page_size=1)
+                page = service.search_tickets(tenant_for_account(account, user), service.TicketFilters(assigned="me"),
+                                              page=1, page_size=1)
             except (PSAError, service.NoPSAConnection, service.MemberMappingRequired) as error:
                 self.stderr.write(f"Assist demo session: no linked ticket ({error}).")
             else:

@@ -1,0 +1,193 @@
+"""The account's PSA reference data for one request: boards (with their statuses), priorities,
+members and companies.
+
+``tenant.reference()`` returns one :class:`Reference` per request. Everything that needs reference
+data takes it from there: the filter bar, the New Ticket form, the AI parse resolver, the drawer's
+status select, the API's input checks. It reads every part it is asked for from the cache in one
+``get_many`` and starts loading the missing parts at once, all in parallel (a board's statuses
+follow its board list in the same load); an attribute waits only for its own part. So a view that
+starts the reference and then searches tickets gets both in one round when the cache is cold.
+
+Caching: each part is cached per account and connection version (``connection.updated``: saving the
+connection starts a fresh cache) for ``PSA_REFERENCE_CACHE_SECONDS``. Ticket mutations do not change
+reference data, and ``is_rf_user`` (from member mappings) is applied after the cache, so nothing
+needs invalidating. A load already running in this process is awaited, never repeated. PSA errors
+surface where a part is used, and every later use in the request re-raises the same error.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+from django.conf import settings
+from django.core.cache import cache
+
+from psa import concurrency
+from psa.registry import provider_for
+from psa.schemas import PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus
+
+ALL_PARTS = ("boards", "priorities", "members", "companies")
+COMPANIES_MAX = 1000  # one page of ConnectWise's largest page size
+
+
+def _dump(items) -> list[dict]:
+    return [item.model_dump(mode="json") for item in items]
+
+
+def _fetch_boards(provider) -> dict:
+    """The boards, then every board's statuses in parallel (two round trips)."""
+    boards = provider.list_boards()
+    futures = {board.id: concurrency.call(provider.get_ticket_statuses, board.id) for board in boards}
+    return {"boards": _dump(boards), "statuses": {str(board_id): _dump(f.result()) for board_id, f in futures.items()}}
+
+
+_FETCH = {
+    "boards": _fetch_boards,
+    "priorities": lambda provider: _dump(provider.list_priorities()),
+    "members": lambda provider: _dump(provider.list_members()),
+    "companies": lambda provider: _dump(provider.search_companies(None, limit=COMPANIES_MAX)),
+}
+
+# Loads in progress in this process, by cache key: a second request wanting the same part waits for
+# the running load instead of fetching again.
+_loading: dict[str, Future] = {}
+_loading_lock = threading.Lock()
+
+
+def cache_key(connection, part: str) -> str:
+    return f"psa-ref:{connection.account_id}:{connection.updated.timestamp():.6f}:{part}"
+
+
+def _load(connection, key: str, part: str) -> Future:
+    """The running load of ``key`` in this process, or a new one started in the fan-out pool."""
+    with _loading_lock:
+        future = _loading.get(key)
+        if future is not None:
+            return future
+        future = _loading[key] = Future()
+    concurrency.fan_out(_run_load, connection, key, part, future)
+    return future
+
+
+def _run_load(connection, key: str, part: str, future: Future) -> None:
+    try:
+        data = cache.get(key)  # finished by another process between our miss and this load
+        if data is None:
+            data = _FETCH[part](provider_for(connection))
+            cache.set(key, data, settings.PSA_REFERENCE_CACHE_SECONDS)
+    except BaseException as exc:  # noqa: BLE001 - delivered to every waiter through the future
+        future.set_exception(exc)
+    else:
+        future.set_result(data)
+    finally:
+        with _loading_lock:
+            if _loading.get(key) is future:
+                del _loading[key]
+
+
+class Reference:
+    """Reference data of one account, for one request. Build it with ``tenant.reference()``."""
+
+    def __init__(self, connection, tenant):
+        self._connection = connection
+        self._tenant = tenant
+        self._data: dict[str, object] = {}
+        self._loads: dict[str, Future] = {}
+
+    def start(self, parts) -> None:
+        """Read ``parts`` from the cache (one ``get_many``) and start loading the missing ones."""
+        wanted = [part for part in parts if part not in self._data and part not in self._loads]
+        if not wanted:
+            return
+        keys = {part: cache_key(self._connection, part) for part in wanted}
+        cached = cache.get_many(list(keys.values()))
+        for part in wanted:
+            if keys[part] in cached:
+                self._data[part] = self._build(part, cached[keys[part]])
+            else:
+                self._loads[part] = _load(self._connection, keys[part], part)
+
+    @property
+    def loading(self) -> bool:
+        """Whether any part is still being fetched from the PSA (a cold cache)."""
+        return any(not future.done() for future in self._loads.values())
+
+    def _part(self, part: str):
+        if part not in self._data:
+            if part not in self._loads:
+                self.start([part])
+            if part not in self._data:
+                self._data[part] = self._build(part, self._loads[part].result())  # raises the load's PSAError
+                del self._loads[part]
+        return self._data[part]
+
+    def _build(self, part: str, data):
+        if part == "boards":
+            boards = [PSABoard.model_validate(b) for b in data["boards"]]
+            statuses = {int(board_id): [PSAStatus.model_validate(s) for s in items]
+                        for board_id, items in data["statuses"].items()}
+            return boards, statuses
+        if part == "priorities":
+            return [PSAPriority.model_validate(p) for p in data]
+        if part == "companies":
+            return [PSACompany.model_validate(c) for c in data]
+        return [PSAMember.model_validate(m) for m in data]
+
+    # --- the parts ------------------------------------------------------------------------------
+
+    @property
+    def boards(self) -> list[PSABoard]:
+        return self._part("boards")[0]
+
+    @property
+    def statuses_by_board(self) -> dict[int, list[PSAStatus]]:
+        return self._part("boards")[1]
+
+    @property
+    def priorities(self) -> list[PSAPriority]:
+        """Most urgent first (the PSA's sort order, then id)."""
+        return sorted(self._part("priorities"), key=lambda p: (p.sort, p.id))
+
+    @property
+    def members(self) -> list[PSAMember]:
+        """All PSA members, those mapped to ResolutionFlow users first (``is_rf_user`` set from the
+        tenant's mappings as they are now, so a mapping changed in this request shows at once)."""
+        members = self._part("members")
+        mapped = self._tenant.mapped_member_ids
+        for member in members:
+            member.is_rf_user = member.id in mapped
+        return sorted(members, key=lambda m: not m.is_rf_user)  # stable: PSA order within each group
+
+    @property
+    def companies(self) -> list[PSACompany]:
+        return self._part("companies")
+
+    # --- look-ups -------------------------------------------------------------------------------
+
+    def statuses(self, board_id: int | None) -> list[PSAStatus]:
+        """The statuses of ``board_id`` (empty for an unknown board or None)."""
+        return self.statuses_by_board.get(board_id, []) if board_id is not None else []
+
+    @property
+    def all_statuses(self) -> list[PSAStatus]:
+        """Every board's statuses, in board order."""
+        by_board = self.statuses_by_board
+        return [status for board in self.boards for status in by_board.get(board.id, [])]
+
+    def board(self, board_id) -> PSABoard | None:
+        return next((b for b in self.boards if b.id == board_id), None)
+
+    def status(self, status_id, board_id: int | None = None) -> PSAStatus | None:
+        """The status ``status_id`` (of ``board_id`` when given, else of any board)."""
+        candidates = self.statuses(board_id) if board_id is not None else self.all_statuses
+        return next((s for s in candidates if s.id == status_id), None)
+
+    def priority(self, priority_id) -> PSAPriority | None:
+        return next((p for p in self._part("priorities") if p.id == priority_id), None)
+
+    def member(self, member_id) -> PSAMember | None:
+        return next((m for m in self._part("members") if m.id == member_id), None)
+
+    def company(self, company_id) -> PSACompany | None:
+        return next((c for c in self.companies if c.id == company_id), None)

@@ -1,0 +1,159 @@
+"""Who is asking: the user's account, its PSA connection and member mappings, resolved once per request.
+
+``TenancyMiddleware`` puts a :class:`Tenant` on ``request.tenant`` (and its account on
+``request.account``). One query loads the membership, the account and the account's PSA connection
+together; the account's member mappings load on first use (one more query) and answer both "which
+PSA member am I" and "which PSA members are ResolutionFlow users". Everything below the view —
+``tickets.service``, the reference data, the provider — takes the tenant instead of looking the
+same rows up again.
+
+Outside a request (management commands, tests, the API's token users) build one with
+:func:`tenant_for` (a user) or :func:`tenant_for_account` (an account, optionally with a user).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from psa.models import Account, MemberMapping, Membership, PSAConnection
+from psa.reference import Reference
+from psa.registry import provider_for
+
+
+class NoPSAConnection(Exception):
+    """The account has no PSA connection (API: 409)."""
+
+    def __init__(self, message: str = "This account has no PSA connection. An admin can add one under Account > Integrations."):
+        self.message = message
+        super().__init__(message)
+
+
+class MemberMappingRequired(Exception):
+    """``assigned=me`` but the user is not mapped to a PSA member (API: 422)."""
+
+    def __init__(self, message: str = "Your user is not mapped to a ConnectWise member, so \"Assigned to me\" is unavailable. "
+                                      "An admin can map you under Account > Integrations."):
+        self.message = message
+        super().__init__(message)
+
+
+class Tenant:
+    """One user's view of one account: the account, its PSA connection, its member mappings.
+
+    ``account`` is None for a user who belongs to no account (and for anonymous requests).
+    """
+
+    def __init__(self, user, account: Account | None, *, role: str | None = None):
+        self.user = user
+        self.account = account
+        self.role = role
+
+    def __repr__(self) -> str:
+        return f"<Tenant account={getattr(self.account, 'pk', None)} user={getattr(self.user, 'pk', None)}>"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Membership.Role.ADMIN
+
+    # --- the PSA connection ---------------------------------------------------------------------
+
+    @cached_property
+    def connection(self) -> PSAConnection | None:
+        """The account's PSA connection, or None (loaded with the membership by the middleware)."""
+        if self.account is None:
+            return None
+        try:
+            return self.account.psa_connection
+        except PSAConnection.DoesNotExist:
+            return None
+
+    @property
+    def has_connection(self) -> bool:
+        return self.connection is not None
+
+    def require_connection(self) -> PSAConnection:
+        if self.connection is None:
+            raise NoPSAConnection()
+        return self.connection
+
+    @property
+    def provider(self):
+        """The connection's provider (one pooled HTTP client per connection); ``NoPSAConnection`` without one."""
+        return provider_for(self.require_connection())
+
+    def reference(self, *parts: str):
+        """The account's PSA reference data for this request (see ``psa.reference``).
+
+        ``parts`` (from ``psa.reference.ALL_PARTS``) are read from the cache at once and, when not
+        cached, fetched together in one parallel round; any other part loads when first used. One
+        object per request: later calls add their parts to it.
+        """
+        reference = self.__dict__.get("_reference")
+        if reference is None:
+            reference = self.__dict__["_reference"] = Reference(self.require_connection(), self)
+        reference.start(parts)
+        return reference
+
+    # --- member mappings ------------------------------------------------------------------------
+
+    @cached_property
+    def mappings(self) -> list[MemberMapping]:
+        """The account's user -> PSA member mappings (one query, ordered by member identifier)."""
+        if self.account is None:
+            return []
+        return list(MemberMapping.objects.filter(account_id=self.account.pk).select_related("user").order_by("identifier"))
+
+    @cached_property
+    def mapped_member_ids(self) -> frozenset[int]:
+        return frozenset(m.psa_member_id for m in self.mappings)
+
+    @cached_property
+    def mapping(self) -> MemberMapping | None:
+        """The requesting user's own mapping, or None."""
+        user_id = getattr(self.user, "pk", None)
+        if user_id is None:
+            return None
+        return next((m for m in self.mappings if m.user_id == user_id), None)
+
+    def require_mapping(self) -> MemberMapping:
+        if self.mapping is None:
+            raise MemberMappingRequired()
+        return self.mapping
+
+    def forget_mappings(self) -> None:
+        """Drop the loaded mappings after a change to them in this request."""
+        for name in ("mappings", "mapped_member_ids", "mapping"):
+            self.__dict__.pop(name, None)
+
+
+def tenant_for(user) -> Tenant:
+    """The tenant of ``user``: one query for membership, account and PSA connection together."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Tenant(user, None)
+    membership = (
+        Membership.objects.select_related("account", "account__psa_connection").filter(user_id=user.pk).first()
+    )
+    if membership is None:
+        return Tenant(user, None)
+    return Tenant(user, membership.account, role=membership.role)
+
+
+def tenant_for_account(account: Account, user=None) -> Tenant:
+    """A tenant for ``account`` (management commands, tests); ``user`` only when the work needs one."""
+    role = None
+    if user is not None and getattr(user, "pk", None) is not None:
+        role = Membership.objects.filter(account_id=account.pk, user_id=user.pk).values_list("role", flat=True).first()
+    return Tenant(user, account, role=role)
+
+
+class TenancyMiddleware:
+    """Sets ``request.tenant`` and ``request.account`` once per request (after authentication)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not hasattr(request, "tenant"):
+            request.tenant = tenant_for(getattr(request, "user", None))
+            request.account = request.tenant.account
+        return self.get_response(request)

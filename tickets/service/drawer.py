@@ -1,0 +1,108 @@
+"""One ticket: the drawer's sections, its status, notes and assignees (resources).
+
+``get_ticket_panel`` fetches detail, notes, configuration references and related tickets in one
+parallel round; each section carries its value or the PSA error that stopped it, so one failing
+call never blanks the drawer. Assignees are enriched with ``is_rf_user`` from the member mappings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psa import concurrency
+from psa.providers.base import PSAError
+from psa.schemas import (
+    NoteKind,
+    PSAConfiguration,
+    PSANote,
+    PSAResource,
+    PSATicketDetail,
+    PSATicketStatusUpdate,
+)
+from psa.tenancy import Tenant
+
+MAX_CONFIGURATION_IDS = 50  # configurations attached to one ticket; more is not a drawer request
+
+
+@dataclass
+class Section:
+    """One drawer section: a value, or the PSA error that stopped it."""
+
+    value: object = None
+    error: PSAError | None = None
+
+
+@dataclass
+class TicketPanel:
+    detail: Section
+    notes: Section
+    configurations: Section
+    related: Section
+
+
+def _section(call, *args) -> Section:
+    try:
+        return Section(value=call(*args))
+    except PSAError as exc:
+        return Section(error=exc)
+
+
+def enrich_resources(tenant: Tenant, resources: list[PSAResource]) -> list[PSAResource]:
+    """Marks the assignees who are ResolutionFlow users (``is_rf_user``)."""
+    mapped = tenant.mapped_member_ids
+    for resource in resources:
+        resource.is_rf_user = resource.member_id in mapped
+    return resources
+
+
+def get_ticket(tenant: Tenant, ticket_id: int) -> PSATicketDetail:
+    return tenant.provider.get_ticket(ticket_id)
+
+
+def get_ticket_panel(tenant: Tenant, ticket_id: int, company_id: int | None) -> TicketPanel:
+    """Detail, notes, configurations and related tickets, fetched in parallel; each may fail alone.
+
+    Configurations are the references only (id, name, type: one call); their facts come from
+    ``get_configurations`` in a section of their own, so the panel is one round trip.
+    """
+    provider = tenant.provider
+    futures = [
+        concurrency.fan_out(_section, provider.get_ticket, ticket_id),
+        concurrency.fan_out(_section, provider.list_notes, ticket_id),
+        concurrency.fan_out(_section, provider.list_configuration_refs, ticket_id),
+        concurrency.fan_out(_section, provider.list_related_tickets, ticket_id, company_id),
+    ]
+    detail, notes, configurations, related = (f.result() for f in futures)
+    return TicketPanel(detail=detail, notes=notes, configurations=configurations, related=related)
+
+
+def get_configurations(tenant: Tenant, ticket_id: int, config_ids: list[int] | None = None) -> list[PSAConfiguration]:
+    """Facts (serial, IP, OS, type, status) of a ticket's configurations.
+
+    ``config_ids`` are the references the drawer already has, checked by the caller (one parallel
+    round of reads); without them the ticket's references are read first (two round trips).
+    """
+    provider = tenant.provider
+    if config_ids is None:
+        config_ids = [ref.id for ref in provider.list_configuration_refs(ticket_id)][:MAX_CONFIGURATION_IDS]
+    return provider.get_configurations(list(config_ids)) if config_ids else []
+
+
+def add_note(tenant: Tenant, ticket_id: int, text: str, kind: NoteKind = "internal") -> PSANote:
+    return tenant.provider.add_note(ticket_id, text, kind)
+
+
+def update_status(tenant: Tenant, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
+    return tenant.provider.update_status(ticket_id, status_id)
+
+
+def list_resources(tenant: Tenant, ticket_id: int) -> list[PSAResource]:
+    return enrich_resources(tenant, tenant.provider.list_resources(ticket_id))
+
+
+def add_resource(tenant: Tenant, ticket_id: int, member_id: int) -> PSAResource:
+    return enrich_resources(tenant, [tenant.provider.add_resource(ticket_id, member_id)])[0]
+
+
+def remove_resource(tenant: Tenant, ticket_id: int, member_id: int) -> None:
+    tenant.provider.remove_resource(ticket_id, member_id)
