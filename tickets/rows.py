@@ -21,12 +21,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 from html import escape
+from operator import attrgetter
 from urllib.parse import quote_plus
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 
@@ -116,12 +118,20 @@ class RowUrls:
 
     def panel(self, ticket) -> str:
         """The drawer URL carrying the row's data (``tickets.shell.FIELDS``), so opening the drawer needs
-        no PSA call. Same query as ``shell.shell_query`` (``urlencode``), with the quoting remembered."""
-        query = "&".join([f"{param}={_q(getattr(ticket, attribute) or '')}" for param, attribute in _PANEL_FIELDS])
-        return f"{self.panel_head}{ticket.id}{self.panel_tail}?{query}"
+        no PSA call. Same query as ``shell.shell_query`` (``urlencode``)."""
+        return f"{self.panel_head}{ticket.id}{self.panel_tail}?{_panel_query(_panel_values(ticket))}"
 
 
-_PANEL_FIELDS = tuple(shell.FIELDS.items())  # (query parameter, ticket attribute): one list, in tickets/shell.py
+# (query parameter, ticket attribute): the one list is tickets/shell.py's
+_PANEL_PARAMS = tuple(shell.FIELDS)
+_panel_values = attrgetter(*shell.FIELDS.values())
+
+
+@lru_cache(maxsize=4096)
+def _panel_query(values: tuple) -> str:
+    """The drawer query of one row's values. A page of rows comes back on the next request (paging,
+    a refresh, the list after a change): the query of values seen before is remembered."""
+    return "&".join([f"{param}={_q(value or '')}" for param, value in zip(_PANEL_PARAMS, values, strict=True)])
 
 
 @lru_cache(maxsize=4096)
@@ -141,9 +151,10 @@ def _q(value) -> str:
 # --- rows -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each of its 15 fields through object.__setattr__
 class TicketRow:
-    """What one queue row shows, computed once. Texts are raw (not escaped): ``row_html`` escapes."""
+    """What one queue row shows, computed once (and not changed after). Texts are raw (not escaped):
+    ``row_html`` escapes."""
 
     id: int
     closed: bool
@@ -168,23 +179,36 @@ class TicketRow:
 class _Clock:
     """One list's time facts: now, the current time zone, month abbreviations (resolved once)."""
 
-    __slots__ = ("now", "zone", "months")
+    __slots__ = ("now", "zone", "language", "months")
 
     def __init__(self):
         self.now = timezone.now()
         self.zone = timezone.get_current_timezone()
+        self.language = translation.get_language()  # the month names' language
         self.months: dict[int, str] = {}
 
     def entered(self, moment: datetime | None) -> tuple[str, str]:
         """The entry date as ``|date:'c'`` and ``|date:'M j, Y H:i'`` print it (in the current time zone)."""
         if moment is None:
             return "", ""
-        if moment.utcoffset() is not None:  # aware: shown in the current time zone, like the date filter
-            moment = moment.astimezone(self.zone)
-        month = self.months.get(moment.month)
-        if month is None:
-            month = self.months[moment.month] = str(MONTHS_3[moment.month]).title()
-        return moment.isoformat(), f"{month} {moment.day}, {moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
+        if type(moment.tzinfo) is dt_timezone:  # a fixed offset (the PSA's UTC): the text depends on the instant only
+            return _entered_text(moment, self.zone, self.language)
+        return _entered(moment, self.zone, self.months)
+
+
+@lru_cache(maxsize=4096)
+def _entered_text(moment: datetime, zone, language) -> tuple[str, str]:
+    """``_entered`` remembered per instant, zone and language: a page's rows come back on the next request."""
+    return _entered(moment, zone, {})
+
+
+def _entered(moment: datetime, zone, months: dict[int, str]) -> tuple[str, str]:
+    if moment.utcoffset() is not None:  # aware: shown in the current time zone, like the date filter
+        moment = moment.astimezone(zone)
+    month = months.get(moment.month)
+    if month is None:
+        month = months[moment.month] = str(MONTHS_3[moment.month]).title()
+    return moment.isoformat(), f"{month} {moment.day}, {moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
 
 
 def build_row(ticket, list_query: str, urls: RowUrls, clock: _Clock) -> TicketRow:
@@ -218,15 +242,22 @@ def rows_for(tickets, list_query: str = "") -> list[TicketRow]:
 _OOB = ' hx-swap-oob="true"'
 
 
+@lru_cache(maxsize=4096)
+def _escape_name(text: str) -> str:
+    """``escape`` of a text that repeats from row to row and list to list (a company, board, status,
+    priority or member name; an age): each is escaped once."""
+    return escape(text)
+
+
 def assignees_cell(ticket_id: int, assignees, oob: bool = False) -> str:
     """The Assignees cell (also swapped on its own, out of band, after a drawer change)."""
-    names = ", ".join(escape(str(name)) for name in assignees or ()) or EMPTY
+    names = ", ".join([_escape_name(str(name)) for name in assignees or ()]) or EMPTY
     return f'<span id="ticket-assignees-{int(ticket_id)}" class="c-assignees"{_OOB if oob else ""}>{names}</span>'
 
 
 def row_html(row: TicketRow, oob: bool = False) -> str:
     """The row's ``<a>``: a link to the deep link that opens the drawer in place (htmx)."""
-    href, summary, company, priority = escape(row.href), escape(row.summary), escape(row.company or ""), row.priority
+    href, summary, company, priority = escape(row.href), escape(row.summary), _escape_name(row.company or ""), row.priority
     return (
         f'<a class="row{" is-closed" if row.closed else ""}" id="ticket-row-{row.id}" data-row\n'
         f'         href="{href}" hx-get="{escape(row.panel_url)}" hx-target="#drawer" hx-swap="innerHTML"\n'
@@ -234,19 +265,19 @@ def row_html(row: TicketRow, oob: bool = False) -> str:
         f'        <span class="c-id">#{row.id}</span>\n'
         f'        <span class="c-summary" title="{summary}">{summary}</span>\n'
         f'        <span class="c-company" title="{company}">{company or EMPTY}</span>\n'
-        f'        <span class="c-board">{escape(row.board) if row.board else EMPTY}</span>\n'
+        f'        <span class="c-board">{_escape_name(row.board) if row.board else EMPTY}</span>\n'
         f'        <span class="c-status"><span class="badge {row.status_css}">'
-        f"{escape(row.status) if row.status else EMPTY}</span></span>\n"
-        f'        <span class="c-priority" title="{escape(priority or "")}"><span class="dot {row.priority_css}"'
+        f"{_escape_name(row.status) if row.status else EMPTY}</span></span>\n"
+        f'        <span class="c-priority" title="{_escape_name(priority or "")}"><span class="dot {row.priority_css}"'
         f' aria-hidden="true"></span><span class="prio-label">{row.priority_css.upper()}</span>'
-        f'<span class="sr-only">{escape(str(priority))}</span></span>\n'
+        f'<span class="sr-only">{_escape_name(str(priority))}</span></span>\n'
         f"        {assignees_cell(row.id, row.assignees)}\n"
         f'        <time class="c-age" datetime="{escape(row.entered_iso)}" title="Entered {escape(row.entered_text)}">'
-        f"{escape(row.age)}</time>\n"
+        f"{_escape_name(row.age)}</time>\n"
         f"      </a>"
     )
 
 
 def rows_html(rows: list[TicketRow]) -> SafeString:
     """Every row of the list, one after the other."""
-    return SafeString("\n      ".join(row_html(row) for row in rows))
+    return SafeString("\n      ".join([row_html(row) for row in rows]))
