@@ -1,11 +1,16 @@
-"""One rate limiter for sign-in failures and AI parses: a fixed window per key, counted in the cache."""
+"""One rate limiter for sign-in attempts and AI requests: a fixed window per key, counted in the cache (shared
+across threads and app processes: the concurrent and Redis tests run against RF_TEST_REDIS_URL when it is set)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import redis
 
 from psa.ratelimit import RateLimit
 from tests.clock import frozen_clock
+from tests.security.shared_cache import REDIS_URL, each_cache, redis_cache, run_second_app_process  # noqa: F401
 
 
 @pytest.fixture
@@ -62,3 +67,49 @@ def test_any_key_text_is_usable(clock):
     odd = "203.0.113.5|ünïcode user with spaces and a very long name " * 10
     limit.hit(odd)
     assert limit.retry_after(odd) == 60
+
+
+# --- shared and concurrent: the in-process cache and a real Redis (RF_TEST_REDIS_URL) --------------
+
+
+@pytest.mark.usefixtures("each_cache")
+def test_forty_simultaneous_events_let_exactly_the_limit_through():
+    limit = RateLimit("test", limit=10, window_seconds=60)
+    everyone_ready = threading.Barrier(40)
+    waits = []
+
+    def event():
+        everyone_ready.wait()
+        waits.append(limit.hit("alice"))
+
+    threads = [threading.Thread(target=event) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert waits.count(0) == 10
+    assert all(1 <= wait <= 60 for wait in waits if wait)
+
+
+@pytest.mark.usefixtures("redis_cache")
+def test_every_counter_in_redis_expires_with_its_window():
+    limit = RateLimit("test", limit=2, window_seconds=60)
+    for key in ("alice", "bob", "alice", "alice"):
+        limit.hit(key)
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter("*rf:test:*"))
+    assert len(keys) == 4  # a counter and its window start, for each of alice and bob
+    assert all(0 < client.ttl(key) <= 60 for key in keys)
+
+
+@pytest.mark.usefixtures("redis_cache")
+def test_a_limit_reached_in_another_app_process_holds_in_this_one():
+    waits = run_second_app_process("""
+from psa.ratelimit import RateLimit
+report([RateLimit("test", limit=3, window_seconds=60).hit("alice") for _ in range(3)])
+""")
+    assert waits == [0, 0, 0]
+    limit = RateLimit("test", limit=3, window_seconds=60)
+    assert 1 <= limit.retry_after("alice") <= 60
+    assert limit.hit("alice") > 0
+    assert limit.hit("bob") == 0
