@@ -193,6 +193,7 @@ def main(argv=None):
     app = DebugWrapper(sandbox, faults)
     app.apply_faults()
     sandbox.serving = True
+    sandbox.memoize = True  # state changes only through HTTP here: list/count answers remembered until a write
     sandbox.timeout_sleep_s = 35.0
     handler_class = keep_alive_handler()
     handler_class.quiet = opts.quiet

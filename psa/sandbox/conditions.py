@@ -488,19 +488,30 @@ def parse_fields(text: str | None) -> list[list[str]]:
 
 def project(obj: Any, fields: list[list[str]]) -> Any:
     """Keep only the (nested) ``fields`` of ``obj``; arrays are projected element by element."""
-    if not fields:
+    return _project(obj, field_tree(fields))
+
+
+def field_tree(fields: list[list[str]]) -> dict:
+    """``fields`` as a tree, worked out once for a whole page of objects: name -> ``None`` (the whole
+    value) or the tree of its sub-fields, names in the order they first appear."""
+    tree: dict = {}
+    for name in dict.fromkeys(f[0] for f in fields):
+        subs = [f[1:] for f in fields if f[0] == name]
+        tree[name] = None if any(not s for s in subs) else field_tree(subs)
+    return tree
+
+
+def _project(obj: Any, tree: dict) -> Any:
+    if not tree:
         return obj
     if isinstance(obj, list):
-        return [project(item, fields) for item in obj]
+        return [_project(item, tree) for item in obj]
     if not isinstance(obj, dict):
         return obj
-    out: dict = {}
-    for name in dict.fromkeys(f[0] for f in fields):
-        if name not in obj:
-            continue
-        subs = [f[1:] for f in fields if f[0] == name]
-        if any(not s for s in subs):
-            out[name] = obj[name]
-        else:
-            out[name] = project(obj[name], subs)
-    return out
+    return {name: obj[name] if sub is None else _project(obj[name], sub) for name, sub in tree.items() if name in obj}
+
+
+def projector(fields: list[list[str]]):
+    """``project(obj, fields)`` for many objects: the field tree is built once."""
+    tree = field_tree(fields)
+    return lambda obj: _project(obj, tree)
