@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from psa import concurrency
+from psa.capacity import capacity_key
 from psa.registry import provider_for
 from psa.schemas import PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus
 
@@ -38,7 +39,8 @@ def _dump(items) -> list[dict]:
 def _fetch_boards(provider) -> dict:
     """The boards, then every board's statuses in parallel (two round trips)."""
     boards = provider.list_boards()
-    futures = {board.id: concurrency.call(provider.get_ticket_statuses, board.id) for board in boards}
+    futures = {board.id: concurrency.call(provider.get_ticket_statuses, board.id, key=provider.capacity_key)
+               for board in boards}
     return {"boards": _dump(boards), "statuses": {str(board_id): _dump(f.result()) for board_id, f in futures.items()}}
 
 
@@ -66,7 +68,7 @@ def _load(connection, key: str, part: str) -> Future:
         if future is not None:
             return future
         future = _loading[key] = Future()
-    concurrency.fan_out(_run_load, connection, key, part, future)
+    concurrency.fan_out(_run_load, connection, key, part, future, key=capacity_key(connection))
     return future
 
 

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "psa.tenancy.TenancyMiddleware",
+    "psa.capacity.DeadlineMiddleware",
 ]
 
 ROOT_URLCONF = "rf_project.urls"
@@ -179,7 +180,19 @@ PSA_TIMEOUT_SECONDS = envfloat("PSA_TIMEOUT_SECONDS", 10.0)
 PSA_CONNECT_TIMEOUT_SECONDS = envfloat("PSA_CONNECT_TIMEOUT_SECONDS", 3.0)
 PSA_GET_RETRIES = envint("PSA_GET_RETRIES", 2)
 PSA_REFERENCE_CACHE_SECONDS = envint("PSA_REFERENCE_CACHE_SECONDS", 300)
+# Capacity isolation per PSA connection (psa/capacity.py): tasks of one connection in the shared pools,
+# the circuit breaker, and the PSA time budget of one interactive request (retries included).
+PSA_MAX_CALLS_PER_CONNECTION = envint("PSA_MAX_CALLS_PER_CONNECTION", 8)
+PSA_BREAKER_FAILURES = envint("PSA_BREAKER_FAILURES", 5)
+PSA_BREAKER_WINDOW_SECONDS = envint("PSA_BREAKER_WINDOW_SECONDS", 30)
+PSA_BREAKER_COOLDOWN_SECONDS = envint("PSA_BREAKER_COOLDOWN_SECONDS", 30)
+PSA_REQUEST_DEADLINE_SECONDS = envfloat("PSA_REQUEST_DEADLINE_SECONDS", 12.0)
 CW_CLIENT_ID = envstr("CW_CLIENT_ID", "resolutionflow-local-dev")
+# Local/demo mode for PSA sites (psa.site_policy): plain http:// and hosts on loopback, private,
+# link-local or reserved addresses. Off in production, where any account admin could otherwise point
+# the server (and the API keys it sends) at internal addresses. The built-in `sandbox` site also
+# needs it, and is refused in production whatever it says.
+PSA_ALLOW_PRIVATE_HOSTS = envbool("PSA_ALLOW_PRIVATE_HOSTS", not PRODUCTION)
 
 # AI.
 ANTHROPIC_API_KEY = envstr("ANTHROPIC_API_KEY", "")

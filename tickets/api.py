@@ -259,7 +259,9 @@ def _psa_error(request, exc: PSAError):
     if isinstance(exc, PSAUnavailableError):
         # The PSA answered with a server error -> bad gateway; no (usable) answer at all, or 503 -> unavailable.
         status = 503 if exc.status in (None, 503) else 502
-        return _error(request, status, message)
+        retry_after = getattr(exc, "retry_after", None)  # an open circuit breaker says when it retries
+        headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else None
+        return _error(request, status, message, headers=headers)
     if isinstance(exc, PSAAuthError):
         return _error(request, 502, message)  # our stored credentials are wrong: not the caller's 401
     return _error(request, 502, message)

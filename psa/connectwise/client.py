@@ -28,6 +28,8 @@ from urllib.parse import quote
 import httpx
 
 # The call counter lives in psa.metrics so requests, services and benchmarks share one.
+from psa import capacity
+from psa.capacity import CircuitBreaker
 from psa.connectwise.mapping import dto_field
 from psa.metrics import get_call_count, record_psa_call, reset_call_count  # noqa: F401 - re-exported
 from psa.providers.base import (
@@ -113,8 +115,11 @@ class ConnectWiseClient:
         get_retries: int = 2,
         max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        breaker: CircuitBreaker | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.breaker = breaker
+        self._timeout, self._connect_timeout = timeout, connect_timeout
         self.get_retries = max(0, int(get_retries))
         self.max_retry_after = max_retry_after
         self._sleep = sleep
@@ -198,8 +203,24 @@ class ConnectWiseClient:
         path = "/" + path.lstrip("/")
         attempts = 1 + (self.get_retries if method == "GET" else 0)
         params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        probe = self.breaker.check() if self.breaker is not None else False  # raises while open
+        try:
+            result = self._attempts(method, path, params, json_body, attempts)
+        except PSAError as error:
+            if self.breaker is not None:
+                if _counts_against_breaker(error):
+                    self.breaker.failed(probe)
+                else:
+                    self.breaker.succeeded(probe)
+            raise
+        if self.breaker is not None:
+            self.breaker.succeeded(probe)
+        return result
+
+    def _attempts(self, method: str, path: str, params: dict[str, Any], json_body: Any, attempts: int) -> Any:
         for attempt in range(attempts):
-            result, failure = self._attempt(method, path, params, json_body)
+            timeout = self._attempt_timeout()  # raises once the request's deadline has passed
+            result, failure = self._attempt(method, path, params, json_body, timeout)
             if failure is None:
                 return result
             logger.warning("ConnectWise %s %s failed: %s", method, path, failure.detail)
@@ -211,15 +232,30 @@ class ConnectWiseClient:
                 if failure.retry_after > self.max_retry_after:
                     raise failure.error
                 wait = max(wait, failure.retry_after)
+            left = capacity.remaining()
+            if left is not None and wait >= left:
+                raise failure.error  # no time left for another attempt within the request's deadline
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt_timeout(self) -> httpx.Timeout | None:
+        """This attempt's timeout: the client's, cut to what is left of the request's deadline."""
+        left = capacity.remaining()
+        if left is None or left >= self._timeout:
+            return None  # the client's own timeout
+        if left <= 0:
+            raise capacity.PSADeadlineExceeded()
+        return httpx.Timeout(left, connect=min(self._connect_timeout, left))
 
     def _backoff(self, attempt: int) -> float:
         return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)) + random.uniform(0, JITTER_SECONDS)
 
-    def _attempt(self, method: str, path: str, params: dict[str, Any], json_body: Any) -> tuple[Any, _Failure | None]:
+    def _attempt(self, method: str, path: str, params: dict[str, Any], json_body: Any,
+                 timeout: httpx.Timeout | None = None) -> tuple[Any, _Failure | None]:
         record_psa_call()
         kwargs: dict[str, Any] = {"params": params or None}
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         if json_body is not None:
             kwargs["content"] = json.dumps(json_body).encode()
         try:
@@ -250,6 +286,13 @@ class ConnectWiseClient:
                 )
         error, retry_after = _error_for(response)
         return None, _Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after, detail=str(status))
+
+
+def _counts_against_breaker(error: PSAError) -> bool:
+    """Timeouts, refused connections and 5xx say the PSA is not answering; any other answer says it is."""
+    return isinstance(error, PSAUnavailableError) and not isinstance(
+        error, PSAMalformedResponseError | capacity.PSADeadlineExceeded | capacity.PSACircuitOpenError
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -19,10 +19,12 @@ import httpx
 from django.conf import settings
 
 from psa import concurrency
+from psa.capacity import CircuitBreaker
 from psa.connectwise import mapping
 from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
 from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
 from psa.providers.base import (
+    EXTERNAL_REF_MAX,
     FieldError,
     PSAAuthError,
     PSAError,
@@ -64,12 +66,6 @@ ASSIGNMENT_DURATION = timedelta(hours=1)
 CONFIGURATION_FIELDS = (
     "id,name,deviceIdentifier,type/name,status/name,serialNumber,modelNumber,ipAddress,osInfo,lastLoginName"
 )
-
-def _submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-    """Run one call beside others (list + /count, configuration details, related tickets): the PSA
-    layer's call pool (``psa.concurrency``), whose tasks never wait on each other."""
-    return concurrency.call(fn, *args, **kwargs)
-
 
 def _gather(futures: list[Future[T]]) -> list[T]:
     """Wait for all, then raise the first failure (so no call is left running unobserved)."""
@@ -144,7 +140,12 @@ class ConnectWiseProvider(PSAProvider):
         connect_timeout: float | None = None,
         get_retries: int | None = None,
         sleep: Callable[[float], None] | None = None,
+        capacity_key: object = None,
+        breaker: CircuitBreaker | None = None,
     ):
+        # The connection's lane in the shared pools (psa.concurrency); a provider built on its own
+        # (tests, tools) gets a lane of its own.
+        self.capacity_key = capacity_key if capacity_key is not None else f"provider-{id(self)}"
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs["sleep"] = sleep
@@ -158,11 +159,17 @@ class ConnectWiseProvider(PSAProvider):
             timeout=settings.PSA_TIMEOUT_SECONDS if timeout is None else timeout,
             connect_timeout=settings.PSA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout,
             get_retries=settings.PSA_GET_RETRIES if get_retries is None else get_retries,
+            breaker=breaker,
             **kwargs,
         )
         self.company_id = company_id
         self._schedule_type_id: int | None = None
         self._schedule_type_lock = threading.Lock()
+
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run one call beside others (list + /count, configuration details, related tickets) in the
+        connection's lane of the call pool (``psa.concurrency``), whose tasks never wait on each other."""
+        return concurrency.call(fn, *args, key=self.capacity_key)
 
     def __repr__(self) -> str:
         return f"<ConnectWiseProvider {self.client.base_url}>"
@@ -180,7 +187,7 @@ class ConnectWiseProvider(PSAProvider):
             conditions = ticket_conditions(query)
         except ValueError as exc:
             raise _invalid("assigned", str(exc)) from None
-        rows = _submit(
+        rows = self._submit(
             self.client.get,
             "/service/tickets",
             {
@@ -191,7 +198,7 @@ class ConnectWiseProvider(PSAProvider):
                 "pageSize": page_size,
             },
         )
-        count = _submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
+        count = self._submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
         rows_json, count_json = _gather([rows, count])
         return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
 
@@ -216,9 +223,11 @@ class ConnectWiseProvider(PSAProvider):
         }
         if payload.description:
             body["initialDescription"] = payload.description
+        if external_ref is not None:
+            body["externalXRef"] = _external_ref(external_ref)
         member_id = _id(payload.assigned_member_id, "assigned_member_id") if payload.assigned_member_id else None
         # The schedule type id (looked up once per client) is fetched while the ticket is being posted.
-        type_id = _submit(self._service_type_id) if member_id else None
+        type_id = self._submit(self._service_type_id) if member_id else None
         ticket = self.client.post("/service/tickets", body)
         ticket_id = int(ticket["id"])
         resources: list[PSAResource] = []
@@ -265,13 +274,13 @@ class ConnectWiseProvider(PSAProvider):
         if parent_ticket_id:
             family = C.eq("id", _id(parent_ticket_id, "parent_ticket_id")) | family
         jobs = [
-            _submit(self.client.get, "/service/tickets", {**params, "conditions": str(C.ne("id", ticket_id) & family)})
+            self._submit(self.client.get, "/service/tickets", {**params, "conditions": str(C.ne("id", ticket_id) & family)})
         ]
         if company_id:
             same_company = C.all(
                 C.eq("company/id", _id(company_id, "company_id")), C.eq("closedFlag", False), C.ne("id", ticket_id)
             )
-            jobs.append(_submit(self.client.get, "/service/tickets", {**params, "conditions": str(same_company)}))
+            jobs.append(self._submit(self.client.get, "/service/tickets", {**params, "conditions": str(same_company)}))
         results = _gather(jobs)
         family_rows = sorted(results[0], key=lambda t: (t.get("id") != parent_ticket_id,))  # parent first
         seen: set[int] = set()
@@ -408,7 +417,7 @@ class ConnectWiseProvider(PSAProvider):
         """Each configuration read in full (serial, IP, OS, type, status), all in parallel: one round
         trip. Configurations deleted since they were attached are skipped."""
         ids = list(dict.fromkeys(_id(config_id, "config_id") for config_id in config_ids))
-        jobs = [_submit(self._configuration, config_id) for config_id in ids]
+        jobs = [self._submit(self._configuration, config_id) for config_id in ids]
         return [config for config in _gather(jobs) if config is not None]
 
     def _configuration(self, config_id: int) -> PSAConfiguration | None:

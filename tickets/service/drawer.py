@@ -66,11 +66,12 @@ def get_ticket_panel(tenant: Tenant, ticket_id: int, company_id: int | None) -> 
     ``get_configurations`` in a section of their own, so the panel is one round trip.
     """
     provider = tenant.provider
+    lane = provider.capacity_key  # the connection's share of the pool (psa.concurrency)
     futures = [
-        concurrency.fan_out(_section, provider.get_ticket, ticket_id),
-        concurrency.fan_out(_section, provider.list_notes, ticket_id),
-        concurrency.fan_out(_section, provider.list_configuration_refs, ticket_id),
-        concurrency.fan_out(_section, provider.list_related_tickets, ticket_id, company_id),
+        concurrency.fan_out(_section, provider.get_ticket, ticket_id, key=lane),
+        concurrency.fan_out(_section, provider.list_notes, ticket_id, key=lane),
+        concurrency.fan_out(_section, provider.list_configuration_refs, ticket_id, key=lane),
+        concurrency.fan_out(_section, provider.list_related_tickets, ticket_id, company_id, key=lane),
     ]
     detail, notes, configurations, related = (f.result() for f in futures)
     return TicketPanel(detail=detail, notes=notes, configurations=configurations, related=related)
