@@ -4,6 +4,10 @@ Sessions are personal: every lookup is scoped by account AND user, and anything 
 Posting a message stores the engineer's message first, then asks the chat engine; a failed reply
 stores nothing for the assistant, flags the user message (``failed``) and returns the ``ChatError``
 so the page can offer Retry with the message still there.
+
+Every reply (a new message or a Retry) first counts against the AI limit every AI entry point shares
+(``tickets.ai_parse.count_ai_request``, per user and per account): over it, the engine is not asked
+(nothing is paid for) and the reply fails like any other, as ``ChatRateLimited`` saying when to retry.
 """
 
 from __future__ import annotations
@@ -18,9 +22,18 @@ from assist.chat import ChatError
 from assist.models import TITLE_MAX, AssistSession, Message, SessionAction
 from psa.tenancy import Tenant, tenant_for_account
 from tickets import service as ticket_service
+from tickets.ai_parse import AiRateLimited, count_ai_request
 
 MESSAGE_MAX = 4000
 DEFAULT_TITLE = "New session"
+
+
+class ChatRateLimited(ChatError):
+    """Too many AI requests: the engine was not asked. ``retry_after`` is in seconds (HTTP ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def create_session(account, user, title: str = "") -> AssistSession:
@@ -90,6 +103,7 @@ def retry_reply(session: AssistSession, *, engine=None) -> Message | ChatError:
 
 def _reply(session: AssistSession, user_message: Message, engine) -> Message | ChatError:
     try:
+        _count_ai_request(session)
         raw = chat.reply(session, engine=engine)
     except ChatError as error:
         if not user_message.failed:
@@ -111,6 +125,13 @@ def _reply(session: AssistSession, user_message: Message, engine) -> Message | C
         )
         session.save(update_fields=["updated"])
     return assistant
+
+
+def _count_ai_request(session: AssistSession) -> None:
+    try:
+        count_ai_request(session.user, session.account)
+    except AiRateLimited as limited:
+        raise ChatRateLimited(limited.message, retry_after=limited.retry_after) from None
 
 
 def _title_from(text: str) -> str:

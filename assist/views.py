@@ -3,6 +3,8 @@
 Thin function views: parse input, call ``assist.services``, render the page or the partial htmx
 asked for. Every session is loaded through ``services.get_session`` (404 for anyone but its owner).
 Chat failures render inline with Retry (200, so htmx swaps them); the engineer's message stays.
+Over the AI limit the reply fails the same way, with ``Retry-After``; a plain form post (no htmx) then
+gets the whole page with HTTP 429 instead of the usual redirect, so the message and the wait are shown.
 """
 
 from __future__ import annotations
@@ -71,10 +73,19 @@ def _context(session, **extra) -> dict:
 
 
 def _chat_response(request, session, **extra):
-    """The #chat partial for htmx (with the TaskLane out of band), else back to the page."""
-    if not request.htmx:
+    """The #chat partial for htmx (with the TaskLane out of band), else back to the page (or, over the AI
+    limit, the page itself with 429)."""
+    error = extra.get("chat_error")
+    limited = error if isinstance(error, services.ChatRateLimited) else None
+    if request.htmx:
+        response = render(request, "assist/session.html#chat", _context(session, tasklane_oob=True, **extra))
+    elif limited:
+        response = render(request, "assist/session.html", _context(session, **extra), status=429)
+    else:
         return redirect("assist_session", session.id)
-    return render(request, "assist/session.html#chat", _context(session, tasklane_oob=True, **extra))
+    if limited:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 @require_GET
@@ -167,4 +178,3 @@ def ticket_unlink(request, session_id: int):
     if not request.htmx:
         return redirect("assist_session", session.id)
     return render(request, "assist/session.html#session-head", _context(session))
-

@@ -9,6 +9,10 @@ An engine extracts *words* (``tickets.ai.extract`` offline, ``tickets.ai.anthrop
 ``ANTHROPIC_API_KEY`` is set); ``tickets.ai.resolve`` turns them into IDs against the account's PSA
 reference data (``tenant.reference()``, cached per account). Parsing only reads: it never
 creates a ticket. The JSON endpoint and the HTML Quick Create both call ``parse_ticket_prompt``.
+
+Every AI entry point — this parse (API and Quick Create) and Assist's chat messages and retries — is
+guarded by one limit, :func:`count_ai_request`: per user and per account, counted in the shared cache
+(with an Anthropic key each request is a paid call).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from tickets.ai.resolve import NO_MAPPING_WARNING, REQUIRED_FIELDS, ParseReferen
 
 EMPTY_PROMPT_MESSAGE = "Describe the ticket in a sentence or two"
 TOO_LONG_MESSAGE = f"Keep the description under {PROMPT_MAX:,} characters"
-AI_PARSE_PER_MINUTE_DEFAULT = 20
+AI_USER_REQUESTS_PER_MINUTE_DEFAULT = 20
+AI_ACCOUNT_REQUESTS_PER_MINUTE_DEFAULT = 60
+AI_WINDOW_SECONDS = 60
 
 
 class Engine(Protocol):
@@ -47,11 +53,39 @@ def engine_from_settings() -> Engine:
                            timeout=float(settings.ANTHROPIC_TIMEOUT_SECONDS))
 
 
-def parse_retry_after(user) -> int:
-    """Count one parse for ``user``: the seconds to wait when it is over ``AI_PARSE_PER_MINUTE`` (default 20)
-    in a minute, else 0."""
-    per_minute = getattr(settings, "AI_PARSE_PER_MINUTE", AI_PARSE_PER_MINUTE_DEFAULT)
-    return RateLimit("ai-parse", limit=per_minute, window_seconds=60).hit(user.pk)
+class AiRateLimited(Exception):
+    """Too many AI requests: ``message`` is fit for the user, ``retry_after`` is in seconds (HTTP 429)."""
+
+    def __init__(self, retry_after: int, message: str):
+        self.retry_after = retry_after
+        self.message = message
+        super().__init__(message)
+
+
+def count_ai_request(user, account) -> None:
+    """Count one AI request (a parse, an Assist message or retry) for ``user`` and for ``account``; raise
+    ``AiRateLimited`` when either is over its limit for the minute.
+
+    Limits: ``AI_USER_REQUESTS_PER_MINUTE`` (20) per user, ``AI_ACCOUNT_REQUESTS_PER_MINUTE`` (60) per account,
+    all users of the account together, so one account's users cannot run up an unbounded bill. Call it before
+    the engine: a refused request costs nothing.
+    """
+    per_user = getattr(settings, "AI_USER_REQUESTS_PER_MINUTE", AI_USER_REQUESTS_PER_MINUTE_DEFAULT)
+    wait = RateLimit("ai-user", limit=per_user, window_seconds=AI_WINDOW_SECONDS).hit(user.pk)
+    if wait:
+        raise AiRateLimited(wait, f"Too many AI requests: you can make {per_user} a minute (Quick Create and Assist "
+                                  f"together). Try again in {_seconds(wait)}.")
+    if account is None:
+        return
+    per_account = getattr(settings, "AI_ACCOUNT_REQUESTS_PER_MINUTE", AI_ACCOUNT_REQUESTS_PER_MINUTE_DEFAULT)
+    wait = RateLimit("ai-account", limit=per_account, window_seconds=AI_WINDOW_SECONDS).hit(account.pk)
+    if wait:
+        raise AiRateLimited(wait, f"Too many AI requests from your account: its users can make {per_account} a minute "
+                                  f"together. Try again in {_seconds(wait)}.")
+
+
+def _seconds(wait: int) -> str:
+    return f"{wait} second{'s' if wait != 1 else ''}"
 
 
 def validate_prompt(prompt: object) -> str:
@@ -83,8 +117,8 @@ def _names_someone(extraction: Extraction) -> bool:
 
 
 __all__ = [
-    "AI_PARSE_PER_MINUTE_DEFAULT", "AiParseResponse", "AnthropicEngine", "EMPTY_PROMPT_MESSAGE", "Engine", "Extraction",
-    "FALLBACK_WARNING", "NO_MAPPING_WARNING", "OfflineEngine", "ParseReference", "REQUIRED_FIELDS", "TOO_LONG_MESSAGE",
-    "engine_from_settings", "extract_offline", "parse_retry_after", "parse_ticket_prompt", "resolve", "split_summary",
-    "validate_prompt",
+    "AI_ACCOUNT_REQUESTS_PER_MINUTE_DEFAULT", "AI_USER_REQUESTS_PER_MINUTE_DEFAULT", "AiParseResponse", "AiRateLimited",
+    "AnthropicEngine", "EMPTY_PROMPT_MESSAGE", "Engine", "Extraction", "FALLBACK_WARNING", "NO_MAPPING_WARNING",
+    "OfflineEngine", "ParseReference", "REQUIRED_FIELDS", "TOO_LONG_MESSAGE", "count_ai_request", "engine_from_settings",
+    "extract_offline", "parse_ticket_prompt", "resolve", "split_summary", "validate_prompt",
 ]

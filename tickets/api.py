@@ -50,7 +50,7 @@ from psa.schemas import (
 )
 from psa.tenancy import Tenant, tenant_for
 from tickets import service, validation
-from tickets.ai_parse import parse_retry_after, parse_ticket_prompt
+from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_prompt
 from tickets.models import APIToken
 
 logger = logging.getLogger(__name__)
@@ -380,10 +380,10 @@ def search_tickets(request, filters: Query[TicketQuery]):
 def ai_parse(request, data: AiParseRequest):
     """Pre-fill a ticket from a free-text prompt (never creates a ticket)."""
     tenant = _tenant(request)
-    retry_after = parse_retry_after(request.auth)
-    if retry_after:
-        return _error(request, 429, "Too many AI parse requests; try again shortly",
-                      headers={"Retry-After": str(retry_after)})
+    try:
+        count_ai_request(request.auth, tenant.account)  # the limit every AI entry point shares
+    except AiRateLimited as limited:
+        return _error(request, 429, limited.message, headers={"Retry-After": str(limited.retry_after)})
     try:
         return parse_ticket_prompt(tenant, data.prompt)
     except ValueError as exc:

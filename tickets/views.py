@@ -20,7 +20,7 @@ from psa.reference import ALL_PARTS
 from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
 from psa.web import to_int, toast
 from tickets import service, validation
-from tickets.ai_parse import parse_ticket_prompt
+from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_prompt
 from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
 from tickets.shell import shell_from_params, shell_from_ticket
@@ -417,7 +417,14 @@ def _parse_draft(request, draft: Draft, reference, choices: dict):
     """Quick Create: parse the prompt and merge it into the draft. Never creates anything."""
     draft.tab = "quick"
     try:
+        count_ai_request(request.user, request.account)  # the limit every AI entry point shares
         parsed = parse_ticket_prompt(request.tenant, draft.prompt, reference=reference)
+    except AiRateLimited as limited:
+        # htmx swaps only 2xx and 422 into the modal: 422 there, a real 429 to a plain form post.
+        response = _render_new_ticket(request, draft, choices, status=422 if request.htmx else 429,
+                                      prompt_error=limited.message)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
     except ValueError as error:
         return _render_new_ticket(request, draft, choices, status=422, prompt_error=str(error))
     except PSAError as error:

@@ -1,4 +1,5 @@
-"""POST /integrations/psa/tickets/ai-parse: delegates to tickets.ai_parse, rate limited per user."""
+"""POST /integrations/psa/tickets/ai-parse: delegates to tickets.ai_parse, rate limited per user (and account:
+test_ai_rate_limit.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_a_missing_prompt_is_422(token_client, connection, fake_engine):
 
 
 def test_it_is_rate_limited_per_user(token_client, bob_client, connection, fake_engine, settings):
-    settings.AI_PARSE_PER_MINUTE = 2
+    settings.AI_USER_REQUESTS_PER_MINUTE = 2
     for _ in range(2):
         assert token_client.post(URL, {"prompt": "x"}, content_type="application/json").status_code == 200
     limited = token_client.post(URL, {"prompt": "x"}, content_type="application/json")
