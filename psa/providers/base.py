@@ -111,6 +111,10 @@ class PSAMalformedResponseError(PSAUnavailableError):
     outcome_unknown = True
 
 
+# Longest ``external_ref`` a provider must store (ConnectWise ``Ticket.externalXRef``: max 100).
+EXTERNAL_REF_MAX = 100
+
+
 class PSAProvider(ABC):
     """What the product needs from a PSA. Keep it to what the product calls."""
 
@@ -123,8 +127,15 @@ class PSAProvider(ABC):
     def get_ticket(self, ticket_id: int) -> PSATicketDetail: ...
 
     @abstractmethod
-    def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
-        """Creates the ticket and, when ``assigned_member_id`` is set, assigns that member."""
+    def create_ticket(self, payload: TicketCreatePayload, external_ref: str | None = None) -> PSATicketCreated:
+        """Creates the ticket and, when ``assigned_member_id`` is set, assigns that member.
+
+        ``external_ref`` (1 to ``EXTERNAL_REF_MAX`` printable characters) is recorded on the ticket
+        itself, so ``find_ticket_by_external_ref`` can find it after the answer to this call was lost."""
+
+    @abstractmethod
+    def find_ticket_by_external_ref(self, external_ref: str) -> PSATicketSearchResult | None:
+        """The earliest ticket (open or closed) created with exactly this ``external_ref``, or None."""
 
     @abstractmethod
     def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate: ...

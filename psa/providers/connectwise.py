@@ -122,6 +122,14 @@ def _id(value: Any, field: str = "id") -> int:
     return number
 
 
+def _external_ref(value: Any) -> str:
+    """A reference fit for ``externalXRef`` that an exact ``=`` condition finds again: 1 to 100
+    printable characters (``quote`` would turn a control character into a space)."""
+    if not isinstance(value, str) or not 0 < len(value) <= EXTERNAL_REF_MAX or not value.isprintable():
+        raise _invalid("external_ref", f"external_ref must be 1 to {EXTERNAL_REF_MAX} printable characters")
+    return value
+
+
 def _cw_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -207,8 +215,11 @@ class ConnectWiseProvider(PSAProvider):
         return mapping.ticket_detail(self.client.get(f"/service/tickets/{_id(ticket_id)}"))
 
     @_psa_errors_only
-    def create_ticket(self, payload: TicketCreatePayload) -> PSATicketCreated:
+    def create_ticket(self, payload: TicketCreatePayload, external_ref: str | None = None) -> PSATicketCreated:
         """POST the ticket, then assign ``assigned_member_id`` through a schedule entry.
+
+        ``external_ref`` goes into the ticket's ``externalXRef`` (ConnectWise's cross-reference field,
+        max 100 characters), where ``find_ticket_by_external_ref`` looks for it.
 
         If the assignment fails after the ticket exists, the ticket is not lost: it is returned
         with empty ``resources`` and a warning is logged (the ticket is real in ConnectWise, so
@@ -244,6 +255,23 @@ class ConnectWiseProvider(PSAProvider):
                     type(exc).__name__,
                 )
         return mapping.ticket_created(ticket, resources)
+
+    @_psa_errors_only
+    def find_ticket_by_external_ref(self, external_ref: str) -> PSATicketSearchResult | None:
+        """One GET: tickets whose ``externalXRef`` equals the reference, oldest first. ConnectWise
+        compares strings the way its database does (case- and trailing-space-insensitive), so only a
+        row whose reference is exactly the same counts."""
+        ref = _external_ref(external_ref)
+        rows = self.client.get(
+            "/service/tickets",
+            {
+                "conditions": str(C.eq("externalXRef", ref)),
+                "orderBy": "id asc",
+                "fields": mapping.TICKET_ROW_FIELDS + ",externalXRef",
+                "pageSize": 25,
+            },
+        )
+        return next((mapping.ticket_row(row) for row in rows if row.get("externalXRef") == ref), None)
 
     @_psa_errors_only
     def update_status(self, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:

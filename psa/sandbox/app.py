@@ -444,7 +444,7 @@ class CWSandbox:
         self._spellings = spellings
         known["tickets"].update({"owner", "resources", "parentTicketId", "closedDate", "closedBy", "dateResolved",
                                  "dateResponded", "dateResplan", "requiredDate", "team", "subType", "item",
-                                 "agreement", "initialDescription", "contact", "type"})
+                                 "agreement", "initialDescription", "contact", "type", "externalXRef"})
         known["notes"].update({"member", "contact"})
         return known
 

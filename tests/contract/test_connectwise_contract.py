@@ -258,6 +258,29 @@ def test_provider_write_bodies_and_the_sandbox_answers_match_the_schemas(provide
             assert_response_matches(path, body, method=method.lower(), status=str(status), partial=projected)
 
 
+@pytest.mark.parametrize("ref", ["rf-create:" + "0123456789abcdef" * 4, "r" * 100])
+def test_a_create_marked_with_an_external_ref_and_its_lookup_match_the_schemas(provider, recorder, ref):
+    created = provider.create_ticket(
+        TicketCreatePayload(summary='Two  spaces,\ta tab and "quotes"', company_id=250, board_id=1, status_id=11,
+                            priority_id=3),
+        external_ref=ref,
+    )
+    assert provider.find_ticket_by_external_ref(ref).id == created.id
+
+    [(method, path, body)] = [r for r in recorder.requests if r[0] == "POST"]
+    assert body["externalXRef"] == ref
+    assert_request_matches(method, path, body)
+    for method, path, status, body, projected in recorder.responses:
+        assert_response_matches(path, body, method=method.lower(), status=str(status), partial=projected)
+
+
+def test_an_external_ref_longer_than_connectwise_keeps_would_not_match_the_schema():
+    schema = openapi.request_schema("/service/tickets", "post")
+    body = {"summary": "x", "company": {"id": 250}, "externalXRef": "r" * 101}
+    [problem] = openapi.errors(body, schema, strict=True)
+    assert problem.startswith("externalXRef:") and "too long" in problem
+
+
 def test_the_status_patch_is_a_replace_operation_with_an_object_value(provider, recorder):
     ticket = provider.search_tickets(TicketSearchQuery(board_id=1), page_size=1).items[0]
     provider.update_status(ticket.id, 13)

@@ -237,6 +237,62 @@ def test_create_ticket_with_a_status_of_another_board_is_refused(provider, sandb
     assert caught.value.field_errors
 
 
+def test_an_external_ref_is_recorded_on_the_created_ticket(provider, sandbox):
+    created = provider.create_ticket(payload(), external_ref="rf-create:abc123")
+    assert sandbox.state["tickets"][created.id]["externalXRef"] == "rf-create:abc123"
+    assert len(calls(sandbox, "POST", "/service/tickets")) == 1
+
+
+def test_a_create_without_an_external_ref_leaves_the_field_empty(provider, sandbox):
+    created = provider.create_ticket(payload())
+    assert "externalXRef" not in sandbox.state["tickets"][created.id]
+
+
+def test_a_ticket_is_found_again_by_its_external_ref_with_one_call(provider, sandbox):
+    summary = 'Tab\there,  two spaces, "double" and \'single\' quotes, Ünïcødé ✓'
+    created = provider.create_ticket(payload(summary=summary), external_ref="rf-create:found-me")
+    provider.create_ticket(payload(summary=summary), external_ref="rf-create:someone-else")
+    sandbox.clear_log()
+    found = provider.find_ticket_by_external_ref("rf-create:found-me")
+    assert found is not None and found.id == created.id and found.summary == summary
+    [lookup] = calls(sandbox)
+    assert lookup.method == "GET" and query_of(lookup)["conditions"] == 'externalXRef = "rf-create:found-me"'
+
+
+def test_an_unknown_external_ref_finds_nothing(provider, sandbox):
+    provider.create_ticket(payload(), external_ref="rf-create:one")
+    assert provider.find_ticket_by_external_ref("rf-create:other") is None
+
+
+def test_only_an_exactly_equal_external_ref_counts(provider, sandbox):
+    # ConnectWise compares strings like its database does (case-insensitively), and so does the sandbox.
+    provider.create_ticket(payload(), external_ref="rf-create:ABC")
+    assert provider.find_ticket_by_external_ref("rf-create:abc") is None
+
+
+def test_the_earliest_ticket_with_an_external_ref_is_the_one_found(provider, sandbox):
+    first = provider.create_ticket(payload(), external_ref="rf-create:twice")
+    provider.create_ticket(payload(), external_ref="rf-create:twice")
+    assert provider.find_ticket_by_external_ref("rf-create:twice").id == first.id
+
+
+def test_a_closed_ticket_is_still_found_by_its_external_ref(provider, sandbox):
+    created = provider.create_ticket(payload(), external_ref="rf-create:closed")
+    sandbox.state["tickets"][created.id]["closedFlag"] = True
+    assert provider.find_ticket_by_external_ref("rf-create:closed").id == created.id
+
+
+@pytest.mark.parametrize("ref", ["", "x" * 101, "line\nbreak", "tab\tinside"])
+def test_an_external_ref_that_could_not_be_found_again_is_refused_before_any_call(provider, sandbox, ref):
+    before = sandbox.ticket_count()
+    with pytest.raises(PSAValidationError):
+        provider.create_ticket(payload(), external_ref=ref)
+    with pytest.raises(PSAValidationError):
+        provider.find_ticket_by_external_ref(ref)
+    assert sandbox.ticket_count() == before
+    assert calls(sandbox) == []
+
+
 def test_update_status_reports_previous_and_new_status(provider):
     ticket = open_ticket(provider, board_id=1, status_id=11)
     change = provider.update_status(ticket.id, 12)

@@ -6,24 +6,27 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from psa.providers.base import PSAError, PSAProvider, PSARateLimitedError, PSAUnavailableError
-from psa.schemas import PSATicketCreated, PSATicketSearchResult, TicketCreatePayload, TicketSearchQuery
+from psa.schemas import PSATicketCreated, PSATicketSearchResult, TicketCreatePayload
 from psa.tenancy import Tenant
 from tickets.models import IdempotencyRecord
 from tickets.service.drawer import enrich_resources
 from tickets.service.errors import IdempotencyInFlight, InvalidInput
-from tickets.service.queue import MAX_PAGE_SIZE
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_MAX = 255
 # An attempt still "in flight" after this long died with its process: treat it as unknown.
 IN_FLIGHT_STALE_AFTER = timedelta(minutes=2)
-# Clock skew allowed between us and the PSA when looking for a ticket an earlier attempt created.
-CREATED_SKEW = timedelta(minutes=5)
+# The mark a keyed create leaves on its ticket: this prefix and 64 hex digits (74 of the 100 characters
+# ConnectWise's externalXRef holds).
+EXTERNAL_REF_PREFIX = "rf-create:"
+_EXTERNAL_REF_SALT = "tickets.service.create.external_ref"
 
 
 def _enrich_created(tenant: Tenant, created: PSATicketCreated) -> PSATicketCreated:
@@ -50,11 +53,13 @@ def create_ticket(tenant: Tenant, payload: TicketCreatePayload, *, idempotency_k
     The payload's ids were checked at the boundary (the form or the API schema plus
     ``tickets.validation``); the PSA's own refusals arrive as ``PSAValidationError``.
 
-    How an earlier attempt's ticket is found: ConnectWise tickets have an ``externalXRef`` field
-    (max 100 chars) that would be the exact mark, but the provider interface does not expose it
-    yet, so the service searches the PSA for a ticket with exactly the same summary, company, board and priority entered
-    since the record was created (minus ``CREATED_SKEW``), and takes the earliest such ticket;
-    if the original attempt did not get to assign the requested member, it is assigned now.
+    How an earlier attempt's ticket is found: every keyed create records ``external_ref(record)`` on
+    the ticket itself (ConnectWise's ``externalXRef``), and a retry after an unknown outcome asks the
+    PSA for the ticket carrying exactly that mark. Nothing about the summary matters (whitespace,
+    quotes, Unicode, length), and no other request's ticket can match. The mark is an HMAC of
+    account, user, key and record (never the raw ``Idempotency-Key``); a retry also tries the marks of
+    ``SECRET_KEY_FALLBACKS``, so rotating ``SECRET_KEY`` between attempt and retry duplicates nothing.
+    If the original attempt did not get to assign the requested member, it is assigned now.
     """
     provider = tenant.provider
     if not idempotency_key:
@@ -74,14 +79,14 @@ def create_ticket(tenant: Tenant, payload: TicketCreatePayload, *, idempotency_k
     if not is_new and record.state_before_claim == IdempotencyRecord.State.UNKNOWN:
         try:
             found = _find_created_ticket(provider, record, payload)
-        except PSAError:
+        except BaseException:
             _set_state(record, IdempotencyRecord.State.UNKNOWN)
             raise
         if found is not None:
             return _finish(tenant, record, found)
 
     try:
-        created = provider.create_ticket(payload)
+        created = provider.create_ticket(payload, external_ref=external_ref(record))
     except PSARateLimitedError:
         _set_state(record, IdempotencyRecord.State.FAILED)
         raise
@@ -145,23 +150,29 @@ def _finish(tenant: Tenant, record: IdempotencyRecord, created: PSATicketCreated
     return _enrich_created(tenant, created)
 
 
+def external_ref(record: IdempotencyRecord, secret: str | bytes | None = None) -> str:
+    """The mark the ticket created for ``record`` carries in the PSA (``externalXRef``).
+
+    An HMAC (keyed with ``SECRET_KEY``, or ``secret``) of account, user, key and record id: the same for
+    every attempt of one request, different for any other key, user, account, deployment or record,
+    and it does not reveal the ``Idempotency-Key``."""
+    message = f"{record.account_id}:{record.user_id}:{record.pk}:{record.key}"
+    digest = salted_hmac(_EXTERNAL_REF_SALT, message, secret=secret, algorithm="sha256").hexdigest()
+    return EXTERNAL_REF_PREFIX + digest
+
+
 def _find_created_ticket(provider: PSAProvider, record: IdempotencyRecord,
                          payload: TicketCreatePayload) -> PSATicketCreated | None:
-    since = record.created - CREATED_SKEW
-    page = provider.search_tickets(
-        TicketSearchQuery(search=payload.summary, company_id=payload.company_id, board_id=payload.board_id,
-                          priority_id=payload.priority_id, include_closed=True),
-        page=1, page_size=MAX_PAGE_SIZE,
-    )
-    candidates = [
-        t for t in page.items
-        if t.summary == payload.summary and t.date_entered is not None and t.date_entered >= since
-    ]
-    match = min(candidates, key=lambda t: t.id) if candidates else None
-    if match is None:
-        return None
-    logger.info("idempotent create: found ticket %s created by an earlier attempt", match.id)
-    return _created_from_row(provider, match, payload)
+    """The ticket an earlier attempt of ``record`` created, found by its mark (one GET; one more for
+    each of ``SECRET_KEY_FALLBACKS`` while it is not found)."""
+    secrets = [None, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    refs = list(dict.fromkeys(external_ref(record, secret) for secret in secrets))
+    for ref in refs:
+        match = provider.find_ticket_by_external_ref(ref)
+        if match is not None:
+            logger.info("idempotent create: found ticket %s created by an earlier attempt", match.id)
+            return _created_from_row(provider, match, payload)
+    return None
 
 
 def _created_from_row(provider: PSAProvider, row: PSATicketSearchResult, payload: TicketCreatePayload) -> PSATicketCreated:
