@@ -136,15 +136,15 @@ def ticket_link(request, session_id: int):
     session = _session(request, session_id)
     raw = request.POST.get("ticket_id", "").strip().lstrip("#")
     link_error = None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= ticket_service.ID_MAX):  # "²" is a digit too
         link_error = "Enter a ticket number."
     else:
         try:
             services.link_ticket(session, int(raw), tenant=request.tenant)
-        except PSAError as error:
-            link_error = f"Could not link ticket #{raw}: {error}"
         except NoPSAConnection:
             link_error = "Connect ConnectWise first (Account > Integrations)."
+        except PSAError as error:
+            link_error = f"Could not link ticket #{raw}: {error}"
     if not request.htmx:
         return redirect("assist_session", session.id)
     response = render(request, "assist/session.html#session-head", _context(session, link_error=link_error))
@@ -178,3 +178,4 @@ def ticket_unlink(request, session_id: int):
     if not request.htmx:
         return redirect("assist_session", session.id)
     return render(request, "assist/session.html#session-head", _context(session))
+

@@ -41,6 +41,8 @@ def _fetch_boards(provider) -> dict:
     boards = provider.list_boards()
     futures = {board.id: concurrency.call(provider.get_ticket_statuses, board.id, key=provider.capacity_key)
                for board in boards}
+    for future in futures.values():  # every call finishes (no retry left running) before any error is raised
+        future.exception()
     return {"boards": _dump(boards), "statuses": {str(board_id): _dump(f.result()) for board_id, f in futures.items()}}
 
 

@@ -16,16 +16,22 @@ from __future__ import annotations
 from functools import cached_property
 
 from psa.models import Account, MemberMapping, Membership, PSAConnection
+from psa.providers.base import PSAError
 from psa.reference import Reference
 from psa.registry import provider_for
 
 
-class NoPSAConnection(Exception):
-    """The account has no PSA connection (API: 409)."""
+class NoPSAConnection(PSAError):
+    """The account has no PSA connection, or the user has no account (API: 409).
 
-    def __init__(self, message: str = "This account has no PSA connection. An admin can add one under Account > Integrations."):
-        self.message = message
-        super().__init__(message)
+    A ``PSAError``, so every view that shows a PSA failure inline (drawer sections, status, notes,
+    assignees) shows this one too instead of failing with a 500.
+    """
+
+    default_message = "This account has no PSA connection. An admin can add one under Account > Integrations."
+
+
+NO_ACCOUNT_MESSAGE = "You are not in a team yet: ask your account admin for an invitation."
 
 
 class MemberMappingRequired(Exception):
@@ -72,6 +78,8 @@ class Tenant:
         return self.connection is not None
 
     def require_connection(self) -> PSAConnection:
+        if self.account is None:
+            raise NoPSAConnection(NO_ACCOUNT_MESSAGE)
         if self.connection is None:
             raise NoPSAConnection()
         return self.connection

@@ -224,6 +224,9 @@ def _resources_context(request, ticket_id: int, error: str | None = None) -> dic
         reference = request.tenant.reference("members")  # loads beside the assignees when not cached
         resources = service.list_resources(request.tenant, ticket_id)
         members = reference.members
+    except service.NoPSAConnection:
+        context["no_connection"] = True
+        return context
     except PSAError as load_error:
         context["error"] = load_error
         return context
@@ -251,11 +254,7 @@ def ticket_resources(request, ticket_id: int):
     """GET: current assignees and the add form. POST ``member``: assign that member."""
     if request.method == "POST":
         return _add_resource(request, ticket_id)
-    try:
-        context = _resources_context(request, ticket_id)
-    except service.NoPSAConnection:
-        context = {"ticket_id": ticket_id, "no_connection": True}
-    return render(request, "tickets/panel.html#resources", context)
+    return render(request, "tickets/panel.html#resources", _resources_context(request, ticket_id))
 
 
 def _resources_failed(request, ticket_id: int, action: str, error: PSAError):

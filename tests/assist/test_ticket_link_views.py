@@ -33,3 +33,12 @@ def test_unlinking_clears_the_ticket(alice_client, linked_session):
     alice_client.post(f"/assist/{linked_session.id}/unlink", headers=HTMX)
     linked_session.refresh_from_db()
     assert services.initial_ticket_values(linked_session) == {}
+
+
+def test_a_number_that_is_not_a_ticket_number_is_refused_plainly(alice_client, session, connection, sandbox):
+    for raw in ("²", "12345678901234567890", "0"):  # a Unicode digit; beyond any ticket id; zero
+        response = alice_client.post(f"/assist/{session.id}/link", {"ticket_id": raw}, headers=HTMX)
+
+        assert response.status_code == 200 and b"Enter a ticket number." in response.content, raw
+    session.refresh_from_db()
+    assert session.linked_ticket_id is None
