@@ -112,6 +112,17 @@ def machine_info() -> dict:
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0], "load": " ".join(load)}
 
 
+def cpu_busy_seconds() -> float:
+    """CPU time every process on the machine has used since boot (``/proc/stat``: user, nice, system,
+    irq, softirq; not idle, iowait or time the hypervisor gave to other machines)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (fields + [0] * 7)[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -482,7 +493,7 @@ Step = Callable[[Any, int, int], tuple[str, Any]]  # (httpx.Client, worker index
 
 def load(
     base_url: str,
-    cookie: str,
+    cookie: str | list[str],
     step: Step,
     *,
     clients: int,
@@ -493,7 +504,8 @@ def load(
 ) -> LoadResult:
     """``clients`` threads each call ``step(client, worker_index, iteration)`` until ``seconds`` have passed
     (or ``max_requests`` in total). ``step`` returns (label, response). The clock starts once every
-    client is built (a barrier), so short runs are not charged for starting threads."""
+    client is built (a barrier), so short runs are not charged for starting threads. ``cookie``: one
+    session for every client, or a list (client ``i`` signs in with ``cookie[i % len(cookie)]``)."""
     import httpx
 
     result = LoadResult(seconds=seconds)
@@ -508,7 +520,7 @@ def load(
     ready = threading.Barrier(clients + 1, action=go)
 
     def worker(index: int):
-        cookies = {"sessionid": cookie}
+        cookies = {"sessionid": cookie[index % len(cookie)] if isinstance(cookie, list) else cookie}
         headers = {}
         if csrf:
             cookies["csrftoken"] = csrf

@@ -20,9 +20,16 @@ a. **App CPU per 25-row htmx list render** (``GET /tickets`` with ``HX-Request: 
    the two sides alternate (before, after, after, before, ...), so both see the same machine load.
 b. **Throughput**: the list partial's req/s as a % of ``/healthz``'s, each side under the project's
    gunicorn config (workers = nproc, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
-   ``--tp-clients`` closed-loop clients (threads + httpx, like ``bench/run.py``'s throughput phase),
+   ``--tp-clients`` closed-loop clients (threads + httpx, like ``bench/run.py``'s throughput phase)
+   spread over ``--tp-accounts`` accounts (each with its own PSA connection, as on a server many MSPs
+   share: one connection may run only ``PSA_MAX_CALLS_PER_CONNECTION`` PSA calls at once per worker,
+   so a single account measures that fairness cap rather than the list's cost),
    ``--tp-requests`` requests per target and side (at most ``--tp-seconds``), split into
    ``--tp-rounds`` rounds that alternate the sides (both gunicorns stay up; the idle one costs nothing).
+
+The two cores are shared with whatever else runs: for phases a and b the table shows the CPU the rest
+of the machine used meanwhile (``/proc/stat`` minus the gunicorns, the sandbox and this process), in
+cores, next to the load average.
 c. **List page latency / L** at L = 200 ms (``--latency-ms``), warm: the full page ``/tickets`` and the
    htmx partial through the 1-worker gunicorn, median and p95 over ``--latency-requests`` requests
    (alternating sides).
@@ -65,6 +72,13 @@ def parse_args(argv=None):
     p.add_argument("--tp-rounds", type=int, default=2, help="rounds per target, alternating sides")
     p.add_argument("--tp-clients", type=int, default=32)
     p.add_argument("--tp-latency-ms", type=float, default=50.0)
+    p.add_argument(
+        "--tp-accounts",
+        type=int,
+        default=8,
+        help="accounts the throughput clients are spread over (round robin); each PSA connection may run "
+        "PSA_MAX_CALLS_PER_CONNECTION calls at once per worker, so one account alone measures that cap",
+    )
     p.add_argument("--latency-ms", type=float, default=200.0, help="L for the latency ratio")
     p.add_argument("--latency-requests", type=int, default=20)
     p.add_argument("--no-throughput", action="store_true")
@@ -73,12 +87,14 @@ def parse_args(argv=None):
     p.add_argument("--setup-side", default=None, help=argparse.SUPPRESS)
     p.add_argument("--sandbox-url", default=None, help=argparse.SUPPRESS)
     p.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--accounts", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.requests = max(1, min(args.requests, 5000))
     args.warmup = max(0, min(args.warmup, 1000))
     args.tp_requests = max(1, min(args.tp_requests, 100_000))
     args.tp_seconds = max(1.0, min(args.tp_seconds, 600.0))
     args.tp_rounds = max(1, min(args.tp_rounds, 20))
+    args.tp_accounts = max(1, min(args.tp_accounts, 64))
     args.latency_requests = max(1, min(args.latency_requests, 500))
     return args
 
@@ -86,8 +102,9 @@ def parse_args(argv=None):
 # --- one side's setup, run in a subprocess with that side's code on sys.path -----------------------------
 
 
-def setup_side(appdir: str, sandbox_url: str, db: str) -> None:
-    """Migrate a fresh DB, create the tenant like ``bench/run.py`` does, print JSON with a session cookie."""
+def setup_side(appdir: str, sandbox_url: str, db: str, accounts: int = 1) -> None:
+    """Migrate a fresh DB, create ``accounts`` tenants like ``bench/run.py`` does (each its own account,
+    user and PSA connection to the sandbox), print JSON with their session cookies."""
     sys.path.insert(0, appdir)
     for name in [m for m in sys.modules if m == "bench" or m.startswith("bench.")]:
         del sys.modules[name]  # this file's own package must not shadow the side's bench.harness
@@ -97,8 +114,12 @@ def setup_side(appdir: str, sandbox_url: str, db: str) -> None:
     from psa.sandbox import default_sandbox
 
     member = default_sandbox().members()[0]
-    tenant = harness.setup_tenant("Bench MSP", "bench", sandbox_url, member)
-    print(json.dumps({"cookie": harness.session_cookie(tenant.user)}))
+    cookies = []
+    for n in range(max(1, accounts)):
+        suffix = "" if n == 0 else f" {n + 1}"
+        tenant = harness.setup_tenant(f"Bench MSP{suffix}", f"bench{suffix.strip()}", sandbox_url, member)
+        cookies.append(harness.session_cookie(tenant.user))
+    print(json.dumps({"cookie": cookies[0], "cookies": cookies}))
 
 
 # --- the orchestrator -------------------------------------------------------------------------------------
@@ -108,7 +129,8 @@ class Side:
     def __init__(self, name: str, appdir: Path, label: str):
         self.name, self.appdir, self.label = name, appdir, label
         self.db = None
-        self.cookie = ""
+        self.cookie = ""  # the first account's session (phases a and c)
+        self.cookies: list[str] = []  # one session per account (phase b)
         self.app = None  # 1-worker gunicorn
         self.http = None
         self.worker = 0
@@ -154,7 +176,7 @@ def _git(path: Path, *args) -> str:
         return ""
 
 
-def prepare(side: Side, sandbox_url: str, workdir: Path) -> None:
+def prepare(side: Side, sandbox_url: str, workdir: Path, accounts: int) -> None:
     side.db = workdir / f"{side.name}.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
     out = subprocess.run(
@@ -167,6 +189,8 @@ def prepare(side: Side, sandbox_url: str, workdir: Path) -> None:
             sandbox_url,
             "--db",
             str(side.db),
+            "--accounts",
+            str(accounts),
         ],
         cwd=side.appdir,
         env=env,
@@ -176,7 +200,8 @@ def prepare(side: Side, sandbox_url: str, workdir: Path) -> None:
     )
     if out.returncode != 0:
         raise RuntimeError(f"setting up {side.name} ({side.appdir}) failed:\n{out.stderr[-3000:]}")
-    side.cookie = json.loads(out.stdout.strip().splitlines()[-1])["cookie"]
+    made = json.loads(out.stdout.strip().splitlines()[-1])
+    side.cookie, side.cookies = made["cookie"], made["cookies"]
 
 
 def worker_cpu_ns(side: Side) -> int:
@@ -189,6 +214,38 @@ def timed_get(side: Side, path: str, headers=None):
     began = time.perf_counter()
     response = side.http.get(path, headers=headers or {})
     return response, time.perf_counter() - began
+
+
+class OtherCpu:
+    """CPU the rest of the machine used while a phase ran: every process's CPU (``/proc/stat``) minus
+    ours (the gunicorns, the sandbox server, this process: the requests it sends, the load generator),
+    in cores (CPU seconds per wall second). The cores are shared; this says how much they were."""
+
+    def __init__(self, pids: list[int]):
+        self.pids = pids
+        self.others = self.wall = 0.0
+
+    def ours(self) -> float:
+        from bench import harness as h
+
+        return sum(h.cpu_seconds(pid) for pid in self.pids) + time.process_time()
+
+    def __enter__(self):
+        from bench import harness as h
+
+        self._start = (h.cpu_busy_seconds(), self.ours(), time.monotonic())
+        return self
+
+    def __exit__(self, *exc):
+        from bench import harness as h
+
+        busy, ours, began = self._start
+        self.others += max(0.0, (h.cpu_busy_seconds() - busy) - (self.ours() - ours))
+        self.wall += time.monotonic() - began
+
+    @property
+    def cores(self) -> float:
+        return self.others / self.wall if self.wall else float("nan")
 
 
 def measure_cpu(sides: list[Side], path: str, headers: dict, n: int, attr: str, warmup: int) -> None:
@@ -261,7 +318,7 @@ def measure_throughput(sides: list[Side], args, workdir: Path, sandbox_pid: int)
                 )
             )
             # Warm every worker's reference cache (locmem is per process) and the PSA connection pools.
-            h.load(apps[side.name].url, side.cookie, listing, clients=8, seconds=5, max_requests=80)
+            h.load(apps[side.name].url, side.cookies, listing, clients=8, seconds=5, max_requests=80)
         totals = {
             (s.name, t): {
                 "requests": 0,
@@ -272,26 +329,31 @@ def measure_throughput(sides: list[Side], args, workdir: Path, sandbox_pid: int)
                 "sb": 0.0,
                 "lg": 0.0,
                 "lat": [],
+                "others": None,
             }
             for s in sides
             for t in ("healthz", "list")
         }
         loads = []
+        ours = [sandbox_pid] + [pid for app in apps.values() for pid in (app.proc.pid, *app.worker_pids())]
+        for total in totals.values():
+            total["others"] = OtherCpu(ours)
         for round_no in range(args.tp_rounds):
             for name, step in (("healthz", trivial), ("list", listing)):
                 for side in sides if round_no % 2 == 0 else list(reversed(sides)):
                     app = apps[side.name]
                     loads.append(h.loadavg().split()[0])
-                    cpu0, sb0, lg0 = app.cpu(), h.cpu_seconds(sandbox_pid), time.process_time()
-                    result = h.load(
-                        app.url,
-                        side.cookie,
-                        step,
-                        clients=args.tp_clients,
-                        seconds=seconds_per_round,
-                        max_requests=per_round,
-                    )
                     total = totals[(side.name, name)]
+                    cpu0, sb0, lg0 = app.cpu(), h.cpu_seconds(sandbox_pid), time.process_time()
+                    with total["others"]:
+                        result = h.load(
+                            app.url,
+                            side.cookies,
+                            step,
+                            clients=args.tp_clients,
+                            seconds=seconds_per_round,
+                            max_requests=per_round,
+                        )
                     total["requests"] += result.total
                     total["seconds"] += result.seconds
                     total["errors"] += result.errors
@@ -313,15 +375,17 @@ def measure_throughput(sides: list[Side], args, workdir: Path, sandbox_pid: int)
                 "app_cpu_ms_per_req": total["cpu"] * 1000 / max(total["requests"], 1),
                 "sandbox_cpu_ms_per_req": total["sb"] * 1000 / max(total["requests"], 1),
                 "loadgen_cpu_ms_per_req": total["lg"] * 1000 / max(total["requests"], 1),
+                "other_processes_cores": total["others"].cores,
             }
         side.throughput["workers"] = workers
+        side.throughput["accounts"] = len(side.cookies)
         side.throughput["load_1min_before_each_round"] = " ".join(loads)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.setup_side:
-        setup_side(args.setup_side, args.sandbox_url, args.db)
+        setup_side(args.setup_side, args.sandbox_url, args.db, args.accounts)
         return 0
 
     sys.path.insert(0, str(ROOT))
@@ -346,7 +410,7 @@ def main(argv=None) -> int:
     try:
         with h.SandboxServer(latency_ms=0, max_seconds=3600) as server:
             for side in sides:
-                prepare(side, server.url, workdir)
+                prepare(side, server.url, workdir, 1 if args.no_throughput else args.tp_accounts)
             opened = []
             try:
                 for side in sides:
@@ -367,8 +431,10 @@ def main(argv=None) -> int:
 
                 # a. CPU per render (L = 0: PSA wait is not CPU, and keeps the run short)
                 load_a = h.loadavg()
-                measure_cpu(sides, "/tickets", HX, args.requests, "cpu_ns", args.warmup)
-                measure_cpu(sides, "/healthz", {}, max(50, args.requests // 3), "healthz_ns", 10)
+                other_a = OtherCpu([server.pid] + [pid for s in sides for pid in (s.app.proc.pid, s.worker)])
+                with other_a:
+                    measure_cpu(sides, "/tickets", HX, args.requests, "cpu_ns", args.warmup)
+                    measure_cpu(sides, "/healthz", {}, max(50, args.requests // 3), "healthz_ns", 10)
                 # c. latency ratio at L
                 server.configure(latency_ms=args.latency_ms)
                 load_c = h.loadavg()
@@ -407,6 +473,7 @@ def main(argv=None) -> int:
         ["   /healthz CPU p50 (ms)"] + [ms(s.healthz_ns, 50) for s in sides] + ["-"],
         ["   list CPU p50 / healthz CPU p50"] + [ms(s.cpu_ns, 50) / ms(s.healthz_ns, 50) for s in sides] + ["-"],
         ["   rows / HTML bytes of the partial"] + [f"{rows_of(s.html)} / {len(s.html)}" for s in sides] + ["-"],
+        ["   other processes' CPU during a (cores)", f"{other_a.cores:.2f} (both sides)", "", "-"],
     ]
     if not args.no_throughput:
         for s in sides:
@@ -426,6 +493,13 @@ def main(argv=None) -> int:
             ["   load-generator CPU ms/req: healthz, list"]
             + [
                 f"{s.throughput['healthz']['loadgen_cpu_ms_per_req']:.1f}, {s.throughput['list']['loadgen_cpu_ms_per_req']:.1f}"
+                for s in sides
+            ]
+            + ["-"],
+            ["   other processes' CPU (cores): healthz, list"]
+            + [
+                f"{s.throughput['healthz']['other_processes_cores']:.2f}, "
+                f"{s.throughput['list']['other_processes_cores']:.2f}"
                 for s in sides
             ]
             + ["-"],
@@ -454,7 +528,8 @@ def main(argv=None) -> int:
     if not args.no_throughput:
         s0 = sides[0].throughput
         note += (
-            f"\nb: gunicorn {s0['workers']} workers x 16 threads, {args.tp_clients} clients, sandbox L = "
+            f"\nb: gunicorn {s0['workers']} workers x 16 threads, {args.tp_clients} clients over {s0['accounts']} "
+            f"accounts, sandbox L = "
             f"{args.tp_latency_ms:.0f} ms, {args.tp_requests} requests per target and side (<= {args.tp_seconds:.0f} s) "
             f"in {args.tp_rounds} rounds alternating sides; 1-min load avg before each round: "
             f"{s0['load_1min_before_each_round']}."
@@ -474,6 +549,7 @@ def main(argv=None) -> int:
     print(f"  (the last list partial rendered by both sides is {'byte-identical' if same else 'not byte-identical'})")
     print(f"finished in {time.monotonic() - started:.0f} s; load avg now {h.loadavg()}; scratch dir {workdir}")
 
+    out["other_processes_cores_a"] = other_a.cores
     out["sides"] = {
         s.name: {
             "dir": str(s.appdir),
