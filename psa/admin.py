@@ -1,29 +1,20 @@
-from django import forms
 from django.contrib import admin
 
+from psa.forms import ConnectionFormBase
 from psa.models import Account, MemberMapping, Membership, PSAConnection
 
 
-class PSAConnectionAdminForm(forms.ModelForm):
-    """The private key is write-only: an empty field keeps the stored key, and nothing is rendered back."""
-
-    private_key = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only. Leave empty to keep the stored key.",
-    )
+class PSAConnectionAdminForm(ConnectionFormBase):
+    """The integrations page's rules for superusers too: the site policy, and a write-only private key
+    (empty keeps the stored one)."""
 
     class Meta:
         model = PSAConnection
         fields = ["account", "provider", "site", "company_id", "public_key", "private_key", "client_id"]
 
-    def save(self, commit=True):
-        connection = super().save(commit=False)
-        if self.cleaned_data.get("private_key"):
-            connection.set_private_key(self.cleaned_data["private_key"])
-        if commit:
-            connection.save()
-        return connection
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["private_key"].help_text = "Write-only. Leave empty to keep the stored key."
 
 
 @admin.register(PSAConnection)

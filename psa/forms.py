@@ -10,16 +10,20 @@ import re
 from django import forms
 from django.db import IntegrityError, transaction
 
+from psa import site_policy
 from psa.models import MemberMapping, Membership, PSAConnection
 
 _NO_SPACES = re.compile(r"^\S+$")
 
 
-class ConnectionForm(forms.ModelForm):
-    """Site, company id, public key, private key (write-only) and client id (blank: the deployment's).
+class ConnectionFormBase(forms.ModelForm):
+    """What every form that edits a ``PSAConnection`` shares (the integrations page and the Django admin).
 
-    The private key is never rendered back (not even after a validation error). An empty private
-    key keeps the stored one; a filled one replaces it. A new connection needs one.
+    * The site passes the site policy (``psa.site_policy``): a canonical, IDNA-encoded spelling; https and
+      public addresses only unless the deployment allows local hosts; the built-in sandbox only outside
+      production.
+    * The private key is write-only and never rendered back. An empty field keeps the stored key; a filled
+      one replaces it.
     """
 
     private_key = forms.CharField(
@@ -29,42 +33,15 @@ class ConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
-    class Meta:
-        model = PSAConnection
-        fields = ["site", "company_id", "public_key", "private_key", "client_id"]
-        labels = {"site": "Site", "company_id": "Company id", "public_key": "Public key", "client_id": "Client id"}
-        help_texts = {
-            "site": "Your ConnectWise site, e.g. na.myconnectwise.net (or sandbox).",
-            "client_id": (
-                "The clientId from developer.connectwise.com, sent on every call. Leave it blank to use the "
-                "client id this deployment is registered with."
-            ),
-        }
-
-    def __init__(self, *args, account, **kwargs):
-        self.account = account
-        super().__init__(*args, **kwargs)
-        for name in ("site", "company_id", "public_key", "client_id"):
-            self.fields[name].required = name != "client_id"
-            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
-            self.fields[name].widget.attrs["spellcheck"] = "false"
-
     @property
     def has_private_key(self) -> bool:
         return self.instance.pk is not None and self.instance.has_private_key
 
     def clean_site(self) -> str:
-        site = self.cleaned_data["site"].strip()
-        if site == PSAConnection.SANDBOX_SITE:
-            return site
-        if site.startswith(("http://", "https://")):
-            if not re.match(r"^https?://[\w.-]+(:\d+)?/?$", site):
-                raise forms.ValidationError("Enter a host such as na.myconnectwise.net, or http(s)://host:port.")
-            return site.rstrip("/")
-        site = site.rstrip("/").lower()
-        if not re.match(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", site):
-            raise forms.ValidationError("Enter a host such as na.myconnectwise.net (no path, no spaces).")
-        return site
+        try:
+            return site_policy.check_site(self.cleaned_data["site"])
+        except site_policy.PSASitePolicyError as error:
+            raise forms.ValidationError(error.message) from None
 
     def clean_company_id(self) -> str:
         value = self.cleaned_data["company_id"].strip()
@@ -94,12 +71,43 @@ class ConnectionForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> PSAConnection:
         connection = super().save(commit=False)
-        connection.account = self.account
         if self.cleaned_data.get("private_key"):
             connection.set_private_key(self.cleaned_data["private_key"])
         if commit:
             connection.save()  # bumps ``updated``: a new provider and fresh reference data from now on
         return connection
+
+
+class ConnectionForm(ConnectionFormBase):
+    """Site, company id, public key, private key (write-only) and client id (blank: the deployment's),
+    for the account's admins on the integrations page. A new connection needs a private key."""
+
+    class Meta:
+        model = PSAConnection
+        fields = ["site", "company_id", "public_key", "private_key", "client_id"]
+        labels = {"site": "Site", "company_id": "Company id", "public_key": "Public key", "client_id": "Client id"}
+        help_texts = {
+            "client_id": (
+                "The clientId from developer.connectwise.com, sent on every call. Leave it blank to use the "
+                "client id this deployment is registered with."
+            ),
+        }
+
+    def __init__(self, *args, account, **kwargs):
+        self.account = account
+        super().__init__(*args, **kwargs)
+        for name in ("site", "company_id", "public_key", "client_id"):
+            self.fields[name].required = name != "client_id"
+            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
+            self.fields[name].widget.attrs["spellcheck"] = "false"
+        self.fields["site"].help_text = (
+            "Your ConnectWise site, e.g. na.myconnectwise.net"
+            + (" (or sandbox)." if site_policy.sandbox_allowed() else ".")
+        )
+
+    def save(self, commit: bool = True) -> PSAConnection:
+        self.instance.account = self.account
+        return super().save(commit=commit)
 
 
 class MappingError(Exception):

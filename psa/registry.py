@@ -5,6 +5,12 @@ new site) yields a new provider on the next call and the replaced one is closed.
 
 ConnectWise's ``clientId`` identifies the integrating application, not the customer: a connection that
 leaves its client id blank sends the deployment's registered one (``settings.CW_CLIENT_ID``).
+
+Every provider talks through a transport that enforces the site policy (``psa.site_policy``): a real site
+through ``PinnedTransport`` (checked addresses only, no DNS-rebinding window), the built-in ``sandbox``
+in-process, outside production only. A stored site the policy refuses (a deployment that turned local
+mode off, an old non-ASCII host) gets a provider whose every call raises ``PSASitePolicyError``, a
+``PSAError`` every caller already renders: an error message on the page, never a 500.
 """
 
 from __future__ import annotations
@@ -14,10 +20,15 @@ import threading
 import httpx
 from django.conf import settings
 
+from psa import site_policy
+from psa.capacity import CircuitBreaker, capacity_key
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.base import PSAProvider
 from psa.providers.connectwise import ConnectWiseProvider
 from psa.sandbox import default_sandbox
+
+# The base URL of a provider whose site the policy refuses (its transport never sends anything).
+REFUSED_SITE = "refused.invalid"
 
 _providers: dict[int, tuple[object, PSAProvider]] = {}
 _lock = threading.Lock()
@@ -26,16 +37,25 @@ _lock = threading.Lock()
 def _build(connection) -> PSAProvider:
     if connection.provider != "connectwise":
         raise ValueError(f"unsupported PSA provider: {connection.provider!r}")
-    transport = None
-    if connection.site == SANDBOX_SITE:
-        transport = httpx.WSGITransport(app=default_sandbox())
+    transport: httpx.BaseTransport
+    try:
+        site = site_policy.check_site(connection.site, resolve_host=False)  # addresses: at connect time
+    except site_policy.PSASitePolicyError as refusal:
+        site, transport = REFUSED_SITE, site_policy.RefusingTransport(refusal)
+    else:
+        if site == SANDBOX_SITE:
+            transport = httpx.WSGITransport(app=default_sandbox())
+        else:
+            transport = site_policy.PinnedTransport()
     return ConnectWiseProvider(
-        base_url=base_url_for_site(connection.site),
+        base_url=base_url_for_site(site),
         company_id=connection.company_id,
         public_key=connection.public_key,
         private_key=connection.get_private_key(),
         client_id=connection.client_id or settings.CW_CLIENT_ID,
         transport=transport,
+        capacity_key=capacity_key(connection),
+        breaker=CircuitBreaker(f"{connection.pk}:{connection.updated.timestamp():.6f}"),
     )
 
 

@@ -29,6 +29,7 @@ from psa.providers.base import (
     PSAUnavailableError,
     PSAUnknownCompanyError,
 )
+from psa.site_policy import PSASitePolicyError
 from psa.tenancy import NoPSAConnection, Tenant
 from psa.web import toast
 
@@ -96,7 +97,10 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
         where = f", {info.cloud_region} cloud" if info.is_cloud and info.cloud_region else ""
         return {"ok": True, "message": f"Connected to ConnectWise {version}{where}."}
     site = connection.site
-    if isinstance(error, PSAUnknownCompanyError):
+    if isinstance(error, PSASitePolicyError):
+        # Refused before anything was sent: the same answer whatever listens there (no port scanner).
+        message = f"Not allowed: {error.message}"
+    elif isinstance(error, PSAUnknownCompanyError):
         message = (f"Unknown company: {site} has no company with id \"{connection.company_id}\". "
                    "Check the company id (the one you type when you sign in to ConnectWise).")
     elif isinstance(error, PSAAuthError):
@@ -111,7 +115,9 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
     elif isinstance(error, PSAPermissionError):
         message = "Connected, but the API member's security role may not read system info."
     else:
-        message = f"Test failed: {error.message}"
+        # The error type's own words, never the upstream's (a 400's ``message`` is whatever the host sent).
+        status = f" (HTTP {error.status})" if error.status else ""
+        message = f"Test failed: {type(error).default_message}{status}."
     return {"ok": False, "message": message}
 
 
