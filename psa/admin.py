@@ -5,8 +5,12 @@ from psa.models import Account, MemberMapping, Membership, PSAConnection
 
 
 class PSAConnectionAdminForm(ConnectionFormBase):
-    """The integrations page's rules for superusers too: the site policy, and a write-only private key
-    (empty keeps the stored one)."""
+    """The integrations page's rules for superusers too: the site policy, a write-only private key (empty
+    keeps the stored one), and the key typed again when the connection moves to another site, company
+    or account."""
+
+    KEY_BOUND_FIELDS = ("account", "site", "company_id")
+    KEY_AGAIN_MESSAGE = "Re-enter the private key: it is needed again when the account, site or company id changes."
 
     class Meta:
         model = PSAConnection
@@ -14,7 +18,10 @@ class PSAConnectionAdminForm(ConnectionFormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["private_key"].help_text = "Write-only. Leave empty to keep the stored key."
+        self.fields["private_key"].help_text = (
+            "Write-only. Leave empty to keep the stored key (it must be typed again when the account, site or "
+            "company id changes)."
+        )
 
 
 @admin.register(PSAConnection)

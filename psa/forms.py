@@ -22,9 +22,13 @@ class ConnectionFormBase(forms.ModelForm):
     * The site passes the site policy (``psa.site_policy``): a canonical, IDNA-encoded spelling; https and
       public addresses only unless the deployment allows local hosts; the built-in sandbox only outside
       production.
-    * The private key is write-only and never rendered back. An empty field keeps the stored key; a filled
-      one replaces it.
+    * The private key is write-only and never rendered back. An empty field keeps the stored key, unless
+      a field in :attr:`KEY_BOUND_FIELDS` changes: the stored key never follows a connection somewhere
+      else, so moving it (another site, another company) needs the key typed again.
     """
+
+    KEY_BOUND_FIELDS: tuple[str, ...] = ("site", "company_id")
+    KEY_AGAIN_MESSAGE = "Re-enter the private key: it is needed again when the site or company id changes."
 
     private_key = forms.CharField(
         required=False,
@@ -68,6 +72,23 @@ class ConnectionFormBase(forms.ModelForm):
         if value and not _NO_SPACES.match(value):
             raise forms.ValidationError("The private key has no spaces.")
         return value
+
+    def clean(self):
+        cleaned = super().clean()
+        # ``self.instance`` still holds the saved values here (the form writes into it after ``clean``).
+        if self.has_private_key and not cleaned.get("private_key") and "private_key" not in self.errors:
+            if any(name in cleaned and self._moves_key(name, cleaned[name]) for name in self.KEY_BOUND_FIELDS):
+                self.add_error("private_key", self.KEY_AGAIN_MESSAGE)
+        return cleaned
+
+    def _moves_key(self, name: str, value) -> bool:
+        saved = getattr(self.instance, name)
+        if name == "site":
+            try:
+                saved = site_policy.normalize_site(saved)
+            except site_policy.PSASitePolicyError:
+                pass  # a stored site the policy no longer accepts: any valid new one is a change
+        return value != saved
 
     def save(self, commit: bool = True) -> PSAConnection:
         connection = super().save(commit=False)
