@@ -128,7 +128,17 @@ class ConnectionForm(ConnectionFormBase):
 
     def save(self, commit: bool = True) -> PSAConnection:
         self.instance.account = self.account
-        return super().save(commit=commit)
+        if not commit or self.instance.pk is not None:
+            return super().save(commit=commit)
+        try:
+            with transaction.atomic():
+                return super().save(commit=True)
+        except IntegrityError:
+            # Two first saves at once: the other request created the account's connection between our
+            # read and our insert. This one then updates that row (last write wins, as for two edits).
+            self.instance.pk = PSAConnection.objects.only("pk").get(account=self.account).pk
+            self.instance._state.adding = False
+            return super().save(commit=True)
 
 
 class MappingError(Exception):

@@ -10,7 +10,8 @@ Every provider talks through a transport that enforces the site policy (``psa.si
 through ``PinnedTransport`` (checked addresses only, no DNS-rebinding window), the built-in ``sandbox``
 in-process, outside production only. A stored site the policy refuses (a deployment that turned local
 mode off, an old non-ASCII host) gets a provider whose every call raises ``PSASitePolicyError``, a
-``PSAError`` every caller already renders: an error message on the page, never a 500.
+``PSAError`` every caller already renders: an error message on the page, never a 500. Likewise a private
+key no configured encryption key can decrypt: every call raises ``crypto.PSACredentialsUnreadable``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import httpx
 from django.conf import settings
 
-from psa import site_policy
+from psa import crypto, site_policy
 from psa.capacity import CircuitBreaker, capacity_key
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.base import PSAProvider
@@ -47,11 +48,16 @@ def _build(connection) -> PSAProvider:
             transport = httpx.WSGITransport(app=default_sandbox())
         else:
             transport = site_policy.PinnedTransport()
+    try:
+        private_key = connection.get_private_key()
+    except crypto.PSACredentialsUnreadable:
+        # The encryption key changed: every call answers "re-enter the keys" (a PSAError), nothing is sent.
+        private_key, site, transport = "", REFUSED_SITE, crypto.UnreadableCredentialsTransport()
     return ConnectWiseProvider(
         base_url=base_url_for_site(site),
         company_id=connection.company_id,
         public_key=connection.public_key,
-        private_key=connection.get_private_key(),
+        private_key=private_key,
         client_id=connection.client_id or settings.CW_CLIENT_ID,
         transport=transport,
         capacity_key=capacity_key(connection),

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -63,6 +64,7 @@ def _page_context(request, form=None, **extra) -> dict:
 # --- the page and the connection form ---------------------------------------------------------
 
 
+@sensitive_post_parameters("private_key", "public_key")  # never in an error report or a debug page
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def integrations(request):
@@ -121,6 +123,7 @@ def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
     return {"ok": False, "message": message}
 
 
+@sensitive_post_parameters()
 @require_POST
 def test_connection(request):
     """Calls ConnectWise's system info with the saved connection and reports the outcome."""

@@ -67,3 +67,45 @@ def envsecret(name: str, *, production: bool, dev_default: str) -> str:
             f"{name} is required when RF_ENV=production (set it in the environment)"
         )
     return dev_default
+
+
+# Values that must never encrypt production secrets: the development default and obvious placeholders.
+_WEAK_ENCRYPTION_KEY_MARKERS = ("dev-only", "change-me", "changeme", "example", "secret", "password")
+MIN_ENCRYPTION_PASSPHRASE = 32
+
+
+def encryption_key_problem(value: str) -> str | None:
+    """Why ``value`` is too weak to encrypt PSA secrets in production, or None if it is fine.
+
+    Accepted: a Fernet key (``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``),
+    or a passphrase of 32+ characters, not a placeholder, with at least 12 distinct characters.
+    """
+    import base64
+    import binascii
+
+    try:
+        if len(value) == 44 and len(base64.urlsafe_b64decode(value.encode("ascii"))) == 32:
+            return None
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        pass
+    if len(value) < MIN_ENCRYPTION_PASSPHRASE:
+        return f"it is {len(value)} characters long; use a Fernet key or a passphrase of {MIN_ENCRYPTION_PASSPHRASE}+ characters"
+    lowered = value.lower()
+    if any(marker in lowered for marker in _WEAK_ENCRYPTION_KEY_MARKERS):
+        return "it looks like a placeholder"
+    if len(set(value)) < 12:
+        return "it repeats too few characters to be random"
+    return None
+
+
+def envencryptionkey(name: str, *, production: bool, dev_default: str) -> str:
+    """The PSA-secrets encryption key: required and strong in production (the message never shows it)."""
+    value = envsecret(name, production=production, dev_default=dev_default)
+    if production:
+        problem = encryption_key_problem(value)
+        if problem:
+            raise ImproperlyConfigured(
+                f"{name} is too weak for RF_ENV=production: {problem}. Generate one with "
+                "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
+            )
+    return value

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
+
 from psa.metrics import psa_call_counter
 
 # Content-Security-Policy: scripts only from our own origin (htmx via django-htmx and static/app.js),
@@ -41,6 +43,18 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def _may_see_server_timing(request) -> bool:
+    """``SERVER_TIMING``: "everyone" (default outside production), "staff" (default in production: PSA call
+    counts and timings tell an outsider how a tenant's ConnectWise behaves) or "nobody"."""
+    audience = settings.SERVER_TIMING
+    if audience == "everyone":
+        return True
+    if audience == "staff":
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated and user.is_staff)
+    return False
+
+
 class RequestLogMiddleware:
     """One structured log line per request: method, path, status, duration and PSA calls made.
 
@@ -57,7 +71,8 @@ class RequestLogMiddleware:
         with psa_call_counter() as counter:
             response = self.get_response(request)
         elapsed_ms = (self.clock() - started) * 1000
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}, psa;desc=\"calls\";dur={counter.count}"
+        if _may_see_server_timing(request):
+            response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}, psa;desc=\"calls\";dur={counter.count}"
         if not request.path.startswith("/static/"):
             self.log.info(
                 "request method=%s path=%s status=%s duration_ms=%.1f psa_calls=%d user=%s",

@@ -2,7 +2,7 @@
 
 Local use needs no variables at all (SQLite, locmem cache, the in-process ConnectWise sandbox, the
 offline AI engine). ``RF_ENV=production`` turns on the production checks: required secrets must be
-set, DEBUG is off, cookies are secure and HSTS is sent.
+set (and the encryption key strong), cookies are secure and HSTS is sent. DEBUG is off unless DEBUG=1.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from rf_project.env import envbool, envfloat, envint, envlist, envsecret, envstr
+from rf_project.env import envbool, envencryptionkey, envfloat, envint, envlist, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,12 +21,16 @@ PRODUCTION = RF_ENV == "production"
 SECRET_KEY = envsecret(
     "SECRET_KEY", production=PRODUCTION, dev_default="dev-only-insecure-secret-key-change-me-0123456789"
 )
-# Key for encrypting PSA private keys at rest (Fernet-derived). Separate from SECRET_KEY so that
-# rotating sessions does not make stored PSA credentials unreadable.
-RF_ENCRYPTION_KEY = envsecret(
+# Key for encrypting PSA private keys at rest (psa/crypto.py): a Fernet key, or a passphrase of 32+
+# characters (stretched with PBKDF2); weak values stop start-up in production. Separate from SECRET_KEY so
+# that rotating sessions does not make stored PSA credentials unreadable. To rotate it, move the old key to
+# RF_ENCRYPTION_KEY_FALLBACKS (comma-separated, decrypt only) and set the new one here.
+RF_ENCRYPTION_KEY = envencryptionkey(
     "RF_ENCRYPTION_KEY", production=PRODUCTION, dev_default="dev-only-encryption-key"
 )
-DEBUG = envbool("DEBUG", not PRODUCTION)
+RF_ENCRYPTION_KEY_FALLBACKS = envlist("RF_ENCRYPTION_KEY_FALLBACKS", [])
+# Opt-in everywhere (DEBUG=1): a debug 404 lists every URL and django-ninja logs request headers.
+DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -174,6 +178,13 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Who gets the Server-Timing header (app time and PSA call count): "everyone", "staff" or "nobody".
+SERVER_TIMING = envstr("SERVER_TIMING", "staff" if PRODUCTION else "everyone")
+if SERVER_TIMING not in {"everyone", "staff", "nobody"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"SERVER_TIMING must be everyone, staff or nobody, got {SERVER_TIMING!r}")
 
 # PSA behaviour.
 PSA_TIMEOUT_SECONDS = envfloat("PSA_TIMEOUT_SECONDS", 10.0)
