@@ -470,6 +470,12 @@ def main(argv=None) -> int:
         ["a. list render CPU p95 (ms)"] + [ms(s.cpu_ns, 95) for s in sides] + ["-"],
         ["a. list render CPU mean, schedstat (ms)"] + [sum(s.cpu_ns) / len(s.cpu_ns) / 1e6 for s in sides] + ["-"],
         ["a. same, utime+stime over the loop (ms)"] + [s.ticks_per_request for s in sides] + ["-"],
+        [
+            "   after / before, p50 (same run, same machine state)",
+            "",
+            ms(sides[1].cpu_ns, 50) / ms(sides[0].cpu_ns, 50),
+            "-",
+        ],
         ["   /healthz CPU p50 (ms)"] + [ms(s.healthz_ns, 50) for s in sides] + ["-"],
         ["   list CPU p50 / healthz CPU p50"] + [ms(s.cpu_ns, 50) / ms(s.healthz_ns, 50) for s in sides] + ["-"],
         ["   rows / HTML bytes of the partial"] + [f"{rows_of(s.html)} / {len(s.html)}" for s in sides] + ["-"],
