@@ -140,7 +140,8 @@ class CWSandbox:
         self.timeout_sleep_s = 35.0  # server mode: longer than any sane client read timeout
         self.retry_after_s = 1  # Retry-After of random 429s
         # Servers only (in-process callers may change ``state`` directly): remember which tickets a
-        # ticket list/count query matches, in order, until the next write (see ``_matching``).
+        # ticket list/count query matches, in order, and its whole answer, until the next write (see
+        # ``_matching`` and ``_response_memo_key``).
         self.memoize = False
         self._memo: dict[tuple, list[dict]] = {}
         self._lock = threading.RLock()
@@ -364,10 +365,18 @@ class CWSandbox:
             params = {k: v for k, v in parse_qsl(query, keep_blank_values=True)}
             params_ci = {k.lower(): v for k, v in params.items()}
             req = _Request(method, path, query, params_ci, headers, environ, body, args)
+            memo_key = self._response_memo_key(method, handler, req)
             with self._lock:
                 if method != "GET":
                     self._memo.clear()  # a write may change what any query matches
+                elif memo_key is not None and memo_key in self._memo:
+                    status, response_headers, response_body = self._memo[memo_key]
+                    return status, list(response_headers), response_body
                 status, payload, extra = handler(req)
+                if memo_key is not None:  # encoded under the lock: no write can come in between
+                    response = self._json_response(status, payload, extra)
+                    self._remember(memo_key, (response[0], list(response[1]), response[2]))
+                    return response
             return self._json_response(status, payload, extra)
         except ApiError as err:
             return self._error_response(err)
@@ -460,6 +469,20 @@ class CWSandbox:
     def _fields(self, req: _Request) -> list[list[str]]:
         return [self._canonical("/".join(f)).split("/") for f in q.parse_fields(req.params.get("fields"))]
 
+    def _response_memo_key(self, method: str, handler, req: _Request) -> tuple | None:
+        """With ``memoize`` on, a ticket list or count answer is remembered whole until the next write,
+        keyed by everything it is made of: the path, the query, the host its links name, the paging mode."""
+        if not self.memoize or method != "GET" or getattr(handler, "__name__", "") not in _MEMO_HANDLERS:
+            return None
+        env = req.environ
+        return ("response", req.path, req.query, env.get("HTTP_HOST"), env.get("SERVER_NAME"), env.get("SERVER_PORT"),
+                env.get("wsgi.url_scheme"), req.headers.get("pagination-type"))
+
+    def _remember(self, key: tuple, value) -> None:
+        if len(self._memo) >= 256:
+            self._memo.clear()
+        self._memo[key] = value
+
     def _matching(self, req: _Request, items: list[dict], node, memo: str | None,
                   keys: list[tuple[str, bool]] | None = None) -> list[dict]:
         """The items ``node`` matches, sorted by ``keys`` when given. With ``memoize`` on, remembered per
@@ -473,13 +496,11 @@ class CWSandbox:
         key = (memo, req.params.get("conditions")) + (("matching",) if keys is None else ("ordered", req.params.get("orderby")))
         rows = self._memo.get(key)
         if rows is None:
-            if len(self._memo) >= 256:
-                self._memo.clear()
             if keys is None:
                 rows = [obj for obj in items if q.matches(node, obj)]
             else:
                 rows = q.order(self._matching(req, items, node, memo), keys)
-            self._memo[key] = rows
+            self._remember(key, rows)
         return rows
 
     def _list(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
@@ -1247,6 +1268,7 @@ _ROUTE_TABLE = [
     (r"/schedule/types", {"GET": "list_schedule_types"}),
 ]
 _ROUTES = [(re.compile(pattern, re.IGNORECASE), handlers) for pattern, handlers in _ROUTE_TABLE]
+_MEMO_HANDLERS = {"list_tickets", "count_tickets"}  # GETs whose whole answer ``memoize`` may remember
 
 
 def _int_param(params: dict, name: str, default: int) -> int:
