@@ -116,6 +116,7 @@ class LoopbackServer:
             def get_request(self):
                 sock, client = self.socket.accept()
                 server.connections += 1
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # headers and body: no Nagle wait
                 if tls is not None:
                     sock = tls.wrap_socket(sock, server_side=True)
                 return sock, client
