@@ -57,6 +57,10 @@ class HangingServer:
     def close(self):
         with self._lock:
             self._closed = True
+            try:  # wakes an accept() blocked in another thread (close() alone may not, on Linux)
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             for conn in self.accepted:
                 conn.close()

@@ -89,6 +89,10 @@ class HangingServer:
     def release(self):
         with self._lock:
             self.released = True
+            try:  # wakes an accept() blocked in another thread (close() alone may not, on Linux)
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             for conn in self.accepted:
                 conn.close()
