@@ -18,7 +18,6 @@ Loopback only; every loop is bounded in count and time.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import threading
 import time
@@ -27,43 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h  # noqa: E402
-
-
-class HangingServer:
-    """Accepts connections and never answers, until closed."""
-
-    def __init__(self):
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(512)
-        self.port = self.listener.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                if self._closed:
-                    conn.close()
-                    return
-                self.accepted.append(conn)
-
-    def close(self):
-        with self._lock:
-            self._closed = True
-            try:  # wakes an accept() blocked in another thread (close() alone may not, on Linux)
-                self.listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.listener.close()
-            for conn in self.accepted:
-                conn.close()
 
 
 def main() -> int:
@@ -87,7 +49,7 @@ def main() -> int:
 
         member = default_sandbox().members()[0]
         healthy = tenant_for(h.setup_tenant("Healthy MSP", "healthy", sandbox_server.url, member).user)
-        hanging_server = HangingServer()
+        hanging_server = h.HangingServer()
         hanging = tenant_for(h.setup_tenant("Hanging MSP", "hanging", f"http://127.0.0.1:{hanging_server.port}",
                                             member).user)
         row = service.search_tickets(healthy, service.TicketFilters(), page=1, page_size=1).items[0]

@@ -256,6 +256,46 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
+# --- a PSA that hangs -----------------------------------------------------------------------------------
+
+
+class HangingServer:
+    """A loopback listener that accepts connections and never answers, until closed (a hanging PSA)."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(512)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                    return
+                self.accepted.append(conn)
+
+    def close(self):
+        with self._lock:
+            self._closed = True
+            try:  # wakes an accept() blocked in another thread (close() alone may not, on Linux)
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            for conn in self.accepted:
+                conn.close()
+
+
 # --- the sandbox server subprocess -------------------------------------------------------------------------
 
 

@@ -7,12 +7,12 @@ released); a generous wait is only a failure detector for the old behaviour, whi
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import httpx
 import pytest
 
+from bench.harness import HangingServer
 from psa import capacity, concurrency
 from psa.capacity import CircuitBreaker, PSACircuitOpenError, PSADeadlineExceeded
 from psa.connectwise.client import ConnectWiseClient
@@ -60,44 +60,6 @@ def test_a_task_runs_in_its_submitters_context_deadline_included():
 # --- a hanging ConnectWise next to a healthy one ---------------------------------------------------
 
 
-class HangingServer:
-    """A loopback listener that accepts connections and never answers, until released."""
-
-    def __init__(self):
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(128)
-        self.port = self.listener.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self.released = False
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                if self.released:  # accepted just as the test released the server
-                    conn.close()
-                    return
-                self.accepted.append(conn)
-
-    def release(self):
-        with self._lock:
-            self.released = True
-            try:  # wakes an accept() blocked in another thread (close() alone may not, on Linux)
-                self.listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.listener.close()
-            for conn in self.accepted:
-                conn.close()
-
-
 @pytest.fixture
 def hanging_tenant(charlie, other_account, settings, sandbox):
     settings.PSA_GET_RETRIES = 0
@@ -108,7 +70,7 @@ def hanging_tenant(charlie, other_account, settings, sandbox):
     connection.set_private_key("priv")
     connection.save()
     yield tenant_for(charlie), server
-    server.release()
+    server.close()
 
 
 def test_twenty_drawers_of_a_hanging_psa_leave_another_accounts_drawer_unaffected(
@@ -131,7 +93,7 @@ def test_twenty_drawers_of_a_hanging_psa_leave_another_accounts_drawer_unaffecte
         assert results == {}  # the hanging account's 20 drawers are all still waiting
         assert concurrency._fan_out.queued(hanging.provider.capacity_key) > 0  # beyond its lane: queued, threadless
     finally:
-        server.release()
+        server.close()
     for drawer in drawers:
         drawer.join(DETECTOR_S)
     assert len(results) == 20
