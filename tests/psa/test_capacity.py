@@ -20,6 +20,7 @@ from psa.models import PSAConnection
 from psa.providers.base import PSAUnavailableError
 from psa.tenancy import tenant_for
 from tests.clock import frozen_clock
+from tests.security.shared_cache import each_cache, redis_cache, run_second_app_process  # noqa: F401 - fixtures
 from tickets import service
 
 DETECTOR_S = 60  # only a failure detector: work that should not wait never gets near it
@@ -114,7 +115,8 @@ def alice_tenant(alice, alice_mapping):
 
 
 @pytest.fixture
-def breaker(settings):
+def breaker(settings, each_cache):  # noqa: F811 - a fixture
+    """A breaker whose state lives in the in-process cache, and again in the shared Redis (CI)."""
     settings.PSA_BREAKER_FAILURES = 3
     settings.PSA_BREAKER_COOLDOWN_SECONDS = 30
     return CircuitBreaker("test-connection")
@@ -170,6 +172,21 @@ def test_a_success_clears_earlier_failures(breaker):
     breaker.failed(probe=False)
 
     assert breaker.check() is False  # 2 failures since the success: still closed
+
+
+def test_a_breaker_opened_by_another_app_process_holds_in_this_one(settings, redis_cache):  # noqa: F811
+    settings.PSA_BREAKER_FAILURES = 3
+    opened = run_second_app_process("""
+from psa.capacity import CircuitBreaker
+breaker = CircuitBreaker("shared-connection")
+for _ in range(3):
+    breaker.failed(probe=False)
+report("opened")
+""", PSA_BREAKER_FAILURES=3)
+
+    assert opened == "opened"
+    with pytest.raises(PSACircuitOpenError):
+        CircuitBreaker("shared-connection").check()
 
 
 def test_the_breaker_state_is_in_the_shared_cache(breaker, settings):
