@@ -151,7 +151,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 if not PRODUCTION:
     import warnings
 
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)  # STATIC_ROOT: no collectstatic here
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
