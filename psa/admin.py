@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from psa.forms import ConnectionFormBase
 from psa.models import Account, MemberMapping, Membership, PSAConnection
@@ -28,6 +30,11 @@ class PSAConnectionAdminForm(ConnectionFormBase):
 class PSAConnectionAdmin(admin.ModelAdmin):
     form = PSAConnectionAdminForm
     list_display = ["account", "provider", "site", "company_id", "key_is_set"]
+
+    @method_decorator(sensitive_post_parameters("private_key", "public_key"))
+    def changeform_view(self, request, *args, **kwargs):
+        """No error report of this page can show the keys (as on the integrations page)."""
+        return super().changeform_view(request, *args, **kwargs)
 
     @admin.display(boolean=True, description="Private key set")
     def key_is_set(self, obj):

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SUMMARY_MAX = 100  # ConnectWise Ticket.summary maxLength
 # C0 controls and DEL, except tab, line feed and carriage return (text may have lines and tabs).
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = "Control characters (such as NUL) are not allowed"
 NOTE_MAX = 10_000
 PROMPT_MAX = 2_000
 
@@ -217,8 +218,8 @@ class TicketCreatePayload(_DTO):
     @classmethod
     def _no_control_characters(cls, value: str | None) -> str | None:
         # As the HTML form (Django refuses NUL): a 422 naming the field, never a NUL sent to ConnectWise.
-        if value is not None and _CONTROL_CHARACTERS.search(value):
-            raise ValueError("Control characters (such as NUL) are not allowed")
+        if value is not None and CONTROL_CHARACTERS.search(value):
+            raise ValueError(CONTROL_CHARACTERS_MESSAGE)
         return value
 
 

@@ -22,7 +22,16 @@ from django import forms
 
 from psa.providers.base import PSAValidationError
 from psa.reference import Reference
-from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX, AiParseResponse, PSACompany, TicketCreatePayload
+from psa.schemas import (
+    CONTROL_CHARACTERS,
+    CONTROL_CHARACTERS_MESSAGE,
+    NOTE_MAX,
+    PROMPT_MAX,
+    SUMMARY_MAX,
+    AiParseResponse,
+    PSACompany,
+    TicketCreatePayload,
+)
 from psa.web import to_int
 from tickets.ai.resolve import NO_BOARD_WARNING, NO_COMPANY_WARNING, NO_SUMMARY_WARNING
 
@@ -216,10 +225,17 @@ class NewTicketForm(forms.Form):
         self.company_obj: PSACompany | None = None
 
     def clean_summary(self):
+        if CONTROL_CHARACTERS.search(self.cleaned_data["summary"]):  # as the API refuses them
+            raise forms.ValidationError(CONTROL_CHARACTERS_MESSAGE)
         summary = " ".join(self.cleaned_data["summary"].split())
         if not summary:
             raise forms.ValidationError("Summary is required")
         return summary
+
+    def clean_description(self):
+        if CONTROL_CHARACTERS.search(self.cleaned_data["description"]):
+            raise forms.ValidationError(CONTROL_CHARACTERS_MESSAGE)
+        return self.cleaned_data["description"]
 
     def clean_company(self):
         company, error = resolve_company(self.reference.companies, self.cleaned_data["company"])

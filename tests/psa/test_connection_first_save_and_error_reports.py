@@ -93,3 +93,26 @@ def test_test_connection_is_marked_sensitive_too(alice_client, connection, monke
     finally:
         got_request_exception.disconnect(dispatch_uid="sensitive-test")
     assert failed and failed[0].sensitive_post_parameters == "__ALL__"
+
+
+def test_the_admin_connection_form_is_marked_sensitive_too(client, alice, connection, monkeypatch):
+    from django.contrib.admin import ModelAdmin
+    from django.core.signals import got_request_exception
+
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(ModelAdmin, "changeform_view", broken)
+    failed = []
+    got_request_exception.connect(lambda sender, request, **kw: failed.append(request), weak=False,
+                                  dispatch_uid="sensitive-admin-test")
+    client.raise_request_exception = False
+    try:
+        client.post(f"/admin/psa/psaconnection/{connection.pk}/change/", {"private_key": "typed-secret"})
+    finally:
+        got_request_exception.disconnect(dispatch_uid="sensitive-admin-test")
+    assert failed and set(failed[0].sensitive_post_parameters) == {"private_key", "public_key"}

@@ -331,3 +331,21 @@ def test_the_tickets_page_has_the_button_and_refreshes_on_ticket_created(ui):
     assert 'href="/tickets/new?tab=full" data-new-ticket aria-keyshortcuts="n">New ticket</a>' in html
     assert 'hx-trigger="ticketCreated from:body"' in html
     assert '<div id="modal"></div>' in html
+
+
+def test_control_characters_are_refused_as_the_api_refuses_them_and_the_text_is_kept(ui, sandbox):
+    before = sandbox.ticket_count()
+    for field, value in (("summary", "Printer\x1b[31m offline"), ("description", "line one\x07")):
+        response = _post(ui, "create", {**_complete(), field: value})
+
+        html = response.content.decode()
+        assert response.status_code == 422, field
+        assert "Control characters (such as NUL) are not allowed" in html, field
+        assert value[:8] in html, field  # what was typed is still in the form
+    assert sandbox.ticket_count() == before
+
+
+def test_tabs_and_line_breaks_in_a_description_are_still_text(ui, sandbox):
+    response = _post(ui, "create", {**_complete(), "description": "Steps:\n\t1. reboot\r\n\t2. check"})
+
+    assert response.status_code == 204
