@@ -106,11 +106,6 @@ def first_row_id(alice_tenant):
     return service.search_tickets(alice_tenant, service.TicketFilters(), page=1, page_size=1).items[0].id
 
 
-@pytest.fixture
-def alice_tenant(alice, alice_mapping):
-    return tenant_for(alice)
-
-
 # --- the circuit breaker ----------------------------------------------------------------------------
 
 

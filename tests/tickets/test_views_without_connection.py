@@ -8,12 +8,6 @@ HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/tickets"}
 
 
 @pytest.fixture
-def alice_without_connection(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
 def loner(client, db):
     """A user made with createsuperuser: signed in, in no account."""
     client.force_login(User.objects.create_superuser("loner", "loner@example.com", "pw"))
@@ -35,8 +29,8 @@ ACTIONS = [
 
 
 @pytest.mark.parametrize(("method", "url", "data"), ACTIONS)
-def test_an_account_without_a_connection_gets_a_clear_answer(alice_without_connection, method, url, data):
-    response = getattr(alice_without_connection, method)(url, data, headers=HX)
+def test_an_account_without_a_connection_gets_a_clear_answer(alice_client, method, url, data):
+    response = getattr(alice_client, method)(url, data, headers=HX)
 
     assert response.status_code < 500
     body = response.content.decode()
