@@ -56,6 +56,10 @@ from tickets.models import APIToken
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER_SECONDS = 5
+EMPTY_IDEMPOTENCY_KEY = (
+    "The Idempotency-Key header is empty: send a unique value (e.g. a UUID) to make retries safe, "
+    "or leave the header out"
+)
 
 # --- auth ---------------------------------------------------------------------------------------
 
@@ -399,7 +403,11 @@ def get_ticket(request, ticket_id: int = TicketId):
 def create_ticket(request, payload: TicketCreatePayload,
                   idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Create a ticket. Send an `Idempotency-Key` header to make retries safe: the same key returns the
-    first result; a retry while the first attempt is still running gets 409."""
+    first result; a retry while the first attempt is still running gets 409. An empty key is a 400."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        # A client that sends the header means to be protected from duplicates: creating without that
+        # protection (as if no key were sent) would silently break the promise it asked for.
+        return _error(request, 400, EMPTY_IDEMPOTENCY_KEY, [{"field": "Idempotency-Key", "message": EMPTY_IDEMPOTENCY_KEY}])
     tenant = _tenant(request)
     validation.check_create(tenant.reference(*ALL_PARTS), payload)
     return Status(201, service.create_ticket(tenant, payload, idempotency_key=idempotency_key))

@@ -61,3 +61,17 @@ def test_without_a_key_every_post_creates(token_client, connection, valid_payloa
     token_client.post(URL, valid_payload, content_type="application/json")
     token_client.post(URL, valid_payload, content_type="application/json")
     assert sandbox.ticket_count() == before + 2
+
+
+@pytest.mark.parametrize("key", ["", "   ", "\t"], ids=["empty", "spaces", "tab"])
+def test_an_empty_key_is_refused_with_400_and_creates_nothing(token_client, connection, valid_payload, sandbox, key):
+    before = sandbox.ticket_count()
+    sandbox.clear_log()
+    response = _post(token_client, valid_payload, key)
+    assert response.status_code == 400
+    body = response.json()
+    assert "Idempotency-Key header is empty" in body["detail"]
+    assert body["errors"] == [{"field": "Idempotency-Key", "message": body["detail"]}]
+    assert sandbox.ticket_count() == before
+    assert sandbox.request_log == []  # refused before anything reached ConnectWise
+    assert not IdempotencyRecord.objects.exists()
