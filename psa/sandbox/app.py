@@ -1,22 +1,27 @@
 """The ConnectWise-compatible sandbox: a plain WSGI app (no Django) with fault injection.
 
 The README's section "The ConnectWise sandbox" lists the served endpoints, the seed data and the fault kinds.
+In memory only, unless told to keep its state in a file (``state_file`` / ``remember_in``: the demo does).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import json
+import logging
 import os
 import pickle
 import random
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -28,6 +33,9 @@ COMPANY_INFO_PREFIX = "/login/companyinfo/"
 API_VERSION = "2025.8"
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
+# The format of a saved state file (``remember_in``). A change to the state's shape bumps it; files of
+# another version are refused (set aside, start from the seed) unless a migration is added in _read_state.
+STATE_VERSION = 1
 FAULT_KINDS = ("400", "401", "403", "404", "409", "429", "500", "503", "refused", "timeout", "malformed", "truncated")
 
 _STATUS_BODIES = {
@@ -59,6 +67,9 @@ class Fault:
     path: re.Pattern | None = None
     times: int | None = None
     retry_after: int = 2
+
+
+log = logging.getLogger(__name__)
 
 
 class DropConnection(Exception):
@@ -127,7 +138,7 @@ class CWSandbox:
     def __init__(self, seed: int = 7, company_id: str = "sandbox", public_key: str = "sandbox-public",
                  private_key: str = "sandbox-private", *, latency_ms: float = 0, jitter_ms: float = 0,
                  error_rate: float = 0, rate_429: float = 0, timeout_rate: float = 0, from_env: bool = False,
-                 now: datetime | None = None):
+                 now: datetime | None = None, state_file: str | os.PathLike | None = None):
         self.seed = seed
         self.company_id = company_id
         self.public_key = public_key
@@ -153,20 +164,18 @@ class CWSandbox:
         self._faults: list[Fault] = []
         self._known_fields: dict[str, set[str]] = {}
         self._spellings: dict[str, str] = {}
+        self.state_file: Path | None = None  # where the state is kept across restarts (None: memory only)
         self.reset()
         self._known_fields = self._collect_known_fields()
+        if state_file is not None:
+            self.remember_in(state_file)
 
     # --- public helpers ----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Seed data back, injected faults cleared, request log cleared, random faults re-read."""
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # unpickling ~10k small dicts is twice as fast without the cyclic GC
-        try:
-            state = pickle.loads(self._snapshot)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        """Seed data back, injected faults cleared, request log cleared, random faults re-read (and the
+        seed saved, when the state is kept in a file)."""
+        state = self._seed_state()
         settings = dict(self._fault_defaults)
         if self.from_env:
             settings.update(latency_ms=_env_number("CW_SANDBOX_LATENCY_MS"),
@@ -182,6 +191,75 @@ class CWSandbox:
             self._rng = random.Random(self.seed)
             for name, value in settings.items():
                 setattr(self, name, value)
+            self.save()
+
+    def _seed_state(self) -> dict:
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # unpickling ~10k small dicts is twice as fast without the cyclic GC
+        try:
+            return pickle.loads(self._snapshot)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    # --- state across restarts -----------------------------------------------------------------
+
+    def remember_in(self, path: str | os.PathLike | None) -> None:
+        """Keep the state in the JSON file ``path`` from now on, saved after every write the sandbox answers.
+
+        The state comes from the file when there is one, else from the seed (saved there at once). A file
+        that cannot be used (unreadable, not JSON, another format version, not the sandbox's collections)
+        is set aside as ``<path>.corrupt``, with a warning, and the sandbox starts from the seed.
+        ``None``: in memory only again (the file is left as it is). Raises OSError when the file cannot be
+        written."""
+        with self._lock:
+            if path is None:
+                self.state_file = None
+                return
+            path = Path(path)
+            try:
+                state = _read_state(path, self.state)
+            except _UnusableState as reason:
+                state = None
+                aside = path.with_name(path.name + ".corrupt")
+                try:
+                    os.replace(path, aside)
+                except OSError as err:
+                    log.warning("ConnectWise sandbox: the saved state %s cannot be used (%s) nor set aside (%s); "
+                                "starting from the seed data, which replaces it.", path, reason, err)
+                else:
+                    log.warning("ConnectWise sandbox: the saved state %s cannot be used (%s); kept it as %s and "
+                                "started from the seed data.", path, reason, aside)
+            self.state = state if state is not None else self._seed_state()
+            self._memo = {}
+            self.state_file = path
+            if state is None:
+                try:
+                    self.save()
+                except OSError:
+                    self.state_file = None
+                    raise
+
+    def save(self) -> None:
+        """Write the state to ``state_file`` now (nothing without one): to a temporary file beside it, flushed
+        to disk, then renamed over it, so the file always holds one whole state. Called under the lock after
+        every write request, before the answer goes out; in-process callers that change ``state`` directly
+        call it themselves. Raises OSError when the file cannot be written."""
+        with self._lock:
+            if self.state_file is None:
+                return
+            data = json.dumps({"version": STATE_VERSION, "seed": self.seed, "state": self.state},
+                              separators=(",", ":")).encode()
+            _write_atomically(self.state_file, data)
+
+    def _save_write(self) -> None:
+        """After a write request: save, or answer 500 (the change is not acknowledged when it is not on disk)."""
+        try:
+            self.save()
+        except OSError as err:
+            log.error("ConnectWise sandbox: could not save the state to %s: %s", self.state_file, err)
+            raise ApiError(500, "ConnectWiseApi", "The sandbox could not save its state; the change may be lost "
+                                                  "at the next restart.") from None
 
     def members(self) -> list[dict]:
         with self._lock:
@@ -373,6 +451,8 @@ class CWSandbox:
                     status, response_headers, response_body = self._memo[memo_key]
                     return status, list(response_headers), response_body
                 status, payload, extra = handler(req)
+                if method != "GET" and self.state_file is not None:
+                    self._save_write()
                 if memo_key is not None:  # encoded under the lock: no write can come in between
                     response = self._json_response(status, payload, extra)
                     self._remember(memo_key, (response[0], list(response[1]), response[2]))
@@ -1269,6 +1349,81 @@ _ROUTE_TABLE = [
 ]
 _ROUTES = [(re.compile(pattern, re.IGNORECASE), handlers) for pattern, handlers in _ROUTE_TABLE]
 _MEMO_HANDLERS = {"list_tickets", "count_tickets"}  # GETs whose whole answer ``memoize`` may remember
+
+
+class _UnusableState(Exception):
+    """A saved state file that cannot be loaded; the message says why."""
+
+
+# Saved ids and the counter (``next_ids``) that hands out the next one, per collection.
+_ID_COUNTERS = {"tickets": "ticket", "entries": "entry", "companies": "company"}
+_LIST_VALUED = {"notes", "ticket_configurations"}  # ticket id -> notes / configuration ids; the rest id -> object
+
+
+def _read_state(path: Path, like: dict) -> dict | None:
+    """The state saved in ``path`` (None when there is no file), shaped like ``like`` (the seed's state).
+
+    JSON turns the collections' integer keys into strings: they are turned back here. Raises
+    _UnusableState with the reason when the file cannot be used."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise _UnusableState(f"it cannot be read: {err.strerror or err}") from None
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _UnusableState(f"it is not valid JSON: {err}") from None
+    if not isinstance(doc, dict) or "version" not in doc:
+        raise _UnusableState("it has no format version")
+    if doc["version"] != STATE_VERSION:  # a future version's migration from older files goes here
+        raise _UnusableState(f"it is in format version {doc['version']!r}; this sandbox reads version {STATE_VERSION}")
+    saved = doc.get("state")
+    if not isinstance(saved, dict) or set(saved) != set(like):
+        raise _UnusableState("it does not hold the sandbox's collections")
+    state: dict = {}
+    try:
+        for name, table in saved.items():
+            if name == "next_ids":
+                if set(table) != set(like["next_ids"]) or not all(type(v) is int for v in table.values()):
+                    raise _UnusableState("its id counters are not the sandbox's")
+                state[name] = dict(table)
+                continue
+            kind = list if name in _LIST_VALUED else dict
+            state[name] = {int(key): value for key, value in table.items()}
+            if not all(isinstance(value, kind) for value in state[name].values()):
+                raise _UnusableState(f"its {name} are not {kind.__name__}s")
+    except (AttributeError, TypeError, ValueError):
+        raise _UnusableState(f"its {name} are not keyed by id") from None
+    # Ids are never reused: every counter is past every id of its kind the file holds.
+    counters = state["next_ids"]
+    for name, kind in _ID_COUNTERS.items():
+        counters[kind] = max([counters[kind], *(i + 1 for i in state[name])])
+    counters["note"] = max([counters["note"], *(n["id"] + 1 for ns in state["notes"].values() for n in ns
+                                                 if isinstance(n, dict) and type(n.get("id")) is int)])
+    return state
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` whole or not at all: a temporary file in the same directory, fsync, rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # the rename itself survives a power cut only once the directory is flushed
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _int_param(params: dict, name: str, default: int) -> int:
