@@ -6,6 +6,16 @@ request waits for the PSA, the others render. Workers = cores; threads from the 
 
 import multiprocessing
 import os
+import sys
+
+# Gunicorn reads this file before it puts the working directory on sys.path: make the project importable.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from rf_project.python_version import require_supported_python  # noqa: E402
+
+require_supported_python()  # in the master, before any worker imports Django
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
