@@ -1,4 +1,4 @@
-"""``python manage.py demo [addrport] [--setup-only]``: a working local demo in one command.
+"""``python manage.py demo [addrport] [--setup-only] [--reset] [--state-file PATH]``: a working local demo in one command.
 
 Migrates, then creates (idempotently; re-running keeps existing data) the account "Demo MSP", the
 user demo/demo (account admin; local use only), a PSA connection to the in-process ConnectWise
@@ -6,11 +6,25 @@ sandbox and a member mapping for demo to the sandbox member with the most open t
 ResolutionAssist session linked to one of that member's open tickets whose conversation (answered by
 the offline assistant) mentions a second, separate problem, so the TaskLane shows a pending spin-off
 ticket suggestion. Then it serves the app (default 127.0.0.1:8000).
+
+While it serves, the sandbox keeps its state (tickets, notes, statuses, assignees, companies and its id
+counters) in ``cw-sandbox.json`` beside the SQLite database (else in the project directory; ``--state-file``
+to choose), saved after every write, so a restart carries on where the last run stopped.
+``--setup-only`` does not touch that file (the setup only reads the sandbox).
+
+``--reset`` starts fresh: the sandbox back to its seed (the file is deleted), and in every account connected
+to the sandbox the records that name sandbox tickets are deleted: Assist sessions (their linked tickets and
+spin-off tickets) and the JSON API's idempotency records (their ticket ids) -- a fresh sandbox hands those
+ids to other tickets. Users, accounts, connections and member mappings stay (member ids are fixed by the
+seed); the setup then links a new demo Assist session to a seed ticket.
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from assist import services
@@ -21,16 +35,27 @@ from psa.providers.base import PSAError
 from psa.sandbox import default_sandbox
 from psa.tenancy import tenant_for_account
 from tickets import service
+from tickets.models import IdempotencyRecord
 
 DEMO_ACCOUNT = "Demo MSP"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 DEFAULT_ADDRPORT = "127.0.0.1:8000"
+STATE_FILE_NAME = "cw-sandbox.json"
 DEMO_SESSION_TITLE = "Outlook crashes on launch"
 DEMO_SESSION_MESSAGE = (
     "Outlook crashes on launch for the CFO since this morning's Office update; safe mode opens fine. "
     "Separately, the printer on the 2nd floor shows offline for everyone."
 )
+
+
+def default_state_file(database: dict, base_dir) -> Path:
+    """``cw-sandbox.json`` beside a SQLite database file (``db.sqlite3``), else in the project directory."""
+    name = str(database.get("NAME") or "")
+    if database.get("ENGINE") == "django.db.backends.sqlite3" and name and name != ":memory:" \
+            and not name.startswith("file:"):
+        return Path(name).resolve().parent / STATE_FILE_NAME
+    return Path(base_dir) / STATE_FILE_NAME
 
 
 class Command(BaseCommand):
@@ -39,15 +64,53 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRPORT)
         parser.add_argument("--setup-only", action="store_true", help="Set up the demo data but do not serve")
+        parser.add_argument("--reset", action="store_true",
+                            help="Start fresh: the sandbox back to its seed data, and the Assist sessions and API "
+                                 "idempotency records of accounts connected to the sandbox deleted")
+        parser.add_argument("--state-file", default=None,
+                            help=f"Where the sandbox keeps its state (default: {STATE_FILE_NAME} beside the SQLite "
+                                 f"database, else in the project directory)")
 
-    def handle(self, *args, addrport, setup_only, **options):
+    def handle(self, *args, addrport, setup_only, reset, state_file, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        state_file = Path(state_file) if state_file else default_state_file(settings.DATABASES["default"],
+                                                                            settings.BASE_DIR)
+        if reset:
+            self.start_fresh(state_file)
+        if not setup_only:
+            self.remember_sandbox(state_file)
         self.setup()
         self.stdout.write(self.style.WARNING(
             f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} — for local use only; never expose this server."
         ))
         if not setup_only:
             call_command("runserver", addrport, use_reloader=False)
+
+    def start_fresh(self, state_file: Path) -> None:
+        """The sandbox back to its seed (its saved state deleted) and the records naming its tickets deleted."""
+        try:
+            state_file.unlink(missing_ok=True)
+        except OSError as error:  # before anything else changes
+            raise CommandError(f"Cannot delete the sandbox's saved state {state_file}: {error}") from error
+        default_sandbox().reset()
+        with transaction.atomic():
+            accounts = Account.objects.filter(psa_connection__site=PSAConnection.SANDBOX_SITE)
+            _, sessions = AssistSession.objects.filter(account__in=accounts).delete()
+            _, records = IdempotencyRecord.objects.filter(account__in=accounts).delete()
+        self.stdout.write(
+            f"Reset: the ConnectWise sandbox is back to its seed data; deleted "
+            f"{sessions.get(AssistSession._meta.label, 0)} Assist session(s) and "
+            f"{records.get(IdempotencyRecord._meta.label, 0)} idempotency record(s) of accounts connected to it."
+        )
+
+    def remember_sandbox(self, state_file: Path) -> None:
+        """From now on the process-wide sandbox (the one the demo serves) keeps its state in ``state_file``."""
+        try:
+            default_sandbox().remember_in(state_file)
+        except OSError as error:
+            raise CommandError(f"Cannot keep the ConnectWise sandbox's state in {state_file}: {error}") from error
+        self.stdout.write(f"ConnectWise sandbox state: {state_file} (kept across restarts; "
+                          f"`manage.py demo --reset` starts fresh).")
 
     @transaction.atomic
     def setup(self):
