@@ -204,23 +204,24 @@ class CWSandbox:
 
     # --- state across restarts -----------------------------------------------------------------
 
-    def remember_in(self, path: str | os.PathLike | None) -> None:
+    def remember_in(self, path: str | os.PathLike | None) -> str:
         """Keep the state in the JSON file ``path`` from now on, saved after every write the sandbox answers.
 
-        The state comes from the file when there is one, else from the seed (saved there at once). A file
-        that cannot be used (unreadable, not JSON, another format version, not the sandbox's collections)
-        is set aside as ``<path>.corrupt``, with a warning, and the sandbox starts from the seed.
-        ``None``: in memory only again (the file is left as it is). Raises OSError when the file cannot be
-        written."""
+        The state comes from the file when there is one ("loaded"), else from the seed, saved there at once
+        ("new"). A file that cannot be used (unreadable, not JSON, another format version, not the sandbox's
+        collections) is set aside as ``<path>.corrupt``, with a warning, and the sandbox starts from the seed
+        ("unusable": ids handed out before may be handed out again). ``None``: in memory only again, the file
+        left as it is ("memory"). Raises OSError when the file cannot be written."""
         with self._lock:
             if path is None:
                 self.state_file = None
-                return
+                return "memory"
             path = Path(path)
+            outcome = "new"
             try:
                 state = _read_state(path, self.state)
             except _UnusableState as reason:
-                state = None
+                state, outcome = None, "unusable"
                 aside = path.with_name(path.name + ".corrupt")
                 try:
                     os.replace(path, aside)
@@ -233,12 +234,14 @@ class CWSandbox:
             self.state = state if state is not None else self._seed_state()
             self._memo = {}
             self.state_file = path
-            if state is None:
-                try:
-                    self.save()
-                except OSError:
-                    self.state_file = None
-                    raise
+            if state is not None:
+                return "loaded"
+            try:
+                self.save()
+            except OSError:
+                self.state_file = None
+                raise
+            return outcome
 
     def save(self) -> None:
         """Write the state to ``state_file`` now (nothing without one): to a temporary file beside it, flushed

@@ -217,6 +217,15 @@ def test_a_state_file_in_a_missing_directory_is_refused_at_start(tmp_path):
         CWSandbox(state_file=tmp_path / "missing" / "cw-sandbox.json")
 
 
+def test_remember_in_says_where_the_state_came_from(state_file):
+    sandbox = CWSandbox()
+    assert sandbox.remember_in(state_file) == "new"
+    assert sandbox.remember_in(state_file) == "loaded"
+    state_file.write_text("not json")
+    assert sandbox.remember_in(state_file) == "unusable"
+    assert sandbox.remember_in(None) == "memory"
+
+
 def test_remember_in_none_goes_back_to_memory_only(state_file):
     sandbox = CWSandbox(state_file=state_file)
     sandbox.remember_in(None)

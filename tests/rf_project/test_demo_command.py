@@ -82,15 +82,15 @@ def state_file(sandbox, tmp_path) -> Path:
 
 @pytest.fixture
 def serve(monkeypatch, state_file):
-    """``manage.py demo`` up to the point where it would start runserver; returns its output."""
+    """``manage.py demo`` up to the point where it would start runserver; returns its output (stdout, stderr)."""
     real_call_command = demo.call_command
     monkeypatch.setattr(demo, "call_command",
                         lambda name, *a, **kw: None if name == "runserver" else real_call_command(name, *a, **kw))
 
     def run(*args):
-        out = StringIO()
-        call_command("demo", "--state-file", str(state_file), *args, stdout=out)
-        return out.getvalue()
+        out, err = StringIO(), StringIO()
+        call_command("demo", "--state-file", str(state_file), *args, stdout=out, stderr=err)
+        return out.getvalue() + err.getvalue()
 
     return run
 
@@ -185,8 +185,9 @@ def test_setup_only_leaves_the_sandbox_in_memory(serve, state_file):
 
 def test_a_corrupt_state_file_does_not_stop_the_demo(serve, state_file, caplog):
     state_file.write_text('{"version": 1, "state": {"tick')
-    serve()
+    output = serve()
     assert "cannot be used" in caplog.text
+    assert "may now point at other tickets or none; `manage.py demo --reset` deletes them" in output
     assert state_file.with_name("cw-sandbox.json.corrupt").read_text() == '{"version": 1, "state": {"tick'
     assert demo_api().get("/integrations/psa/tickets", {"assigned": "me"}).json()["total"] >= 10
 

@@ -106,11 +106,15 @@ class Command(BaseCommand):
     def remember_sandbox(self, state_file: Path) -> None:
         """From now on the process-wide sandbox (the one the demo serves) keeps its state in ``state_file``."""
         try:
-            default_sandbox().remember_in(state_file)
+            outcome = default_sandbox().remember_in(state_file)
         except OSError as error:
             raise CommandError(f"Cannot keep the ConnectWise sandbox's state in {state_file}: {error}") from error
         self.stdout.write(f"ConnectWise sandbox state: {state_file} (kept across restarts; "
                           f"`manage.py demo --reset` starts fresh).")
+        if outcome == "unusable":  # the sandbox hands out its seed's next ids again
+            self.stderr.write("The sandbox started from its seed data: Assist sessions and API idempotency records "
+                              "that name tickets created before may now point at other tickets or none; "
+                              "`manage.py demo --reset` deletes them.")
 
     @transaction.atomic
     def setup(self):
