@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from psa import forms as psa_forms
-from psa.models import PSAConnection
+from psa.models import Membership, PSAConnection
 from psa.providers.base import (
     PSAAuthError,
     PSAError,
@@ -54,11 +54,24 @@ def _require_admin(request) -> None:
         raise PermissionDenied("Only account admins can change this")
 
 
+def _getting_started(tenant: Tenant) -> list[dict] | None:
+    """An admin's remaining first-run steps (after setup named the team), or None when all are done."""
+    steps = [
+        {"label": "Name your team", "done": True},
+        {"label": "Connect ConnectWise", "done": tenant.has_connection},
+        {"label": "Map yourself to your ConnectWise member", "done": tenant.mapping is not None},
+        {"label": "Invite colleagues", "done": Membership.objects.filter(account_id=tenant.account.pk).count() > 1,
+         "url": "team"},
+    ]
+    return None if all(step["done"] for step in steps) else steps
+
+
 def _page_context(request, form=None, **extra) -> dict:
     tenant = _tenant(request)
     if form is None and tenant.is_admin:
         form = psa_forms.ConnectionForm(instance=tenant.connection, account=tenant.account)
-    return {"connection": tenant.connection, "form": form, "is_admin": tenant.is_admin, **extra}
+    steps = _getting_started(tenant) if tenant.is_admin else None
+    return {"connection": tenant.connection, "form": form, "is_admin": tenant.is_admin, "steps": steps, **extra}
 
 
 # --- the page and the connection form ---------------------------------------------------------

@@ -55,6 +55,17 @@ def _may_see_server_timing(request) -> bool:
     return False
 
 
+# URLs whose path carries a secret (invitation and password reset tokens): logged as their route.
+SECRET_PATH_URL_NAMES = frozenset({"accept_invitation", "password_reset_confirm"})
+
+
+def _loggable_path(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name in SECRET_PATH_URL_NAMES:
+        return "/" + match.route
+    return request.path
+
+
 class RequestLogMiddleware:
     """One structured log line per request: method, path, status, duration and PSA calls made.
 
@@ -77,7 +88,7 @@ class RequestLogMiddleware:
             self.log.info(
                 "request method=%s path=%s status=%s duration_ms=%.1f psa_calls=%d user=%s",
                 request.method,
-                request.path,
+                _loggable_path(request),
                 response.status_code,
                 elapsed_ms,
                 counter.count,

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "psa",
     "tickets",
     "assist",
+    "teams",  # first-run setup, invitations, members
     "rf_project",  # wires the apps together: the demo command
 ]
 
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "psa.tenancy.TenancyMiddleware",
+    "teams.middleware.NoTeamMiddleware",  # a user in no account: setup or the "not in a team" page
     "psa.capacity.DeadlineMiddleware",
 ]
 
@@ -223,3 +225,6 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Invitations and password reset send email only when a backend is configured (EMAIL_URL, coming next).
+EMAIL_CONFIGURED = False

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("assist/", include("assist.urls")),
     path("account/", include("psa.urls")),
+    path("", include("teams.urls")),
 ]

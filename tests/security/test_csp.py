@@ -149,8 +149,9 @@ def test_no_template_has_inline_code(template):
 
 
 @pytest.fixture
-def ids(alice, account, alice_tenant, alice_mapping, sandbox):
+def ids(alice, bob, account, alice_tenant, alice_mapping, sandbox):
     from assist.models import AssistSession, Message, SessionAction
+    from teams.models import Invitation
     from tickets import service
 
     ticket = service.search_tickets(alice_tenant, service.TicketFilters(assigned="me")).items[0]
@@ -159,9 +160,11 @@ def ids(alice, account, alice_tenant, alice_mapping, sandbox):
     message = Message.objects.create(session=session, role="assistant", text="Try safe mode.")
     action = SessionAction.objects.create(session=session, message=message, type="create_spin_off_ticket",
                                           label="Printer offline", summary_hint="Printer offline")
+    invitation, raw_token = Invitation.issue(account, by=alice)  # its page renders the join form
     return {"ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk,
             "action": action.pk, "board": 1, "user": alice.pk, "app_label": "psa", "admin_url": "psa/nothing",
-            "content_type": 1}
+            "content_type": 1, "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token,
+            "uid": "MQ"}
 
 
 HTML_ROUTES = [r for r in ROUTES if not r.startswith(("admin/", API_PREFIX))]

@@ -27,8 +27,9 @@ BODY = {"text": "no token", "kind": "internal", "status": "12", "board": "1", "m
 
 
 @pytest.fixture
-def ids(alice, account, alice_tenant, alice_mapping, connection, sandbox):
+def ids(alice, bob, account, alice_tenant, alice_mapping, connection, sandbox):
     from assist.models import AssistSession, Message, SessionAction
+    from teams.models import Invitation
     from tickets import service
 
     ticket = service.search_tickets(alice_tenant, service.TicketFilters(assigned="me")).items[0]
@@ -37,10 +38,12 @@ def ids(alice, account, alice_tenant, alice_mapping, connection, sandbox):
     message = Message.objects.create(session=session, role="user", text="Outlook crashes on start")
     action = SessionAction.objects.create(session=session, message=message, type="create_spin_off_ticket",
                                           label="Printer offline")
+    invitation, raw_token = Invitation.issue(account, by=alice)
     sandbox.clear_log()
     return {"ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk, "action": action.pk,
             "board": 1, "user": alice.pk, "group": 1, "account": account.pk, "connection": connection.pk,
-            "app_label": "psa", "admin_url": "psa/nothing", "content_type": 1}
+            "app_label": "psa", "admin_url": "psa/nothing", "content_type": 1,
+            "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token, "uid": "MQ"}
 
 
 def state(sandbox) -> dict:
@@ -48,7 +51,8 @@ def state(sandbox) -> dict:
     from django.contrib.auth.models import User
 
     from assist.models import AssistSession, Message, SessionAction
-    from psa.models import MemberMapping, PSAConnection
+    from psa.models import MemberMapping, Membership, PSAConnection
+    from teams.models import Invitation
     from tickets.models import IdempotencyRecord
 
     return {
@@ -59,6 +63,8 @@ def state(sandbox) -> dict:
         "connections": list(PSAConnection.objects.values_list("id", "site", "client_id", "updated")),
         "users": list(User.objects.values_list("id", "is_staff", "password")),
         "idempotency": IdempotencyRecord.objects.count(),
+        "memberships": list(Membership.objects.values_list("user_id", "account_id", "role")),
+        "invitations": list(Invitation.objects.values_list("pk", "revoked_at", "accepted_at")),
         "tickets": sandbox.ticket_count(),
         "psa_writes": [r for r in sandbox.request_log if r.method != "GET"],
     }

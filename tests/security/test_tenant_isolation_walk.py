@@ -39,6 +39,10 @@ FILL = {
     "id": "user",  # admin/auth/user/<id>/password/
     "app_label": "app_label",
     "url": "admin_url",
+    "membership_id": "membership",
+    "invitation_id": "invitation",
+    "token": "link_token",  # invite/<token>, reset/<uidb64>/<token>/: a link nobody issued
+    "uidb64": "uid",
 }
 # Admin model URLs -> which of A's objects fills their object_id.
 ADMIN_MODELS = {
@@ -121,19 +125,24 @@ def a_ids(alice, account, alice_mapping, connection, sandbox):
                                               state=IdempotencyRecord.State.DONE, created=timezone.now(),
                                               attempt_started=timezone.now())
     group = Group.objects.create(name=f"{MARK} group")
+    from teams.models import Invitation
+
+    invitation, _ = Invitation.issue(account, by=alice, email=f"{MARK}@acme.example")
     return {
         "ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk, "action": action.pk,
         "board": 1, "user": alice.pk, "group": group.pk, "account": account.pk, "connection": connection.pk,
         "membership": Membership.objects.get(user=alice).pk, "mapping": alice_mapping.pk, "token": token.pk,
         "idempotency": record.pk, "content_type": ContentType.objects.get_for_model(AssistSession).pk,
         "app_label": "psa", "admin_url": "psa/no-such-model",
+        "invitation": invitation.pk, "link_token": "not-an-issued-token", "uid": "MQ",
     }
 
 
 def snapshot_of_a(ids: dict) -> dict:
     """Everything of A that charlie might try to change."""
     from assist.models import AssistSession, Message, SessionAction
-    from psa.models import MemberMapping, PSAConnection
+    from psa.models import MemberMapping, Membership, PSAConnection
+    from teams.models import Invitation
 
     session = AssistSession.objects.get(pk=ids["session"])
     connection = PSAConnection.objects.get(pk=ids["connection"])
@@ -145,6 +154,9 @@ def snapshot_of_a(ids: dict) -> dict:
                          .values_list("user_id", "psa_member_id")),
         "connection": (connection.site, connection.company_id, connection.public_key, connection.client_id,
                        connection.updated),
+        "memberships": list(Membership.objects.filter(account_id=ids["account"]).values_list("user_id", "role")),
+        "invitations": list(Invitation.objects.filter(account_id=ids["account"])
+                            .values_list("pk", "revoked_at", "accepted_at")),
     }
 
 
