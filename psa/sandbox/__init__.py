@@ -2,6 +2,7 @@
 
     from psa.sandbox import CWSandbox, default_sandbox
     sb = CWSandbox(seed=7)            # WSGI app; use with httpx.WSGITransport(app=sb)
+    sb.remember_in("cw-sandbox.json")  # opt-in: state kept across restarts (the demo does this; tests do not)
 
 No Django imports in this package (only the ``cw_sandbox`` management command uses Django).
 """
