@@ -27,11 +27,14 @@ def test_it_requires_login(client):
     assert client.get("/account/integrations").status_code == 302
 
 
-def test_a_user_without_an_account_gets_a_404(client, db):
+def test_a_user_without_an_account_gets_the_not_in_a_team_page(client, account):
     from django.contrib.auth.models import User
 
     client.force_login(User.objects.create_user("loner", password="x"))
-    assert client.get("/account/integrations").status_code == 404
+    response = client.get("/account/integrations")
+
+    assert response.status_code == 403
+    assert "not in a team yet" in response.content.decode()
 
 
 def test_an_admin_sees_the_connection_form_with_the_private_key_only_as_set(alice_client, connection):
