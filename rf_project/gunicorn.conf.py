@@ -1,12 +1,13 @@
 """Gunicorn settings for production and benchmarks: ``gunicorn -c rf_project/gunicorn.conf.py rf_project.wsgi``.
 
 The app is I/O-bound (every screen waits on ConnectWise), so each worker runs threads: while one
-request waits for the PSA, the others render. Workers = cores; threads from the environment.
+request waits for the PSA, the others render. Workers = cores; threads from the environment (or .env).
 """
 
 import multiprocessing
 import os
 import sys
+from pathlib import Path
 
 # Gunicorn reads this file before it puts the working directory on sys.path: make the project importable.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,14 +18,18 @@ from rf_project.python_version import require_supported_python  # noqa: E402
 
 require_supported_python()  # in the master, before any worker imports Django
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+from rf_project.env import envint, envstr, load_dotenv  # noqa: E402
+
+load_dotenv(Path(_ROOT) / ".env")  # GUNICORN_* may come from .env too (real variables win); a typo stops start-up naming it
+
+bind = envstr("GUNICORN_BIND", "127.0.0.1:8000")
+workers = envint("GUNICORN_WORKERS", multiprocessing.cpu_count())
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 16))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+threads = envint("GUNICORN_THREADS", 16)
+timeout = envint("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 20
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests = envint("GUNICORN_MAX_REQUESTS", 5000)  # a leak guard
 max_requests_jitter = 500
 accesslog = None  # rf.request logs one structured line per request instead
 errorlog = "-"

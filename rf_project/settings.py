@@ -1,8 +1,10 @@
-"""ResolutionFlow settings: one file, everything from the environment.
+"""ResolutionFlow settings: one file, everything from the environment (or an optional ``.env`` file).
 
-Local use needs no variables at all (SQLite, locmem cache, the in-process ConnectWise sandbox, the
-offline AI engine). ``RF_ENV=production`` turns on the production checks: required secrets must be
-set (and the encryption key strong), cookies are secure and HSTS is sent. DEBUG is off unless DEBUG=1.
+Every variable, its default and meaning: README "Configuration" and ``.env.example`` (a test keeps
+both in step with the code). Local use needs no variables at all (SQLite, locmem cache, the
+in-process ConnectWise sandbox, the offline AI engine). ``RF_ENV=production`` turns on the
+production checks: required secrets must be set (and the encryption key strong), cookies are secure
+and HSTS is sent. DEBUG is off unless DEBUG=1.
 """
 
 from __future__ import annotations
@@ -11,9 +13,22 @@ from pathlib import Path
 
 import dj_database_url
 
-from rf_project.env import envbool, envencryptionkey, envfloat, envint, envlist, envsecret, envstr
+from rf_project.env import (
+    email_settings,
+    envbool,
+    envencryptionkey,
+    envfloat,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+    load_dotenv,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Variables not in the real environment come from <project>/.env (or the file RF_DOTENV names), if it
+# exists; never under pytest (rf_project/env.py dotenv_file). A malformed line stops start-up.
+load_dotenv(BASE_DIR / ".env")
 
 RF_ENV = envstr("RF_ENV", "development")
 PRODUCTION = RF_ENV == "production"
@@ -212,6 +227,30 @@ ANTHROPIC_API_KEY = envstr("ANTHROPIC_API_KEY", "")
 ANTHROPIC_MODEL = envstr("ANTHROPIC_MODEL", "claude-sonnet-4-6")
 ANTHROPIC_TIMEOUT_SECONDS = envfloat("ANTHROPIC_TIMEOUT_SECONDS", 20.0)
 
+# Email (invitations, password reset). EMAIL_URL configures the backend, e.g.
+# smtp+tls://user:password@smtp.example.com:587 or consolemail:// (rf_project/env.py email_settings);
+# EMAIL_BACKEND names a backend class instead (one configured by its own settings). Without either,
+# EMAIL_CONFIGURED is False: the app shows invitation and reset links instead of sending them, and
+# nothing is handed to Django's default backend (SMTP on localhost:25): mail printed to the console
+# outside production, dropped in production (a reset link must not land in the logs).
+_email_url = envstr("EMAIL_URL", "")  # not a setting: it holds the password
+_email_backend = envstr("EMAIL_BACKEND", "")
+EMAIL_CONFIGURED = bool(_email_url or _email_backend)
+_email = email_settings(_email_url) if _email_url else {}
+EMAIL_BACKEND = _email_backend or _email.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.dummy.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
+if "EMAIL_FILE_PATH" in _email:
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -225,6 +264,3 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
-
-# Invitations and password reset send email only when a backend is configured (EMAIL_URL, coming next).
-EMAIL_CONFIGURED = False
