@@ -1,4 +1,5 @@
-"""Validate JSON against the vendored ConnectWise OpenAPI 3.0 subset (``openapi-subset.json``).
+"""Validate JSON against the vendored ConnectWise OpenAPI 3.0 subset (``psa/sandbox/connectwise-openapi.json``,
+the one file the sandbox itself reads its schemas from).
 
 OpenAPI 3.0 schemas are not quite JSON Schema: ``nullable: true`` has no JSON Schema meaning, so the
 schemas are converted first (``type: T, nullable`` -> ``type: [T, "null"]``; a nullable ``$ref`` ->
@@ -16,22 +17,21 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
+from psa.sandbox import schema as sandbox_schema
+
+SPEC_PATH = sandbox_schema.SPEC_PATH
 MEDIA_TYPE = "application/vnd.connectwise.com+json; version=2025.8"
 _MAX_LENGTH = re.compile(r"Max length: (\d+);")
 
 
-@functools.cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text())
+    return sandbox_schema.spec()
 
 
 def to_json_schema(node: Any, *, strict: bool, partial: bool = False) -> Any:

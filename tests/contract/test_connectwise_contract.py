@@ -1,5 +1,5 @@
 """Contract tests: sandbox responses and the provider's request bodies against ConnectWise's own
-OpenAPI schemas (``openapi-subset.json``, the 2025.8 spec subset vendored next to this file).
+OpenAPI schemas (``psa/sandbox/connectwise-openapi.json``, the 2025.8 spec subset the sandbox reads too).
 
 Responses are checked strictly: besides types, nullability, required fields and max lengths, no
 object may carry a property the ConnectWise schema does not declare. Request bodies likewise.
