@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from rf_project.env import (
     email_settings,
@@ -46,6 +47,10 @@ RF_ENCRYPTION_KEY = envencryptionkey(
 RF_ENCRYPTION_KEY_FALLBACKS = envlist("RF_ENCRYPTION_KEY_FALLBACKS", [])
 # Opt-in everywhere (DEBUG=1): a debug 404 lists every URL and django-ninja logs request headers.
 DEBUG = envbool("DEBUG", False)
+if DEBUG and PRODUCTION:
+    # A debug page shows settings and local variables (PSA keys in flight) to anyone who triggers an error.
+    raise ImproperlyConfigured("DEBUG=1 is refused when RF_ENV=production: unset DEBUG (debug pages expose "
+                               "settings and request data to every visitor)")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -199,8 +204,6 @@ if PRODUCTION:
 # Who gets the Server-Timing header (app time and PSA call count): "everyone", "staff" or "nobody".
 SERVER_TIMING = envstr("SERVER_TIMING", "staff" if PRODUCTION else "everyone")
 if SERVER_TIMING not in {"everyone", "staff", "nobody"}:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(f"SERVER_TIMING must be everyone, staff or nobody, got {SERVER_TIMING!r}")
 
 # PSA behaviour.

@@ -52,6 +52,13 @@ def test_production_settings_are_strict():
     }
 
 
+def test_production_refuses_to_start_with_debug_on():
+    result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "1"})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG=1 is refused when RF_ENV=production" in result.stderr
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "RF_ENCRYPTION_KEY"])
 def test_production_refuses_to_start_without_its_secrets(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -96,3 +96,48 @@ def test_re_entering_the_private_key_makes_the_connection_work_again(settings, s
     assert _fresh(saved_under_old_key).get_private_key() == "sandbox-private"
     tested = alice_client.post("/account/integrations/test", **HX)
     assert "Connected to ConnectWise" in tested.content.decode()
+
+
+# --- manage.py reencrypt_psa_keys ---------------------------------------------------------------
+
+
+def _reencrypt(*args):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("reencrypt_psa_keys", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_reencrypting_lets_the_old_key_be_dropped_at_once(settings, saved_under_old_key, other_connection):
+    settings.RF_ENCRYPTION_KEY, settings.RF_ENCRYPTION_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+    updated_before = _fresh(saved_under_old_key).updated
+
+    output = _reencrypt()
+
+    assert "re-encrypted 2 PSA private key(s)" in output
+    settings.RF_ENCRYPTION_KEY_FALLBACKS = []  # the old key retired right after the command
+    assert _fresh(saved_under_old_key).get_private_key() == "sandbox-private"
+    assert _fresh(other_connection).get_private_key() == "sandbox-private"
+    assert _fresh(saved_under_old_key).updated == updated_before
+
+
+def test_a_dry_run_changes_nothing(settings, saved_under_old_key):
+    settings.RF_ENCRYPTION_KEY, settings.RF_ENCRYPTION_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+    before = _fresh(saved_under_old_key).private_key_encrypted
+
+    assert "would re-encrypt 1 PSA private key(s)" in _reencrypt("--dry-run")
+    assert _fresh(saved_under_old_key).private_key_encrypted == before
+
+
+def test_a_key_nobody_can_read_is_reported_by_account_and_left_alone(settings, saved_under_old_key):
+    from django.core.management import CommandError
+
+    settings.RF_ENCRYPTION_KEY, settings.RF_ENCRYPTION_KEY_FALLBACKS = NEW_KEY, []  # the old key was lost
+    before = _fresh(saved_under_old_key).private_key_encrypted
+
+    with pytest.raises(CommandError, match=rf"can't be read with any configured key \(accounts {saved_under_old_key.account_id}\)"):
+        _reencrypt()
+    assert _fresh(saved_under_old_key).private_key_encrypted == before
