@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from . import conditions as q
+from . import schema as cw_schema
 from .seed import API_MEMBER, build_seed, iso, make_entry, make_note, member_ref, recompute_resources
 
 API_PREFIX = "/v4_6_release/apis/3.0"
@@ -504,53 +505,34 @@ class CWSandbox:
     # --- generic list/get machinery ----------------------------------------------------------
 
     def _collect_known_fields(self) -> dict[str, set[str]]:
-        known: dict[str, set[str]] = {}
-        s = self.state
-        sources = {
-            "tickets": s["tickets"].values(), "members": s["members"].values(), "boards": s["boards"].values(),
-            "statuses": s["statuses"].values(), "types": s["types"].values(),
-            "priorities": s["priorities"].values(), "companies": s["companies"].values(),
-            "entries": s["entries"].values(), "schedule_types": s["schedule_types"].values(),
-            "notes": [n for ns in s["notes"].values() for n in ns],
-            "all_notes": [self._all_note(n) for n in next(iter(s["notes"].values()))],
-            "ticket_configurations": [self._config_ref(c) for c in list(s["configurations"].values())[:1]],
-        }
-        spellings: dict[str, str] = {}
-
-        def collect(value):
-            if isinstance(value, dict):
-                for key, inner in value.items():
-                    spellings.setdefault(key.lower(), key)
-                    collect(inner)
-            elif isinstance(value, list):
-                for inner in value:
-                    collect(inner)
-
-        for name, items in sources.items():
-            names: set[str] = set()
-            for item in items:
-                names.update(item)
-                names.update(item.get("_info", {}))
-                collect(item)
-            known[name] = names
-        self._spellings = spellings
-        known["tickets"].update({"owner", "resources", "parentTicketId", "closedDate", "closedBy", "dateResolved",
-                                 "dateResponded", "dateResplan", "requiredDate", "team", "subType", "item",
-                                 "agreement", "initialDescription", "contact", "type", "externalXRef"})
-        known["notes"].update({"member", "contact"})
-        return known
-
-    def _canonical(self, path: str) -> str:
-        """Field names are case-insensitive in ConnectWise (SQL columns): use the served spelling."""
-        return "/".join(self._spellings.get(part.lower(), part) for part in path.split("/"))
+        """Nothing: the fields a query may name, and their types, come from ConnectWise's schema for the
+        path asked (``schema.resource_for_path``), not from what the seed happens to fill."""
+        return {}
 
     def _conditions(self, req: _Request, kind: str):
-        node = q.rename_paths(q.parse_conditions(req.params.get("conditions")), self._canonical)
-        self._check_fields(kind, q.paths_in(node))
-        return node
+        """``conditions``, ``childConditions`` and ``customFieldConditions`` as one filter (None: none),
+        typed by the schema of ``req.path``: an unknown field, a value of the wrong type or a field in
+        the wrong parameter is a 400, never ignored."""
+        params = req.params
+        resource = cw_schema.resource_for_path(req.path)
+        if resource is None:  # a path the schema subset does not describe: untyped, as the seed has it
+            for name in ("childconditions", "customfieldconditions"):
+                if (params.get(name) or "").strip():
+                    raise q.QueryError(f"{name} is not supported on {req.path}")
+            return q.parse_conditions(params.get("conditions"))
+        return q.compile_filter(resource, params.get("conditions"), params.get("childconditions"),
+                                params.get("customfieldconditions"))
+
+    def _order(self, req: _Request):
+        """``orderBy`` (default ``id asc``) compiled against the schema of ``req.path``."""
+        resource = cw_schema.resource_for_path(req.path)
+        text = req.params.get("orderby")
+        return q.compile_order(resource, text) if resource is not None else q.untyped_order(text)
 
     def _fields(self, req: _Request) -> list[list[str]]:
-        return [self._canonical("/".join(f)).split("/") for f in q.parse_fields(req.params.get("fields"))]
+        fields = q.parse_fields(req.params.get("fields"))
+        resource = cw_schema.resource_for_path(req.path)
+        return q.check_fields(resource, fields) if resource is not None and fields else fields
 
     def _response_memo_key(self, method: str, handler, req: _Request) -> tuple | None:
         """With ``memoize`` on, a ticket list or count answer is remembered whole until the next write,
@@ -566,30 +548,30 @@ class CWSandbox:
             self._memo.clear()
         self._memo[key] = value
 
-    def _matching(self, req: _Request, items: list[dict], node, memo: str | None,
-                  keys: list[tuple[str, bool]] | None = None) -> list[dict]:
-        """The items ``node`` matches, sorted by ``keys`` when given. With ``memoize`` on, remembered per
-        ``memo`` (the collection), conditions and orderBy text until the next write: a queue's list and
-        count ask the same conditions, and every user's refresh asks them again. ConnectWise answers
-        these from SQL Server's indexes; filtering every ticket in Python for each was most of the
-        sandbox's CPU, which shares the cores with the app under benchmark."""
+    def _matching(self, req: _Request, items: list[dict], node, memo: str | None, keys=None) -> list[dict]:
+        """The items ``node`` matches, sorted by the compiled ``keys`` (``_order``) when given. With
+        ``memoize`` on, remembered per ``memo`` (the collection), filters and orderBy text until the next
+        write: a queue's list and count ask the same conditions, and every user's refresh asks them again.
+        ConnectWise answers these from SQL Server's indexes; filtering every ticket in Python for each was
+        most of the sandbox's CPU, which shares the cores with the app under benchmark."""
         if not self.memoize or memo is None:
-            rows = [obj for obj in items if q.matches(node, obj)]
-            return rows if keys is None else q.order(rows, keys)
-        key = (memo, req.params.get("conditions")) + (("matching",) if keys is None else ("ordered", req.params.get("orderby")))
+            rows = items if node is None else [obj for obj in items if node.evaluate(obj)]
+            return rows if keys is None else q.sort(rows, keys)
+        params = req.params
+        key = (memo, params.get("conditions"), params.get("childconditions"), params.get("customfieldconditions"))
+        key += ("matching",) if keys is None else ("ordered", params.get("orderby"))
         rows = self._memo.get(key)
         if rows is None:
             if keys is None:
-                rows = [obj for obj in items if q.matches(node, obj)]
+                rows = items if node is None else [obj for obj in items if node.evaluate(obj)]
             else:
-                rows = q.order(self._matching(req, items, node, memo), keys)
+                rows = q.sort(self._matching(req, items, node, memo), keys)
             self._remember(key, rows)
         return rows
 
     def _list(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
         node = self._conditions(req, kind)
-        keys = [(self._canonical(p), desc) for p, desc in q.parse_order_by(req.params.get("orderby"))]
-        self._check_fields(kind, [p for p, _ in keys])
+        keys = self._order(req)
         fields = self._fields(req)
         page = _int_param(req.params, "page", 1)
         page_size = _int_param(req.params, "pagesize", DEFAULT_PAGE_SIZE)
@@ -604,7 +586,7 @@ class CWSandbox:
             if len(rows) > page_size:
                 extra.append(("Link", f'<{self._url(req, pageId=chunk[-1]["id"], pageSize=page_size, drop="page")}>; rel="next"'))
             return 200, list(map(q.projector(fields), chunk)), extra
-        rows = self._matching(req, items, node, memo, keys or [("id", False)])
+        rows = self._matching(req, items, node, memo, keys)
         total = len(rows)
         last = max(1, -(-total // page_size))
         chunk = rows[(page - 1) * page_size: page * page_size]
@@ -626,15 +608,6 @@ class CWSandbox:
 
     def _one(self, req: _Request, obj: dict):
         return 200, q.project(obj, self._fields(req)), []
-
-    def _check_fields(self, kind: str, paths: list[str]):
-        known = self._known_fields.get(kind)
-        if not known:
-            return
-        for path in paths:
-            head = path.split("/")[0]
-            if head not in known and head != "_info":
-                raise ApiError(400, "InvalidObject", f"Unknown field '{path}' in conditions/orderBy.")
 
     def _url(self, req: _Request, drop: str | None = None, **overrides) -> str:
         env = req.environ
