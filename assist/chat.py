@@ -18,12 +18,11 @@ import logging
 import re
 from dataclasses import dataclass
 
-import anthropic
 from django.conf import settings
 
 from assist.actions import CREATE_SPIN_OFF_TICKET
 from psa.quoting import quoted
-from tickets.ai.client import anthropic_client
+from tickets.ai.client import anthropic_client, note_failure, note_success
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +145,8 @@ class AnthropicChat:
                                 http_client=self.http_client)
 
     def reply(self, session, turns: list[Turn]) -> str:
+        import anthropic  # about two seconds: only a deployment with a key pays it, on its first reply
+
         if not turns:
             raise ChatRejected("There is no message to reply to.")
         try:
@@ -155,27 +156,37 @@ class AnthropicChat:
                 system=build_system_prompt(session),
                 messages=[{"role": t.role, "content": t.content} for t in turns],
             )
-        except anthropic.APITimeoutError as exc:
-            raise ChatUnavailable("The assistant took too long to answer. Try again.") from exc
-        except anthropic.APIConnectionError as exc:
-            raise ChatUnavailable("Could not reach the AI service. Try again.") from exc
-        except anthropic.RateLimitError as exc:
-            raise ChatUnavailable("The AI service is busy (rate limited). Try again in a moment.") from exc
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ChatRejected("The Anthropic API key was rejected. Ask an admin to check ANTHROPIC_API_KEY.") from exc
-        except anthropic.APIStatusError as exc:
-            if exc.status_code >= 500:
-                raise ChatUnavailable("The AI service had an error. Try again.") from exc
-            log.warning("anthropic rejected a chat request: %s", exc.status_code)
-            raise ChatRejected(f"The AI service rejected the request ({exc.status_code}).") from exc
-        except anthropic.AnthropicError as exc:
-            log.warning("anthropic error: %s", type(exc).__name__)
-            raise ChatUnavailable() from exc
+        except (anthropic.AnthropicError, ValueError) as exc:
+            note_failure(self.api_key, exc)  # a refused key shows on the Integrations page
+            raise _chat_error(exc) from exc
+        note_success(self.api_key)
 
-        text = "".join(getattr(block, "text", "") for block in response.content if block.type == "text").strip()
+        text = "".join(getattr(block, "text", "") for block in (getattr(response, "content", None) or [])
+                       if getattr(block, "type", None) == "text").strip()
         if not text:
             raise ChatUnavailable("The assistant returned an empty reply. Try again.")
         return text
+
+
+def _chat_error(exc: Exception) -> ChatError:
+    import anthropic
+
+    if isinstance(exc, anthropic.APITimeoutError):
+        return ChatUnavailable("The assistant took too long to answer. Try again.")
+    if isinstance(exc, anthropic.APIConnectionError):
+        return ChatUnavailable("Could not reach the AI service. Try again.")
+    if isinstance(exc, anthropic.RateLimitError):
+        return ChatUnavailable("The AI service is busy (rate limited). Try again in a moment.")
+    if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+        return ChatRejected("The Anthropic API key was rejected. Ask an admin to check ANTHROPIC_API_KEY.")
+    if isinstance(exc, anthropic.APIStatusError):
+        if exc.status_code >= 500:
+            return ChatUnavailable("The AI service had an error. Try again.")
+        log.warning("anthropic rejected a chat request: %s", exc.status_code)
+        return ChatRejected(f"The AI service rejected the request ({exc.status_code}).")
+    # another SDK error, or a 200 whose body is empty, truncated or not UTF-8 (a JSON / Unicode error)
+    log.warning("anthropic error: %s", type(exc).__name__)
+    return ChatUnavailable()
 
 
 class OfflineAssistant:

@@ -137,3 +137,32 @@ def test_an_empty_reply_is_an_error(session):
     fake = FakeAnthropic((200, message_body("   ")))
     _, reply = services.post_message(session, "hello", engine=fake.engine())
     assert isinstance(reply, ChatUnavailable)
+
+
+@pytest.mark.parametrize("body", [b"", b'{"id": "msg_1", "content": [', b'{"id": "msg_\xff\xfe"}'],
+                         ids=["empty", "truncated-json", "invalid-utf8"])
+def test_an_unreadable_reply_is_a_retryable_error_and_keeps_the_message(session, body):
+    def unreadable(request):
+        return httpx2.Response(200, content=body, headers={"content-type": "application/json"})
+
+    engine = AnthropicChat(api_key="k", http_client=httpx2.Client(transport=httpx2.MockTransport(unreadable)),
+                           max_retries=0)
+    _, reply = services.post_message(session, "hello", engine=engine)
+
+    assert isinstance(reply, ChatUnavailable) and reply.retryable
+    assert list(session.messages.values_list("role", "text", "failed")) == [("user", "hello", True)]
+
+
+def test_a_refused_key_is_reported_on_the_integrations_page(session, settings):
+    from tickets.ai.client import engine_status
+
+    settings.ANTHROPIC_API_KEY = "test-key"
+    fake = FakeAnthropic((401, {"type": "error", "error": {"type": "authentication_error", "message": "bad key"}}))
+    services.post_message(session, "Outlook crashes", engine=fake.engine())
+
+    status = engine_status()
+    assert status.message == "The Anthropic API key was refused (401): an operator must set a valid ANTHROPIC_API_KEY"
+
+    fake.responses = [(200, message_body("Try safe mode"))]
+    services.post_message(session, "Still crashing", engine=fake.engine())
+    assert engine_status().problem is None
