@@ -14,4 +14,5 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/notes", views.ticket_note_add, name="ticket_note_add"),
     path("tickets/<int:ticket_id>/resources", views.ticket_resources, name="ticket_resources"),
     path("tickets/<int:ticket_id>/resources/<int:member_id>/remove", views.ticket_resource_remove, name="ticket_resource_remove"),
+    path("tickets/ai/status", views.ai_engine_status, name="ai_engine_status"),
 ]

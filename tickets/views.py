@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from psa.reference import ALL_PARTS
 from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
 from psa.web import to_int, toast
 from tickets import service, validation
+from tickets.ai.client import engine_status
 from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_prompt
 from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
@@ -472,3 +474,16 @@ def _ticket_created(request, draft: Draft, created):
     trigger_client_event(response, "closeModal", True)
     trigger_client_event(response, "ticketCreated", {"id": created.id})
     return toast(response, f"Ticket #{created.id} created in ConnectWise")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def ai_engine_status(request):
+    """The "AI engine" card of the Integrations page (admins): which engine parses, and its last problem
+    (a refused key told apart from an outage). A plain GET gets it as a page."""
+    if not request.tenant.is_admin:
+        raise PermissionDenied("Only account admins can see the AI engine's state")
+    template = "tickets/ai_status.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#ai-engine"
+    return render(request, template, {"status": engine_status()})
