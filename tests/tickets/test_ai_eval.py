@@ -35,6 +35,19 @@ def test_every_expected_value_names_something_in_its_reference(case):
     assert case.summary_is or case.has or case.lacks or case.category == CLEAN
 
 
+def test_the_offline_engine_meets_the_bar_over_the_whole_table():
+    report = evaluate(CASES, offline_parse)
+
+    assert report.total.right_pct >= 97.0, render(report, failures=True)
+    assert report.total.wrong_pct <= 0.5, render(report, failures=True)
+
+
+def test_no_category_is_left_far_behind():
+    report = evaluate(CASES, offline_parse)
+
+    assert all(t.right_pct >= 95.0 for t in report.by_category.values()), render(report)
+
+
 def _answering(**fields):
     return lambda prompt, reference: AiParseResponse(**fields)
 

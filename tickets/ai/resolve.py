@@ -8,7 +8,6 @@ priority is filled in unless the prompt asked for it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +22,12 @@ from psa.schemas import (
     PSAPriority,
     PSAStatus,
 )
+from tickets.ai import names
 from tickets.ai.extract import Extraction
-from tickets.ai.words import RANK_LEVELS, core, keyword_stem, norm, priority_rank, squash
+from tickets.ai.names import CompanyNames, closest, fuzzy_scores
+from tickets.ai.words import RANK_LEVELS, RANK_WORDS, keyword_stem, norm, read_priority
 
 REQUIRED_FIELDS = ("summary", "company_id", "board_id", "status_id", "priority_id")
-FUZZY_CUTOFF = 0.82
 NO_MAPPING_WARNING = "You have no PSA member mapping; map yourself on the integrations page"
 NO_COMPANY_WARNING = "Could not determine company from context"
 NO_BOARD_WARNING = "Could not determine board from context"
@@ -59,39 +59,16 @@ class ParseReference:
     members: Sequence[PSAMember] = ()
 
 
-def _candidates(kind: str, phrase: str, names: list[str]) -> str:
-    shown = ", ".join(names[:6])
-    if len(names) > 6:
-        shown += f" and {len(names) - 6} more"
-    return f'{kind} "{phrase}" matches {len(names)} {_plural(kind)}: {shown}'
+def _candidates(kind: str, phrase: str, found: list[str]) -> str:
+    shown = ", ".join(found[:6])
+    if len(found) > 6:
+        shown += f" and {len(found) - 6} more"
+    return f'{kind} "{phrase}" matches {len(found)} {_plural(kind)}: {shown}'
 
 
 def _plural(kind: str) -> str:
     return {"Company": "companies", "Board": "boards", "Member": "members", "Status": "statuses",
             "Priority": "priorities"}[kind]
-
-
-def _best_fuzzy(key: str, options: list[tuple[str, object]]) -> list:
-    """Options whose key is close to ``key`` (difflib), keeping only those near the best score."""
-    scored = []
-    matcher = difflib.SequenceMatcher(None, "", key)  # seq2 (the key) is analysed once
-    for option_key, item in options:
-        if not option_key:
-            continue
-        matcher.set_seq1(option_key)
-        if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
-            continue
-        ratio = matcher.ratio()
-        if ratio >= FUZZY_CUTOFF:
-            scored.append((ratio, item))
-    if not scored:
-        return []
-    best = max(r for r, _ in scored)
-    out = []
-    for ratio, item in scored:
-        if ratio >= best - 0.04 and item not in out:
-            out.append(item)
-    return out
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -101,10 +78,11 @@ Test = Callable[[T], bool]
 
 def match_names(items: Sequence[T], tiers: Sequence[Test | tuple[Test, ...]], *, fuzzy: Sequence[str] = (),
                 keys: Callable[[T], Sequence[str]] = lambda item: ()) -> list[T]:
-    """The one matcher for reference names: the items the first fruitful tier finds, else fuzzy matches.
+    """The one matcher for short reference lists (boards, statuses, priorities): the items the first fruitful
+    tier finds, else the items whose ``keys`` are close (rapidfuzz, ``names.FUZZY_CUTOFF``, all of those within
+    ``names.AMBIGUITY_MARGIN`` of the best) to one of the ``fuzzy`` words.
 
     A tier is a test, or several whose finds add up (the first test's, then the next's not already found).
-    When no tier finds anything, the items whose ``keys`` are close (difflib) to one of the ``fuzzy`` words.
     """
     for tier in tiers:
         first, *more = tier if isinstance(tier, tuple) else (tier,)
@@ -113,84 +91,88 @@ def match_names(items: Sequence[T], tiers: Sequence[Test | tuple[Test, ...]], *,
             found += [item for item in items if test(item) and item not in found]
         if found:
             return found
-    options = [(key, item) for item in items for key in keys(item)]
-    found = []
-    for word in fuzzy:
-        found += [item for item in _best_fuzzy(word, options) if item not in found]
-    return found
+    keyed = [(key, i) for i, item in enumerate(items) for key in keys(item) if key]
+    if not keyed or not fuzzy:
+        return []
+    scores = fuzzy_scores(list(fuzzy), [k for k, _ in keyed], [i for _, i in keyed])
+    return [items[i] for i in closest(scores)]
 
 
 def match_companies(phrase: str, companies: Sequence[PSACompany]) -> list[PSACompany]:
-    """Exact name/identifier, then name without legal suffix, then leading words, then fuzzy."""
-    n, c = norm(phrase), core(phrase)
-    if not c:
-        return []
-    sq = squash(c)
-
-    def exact(co):
-        return n == norm(co.name) or squash(phrase) == squash(co.identifier)
-
-    def without_suffix(co):
-        return c == core(co.name) or sq == squash(co.identifier) or sq == squash(core(co.name))
-
-    def leading_words(co):
-        return core(co.name).split()[: len(c.split())] == c.split() or (
-            len(sq) >= 4 and squash(co.identifier).startswith(sq))
-
-    return match_names(companies, [
-        exact,
-        # "Acme Corporation" -> Acme Corp: the suffix was written, so the name is meant
-        lambda co: n != c and without_suffix(co),
-        # "Acme" names Acme Corp *and* Acme Dental: a bare name also matches every name it starts
-        (without_suffix, leading_words),
-    ], fuzzy=[c, sq], keys=lambda co: [core(co.name), squash(co.identifier)])
+    """Exact name/identifier, then name without legal suffix, then leading words, then typos (rapidfuzz, with
+    an ambiguity margin), then "the <trade>" ("the winery")."""
+    return CompanyNames(companies).match(phrase)
 
 
 def match_members(ref: str, members: Sequence[PSAMember]) -> list[PSAMember]:
-    """Identifier, full name, first name, last name, then fuzzy; a trailing word that matches
-    nothing is dropped ("Ana today" -> "Ana")."""
-    key = norm(ref.lstrip("@"))
-    if not key:
-        return []
-    found = match_names(members, [
-        lambda m: key == norm(m.identifier) or key == norm(m.name),
-        lambda m: key == norm(m.name).split()[0],
-        lambda m: len(norm(m.name).split()) > 1 and key == norm(m.name).split()[-1],
-    ], fuzzy=[key], keys=lambda m: [norm(m.name), norm(m.identifier), norm(m.name).split()[0]])
-    if not found and len(key.split()) > 1:
-        return match_members(key.split()[0], members)
-    return found
+    """Identifier, full name, first name (or its short form), last name, then typos; a trailing word that
+    matches nothing is dropped ("Ana today" -> "Ana")."""
+    return names.match_members(ref, members)
 
 
 def match_boards(hint: str, boards: Sequence[PSABoard]) -> list[PSABoard]:
-    """Board name (exact, contained, fuzzy), else a keyword's stem ("vpn" -> network) contained in a name."""
+    """Board name (exact, abbreviated or misspelt: "netwrk ops"), else a keyword's stem ("vpn" -> network)
+    contained in a name, else typos. A security keyword never falls back to another board."""
     key = norm(hint)
     if not key:
         return []
     stem = keyword_stem(key)
     first = key.split()[0]
-    return match_names(boards, [
+    found = match_names(boards, [
         lambda b: norm(b.name) == key,
         lambda b: bool(stem) and stem in norm(b.name),
+    ])
+    if found or stem == "security":
+        return found
+    return match_names(boards, [
         lambda b: key in norm(b.name) or norm(b.name) in key,
+        lambda b: names.board_abbreviates(key, b.name),
         lambda b: first == norm(b.name).split()[0] and len(first) >= 3,
     ], fuzzy=[key], keys=lambda b: [norm(b.name)])
 
 
+def _sorted_priorities(priorities: Sequence[PSAPriority]) -> list[PSAPriority] | None:
+    """The priorities, most urgent first by ``sort``; ``None`` when the sort order says nothing (ties)."""
+    if len({p.sort for p in priorities}) != len(priorities):
+        return None
+    return sorted(priorities, key=lambda p: (p.sort, p.id))
+
+
 def match_priorities(word: str, priorities: Sequence[PSAPriority]) -> list[PSAPriority]:
-    """A priority word's rank, mapped by the PSA priority's level, then its name ("Priority 2 ...");
-    otherwise the word against the priorities' names."""
-    rank = priority_rank(word)
-    if rank is not None:
-        levels = RANK_LEVELS[rank]
-        return match_names(priorities, [
-            lambda p: bool(p.level) and p.level.lower() in levels,
-            lambda p: re.search(rf"\b(?:priority\s*|p){rank}\b", p.name, re.I) is not None,
-            lambda p: any(level in norm(p.name).split() for level in levels),
-        ])
+    """A priority's exact name; else what the word says (``tickets.ai.words.read_priority``) mapped onto this
+    account: a rank by the priority's level, then a rank word in its name, then its place in the ``sort``
+    order; a number ("P2", "sev 2", "prio 2") by "Priority 2" in a name, then the place in the ``sort``
+    order; "lowest"/"P0" the last/first. Otherwise the word against the names (typos too)."""
     key = norm(word)
-    return match_names(priorities, [lambda p: bool(key) and (key == norm(p.name) or key in norm(p.name))],
-                       fuzzy=[key], keys=lambda p: [norm(p.name)])
+    exact = [p for p in priorities if norm(p.name) == key]
+    if exact:
+        return exact
+    reading = read_priority(word)
+    if reading is None:
+        return match_names(priorities, [lambda p: bool(key) and key in norm(p.name)],
+                           fuzzy=[key], keys=lambda p: [norm(p.name)])
+    ordered = _sorted_priorities(priorities)
+    if reading.extreme:
+        return ([] if not ordered else [ordered[0] if reading.extreme == "first" else ordered[-1]])
+    if reading.number is not None:
+        n = reading.number
+        named = [p for p in priorities
+                 if re.search(rf"\b(?:priority|prio|p|sev(?:erity)?|level)\s*-?\s*{n}\b", p.name, re.I)]
+        if named:
+            return named
+        if ordered:
+            return [ordered[n - 1]] if 1 <= n <= len(ordered) else []
+        rank = min(n, 4)  # no sort order to count on: "P2" as a rank, by level or name
+    else:
+        rank = reading.rank
+    found = match_names(priorities, [
+        lambda p: bool(p.level) and p.level.lower() in RANK_LEVELS[rank],
+        lambda p: re.search(rf"\b(?:priority\s*|p){rank}\b", p.name, re.I) is not None,
+        lambda p: any(w in RANK_WORDS[rank] for w in norm(p.name).split()),
+    ])
+    if found:
+        return found
+    return [ordered[rank - 1]] if ordered and len(ordered) >= 4 else []
 
 
 def match_statuses(word: str, statuses: Sequence[PSAStatus]) -> list[PSAStatus]:
@@ -210,6 +192,15 @@ def _pick(kind: str, phrase: str, found: Sequence, warnings: list[str], no_match
     else:
         warnings.append(no_match or f'No {kind.lower()} matches "{phrase}"')
     return None
+
+
+def _without_last_word(text: str | None, word: str) -> str | None:
+    """``text`` without a trailing ``word`` (and "pls"), when it ends with it: the assignee is not the summary."""
+    if not text:
+        return text
+    cut = re.sub(rf"[\s,;:\-–—]*\b{re.escape(word)}\b(?:\s+(?:pls|please|plz|thx|thanks))?[\s.!]*$", "", text,
+                 flags=re.I)
+    return cut or text
 
 
 # --- resolve -------------------------------------------------------------------------------------
@@ -274,6 +265,14 @@ def resolve(extraction: Extraction, reference: ReferenceData, me_member_id: int 
             out.assigned_member_id = _pick("Member", ref, match_members(ref, reference.members), warnings)
         if out.assigned_member_id is None:
             missing_extra.append("assigned_member_id")
+    elif getattr(extraction, "maybe_assignee", None):
+        # a bare last word ("... not working mchen"): the assignee only when it is exactly an identifier
+        key = norm(extraction.maybe_assignee)
+        found = [m for m in reference.members if norm(m.identifier) == key]
+        if len(found) == 1:
+            out.assigned_member_id = found[0].id
+            out.summary = _without_last_word(out.summary, extraction.maybe_assignee)
+            out.description = _without_last_word(out.description, extraction.maybe_assignee)
 
     out.missing_fields = [f for f in REQUIRED_FIELDS if getattr(out, f) is None] + missing_extra
     out.warnings = list(dict.fromkeys(warnings))
