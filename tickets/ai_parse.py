@@ -10,6 +10,9 @@ An engine extracts *words* (``tickets.ai.extract`` offline, ``tickets.ai.anthrop
 reference data (``tenant.reference()``, cached per account). Parsing only reads: it never
 creates a ticket. The JSON endpoint and the HTML Quick Create both call ``parse_ticket_prompt``.
 
+Importing this module (or the Anthropic engine's) does not import the ``anthropic`` SDK (about two seconds):
+only building a client does, so with the offline engine no parse ever pays for it.
+
 Every AI entry point — this parse (API and Quick Create) and Assist's chat messages and retries — is
 guarded by one limit, :func:`count_ai_request`: per user and per account, counted in the shared cache
 (with an Anthropic key each request is a paid call).
@@ -24,7 +27,7 @@ from django.conf import settings
 
 from psa.ratelimit import RateLimit
 from psa.reference import Reference
-from psa.schemas import PROMPT_MAX, AiParseResponse, PSABoard, PSACompany
+from psa.schemas import PROMPT_MAX, AiParseResponse, PSABoard, PSACompany, PSAMember, PSAPriority
 from psa.tenancy import Tenant
 from tickets.ai.anthropic_engine import FALLBACK_WARNING, AnthropicEngine
 from tickets.ai.extract import Extraction, OfflineEngine, extract_offline, split_summary
@@ -38,9 +41,12 @@ AI_WINDOW_SECONDS = 60
 
 
 class Engine(Protocol):
+    """Reads a prompt into words. A model engine also gets the priorities and members to choose among."""
+
     name: str
 
-    def extract(self, prompt: str, companies: Sequence[PSACompany] = (), boards: Sequence[PSABoard] = ()) -> Extraction:
+    def extract(self, prompt: str, companies: Sequence[PSACompany] = (), boards: Sequence[PSABoard] = (), *,
+                priorities: Sequence[PSAPriority] = (), members: Sequence[PSAMember] = ()) -> Extraction:
         ...
 
 
@@ -101,19 +107,18 @@ def parse_ticket_prompt(tenant: Tenant, prompt: str, *, engine: Engine | None = 
                         reference: Reference | None = None) -> AiParseResponse:
     """Parse ``prompt`` into a ticket draft for the tenant's account. Raises ``ValueError`` for an empty,
     whitespace-only or over-long prompt, ``NoPSAConnection`` without a connection, and ``PSAError``
-    subclasses when the PSA reference data cannot be read. Priorities and members are read only when
-    the prompt names a priority or someone."""
+    subclasses when the PSA reference data cannot be read. With the offline engine, priorities and members
+    are read only when the prompt names a priority or someone; a model engine gets them to choose among."""
     prompt = validate_prompt(prompt)
     engine = engine or engine_from_settings()
     reference = reference or tenant.reference("boards", "companies")
-    extraction = engine.extract(prompt, reference.companies, reference.boards)
+    if isinstance(engine, OfflineEngine):
+        extraction = engine.extract(prompt, reference.companies, reference.boards)
+    else:  # a model chooses among names: it gets the priorities and members too (read from the cached reference)
+        extraction = engine.extract(prompt, reference.companies, reference.boards,
+                                    priorities=reference.priorities, members=reference.members)
     mapping = tenant.mapping
     return resolve(extraction, reference, me_member_id=mapping.psa_member_id if mapping else None)
-
-
-def _names_someone(extraction: Extraction) -> bool:
-    ref = (extraction.assignee_ref or "").strip().lower()
-    return bool(ref) and ref not in ("me", "myself", "mine", "i")
 
 
 __all__ = [

@@ -3,11 +3,21 @@ from the tenant's reference (psa.reference), IDs are the sandbox's, and parsing 
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx2
 import pytest
 
 from tickets.ai.anthropic_engine import FALLBACK_WARNING, AnthropicEngine
+from tickets.ai.extract import Extraction
 from tickets.ai_parse import EMPTY_PROMPT_MESSAGE, parse_ticket_prompt
+
+ROOT = Path(__file__).resolve().parents[2]
+HTMX = {"HX-Request": "true"}
+UNKNOWN_ASSIGNEE = "Stark Logistics: forklift tablet won't sync, kim to look pls"
 
 
 def _company(companies, name):
@@ -94,3 +104,93 @@ def test_the_anthropic_engine_falls_back_offline_against_the_sandbox(alice_tenan
     assert result.board_id == 4  # Security
     assert result.priority_id == 2
     assert FALLBACK_WARNING in result.warnings
+
+
+# --- when unsure, leave it empty: the API and the modal both show it --------------------------------------
+
+
+def test_an_assignee_nobody_matches_is_left_empty_named_and_listed_as_missing(alice_tenant, alice_mapping):
+    result = parse_ticket_prompt(alice_tenant, UNKNOWN_ASSIGNEE)
+
+    assert result.assigned_member_id is None
+    assert 'No member matches "kim"' in result.warnings
+    assert "assigned_member_id" in result.missing_fields
+    assert result.summary == "Forklift tablet won't sync"
+
+
+def test_the_api_lists_an_unmatched_assignee_as_missing_with_its_warning(token_client, connection):
+    response = token_client.post("/integrations/psa/tickets/ai-parse", {"prompt": UNKNOWN_ASSIGNEE},
+                                 content_type="application/json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["assigned_member_id"] is None
+    assert "assigned_member_id" in body["missing_fields"]
+    assert 'No member matches "kim"' in body["warnings"]
+
+
+def test_the_modal_highlights_an_unmatched_assignee_and_shows_the_warning(alice_client, alice_mapping):
+    draft = {"token": "t" * 32, "tab": "quick", "summary": "", "company": "", "board_id": "", "status_id": "",
+             "priority_id": "", "description": "", "assigned_member_id": "", "prompt": UNKNOWN_ASSIGNEE,
+             "action": "parse"}
+
+    html = alice_client.post("/tickets/new", draft, headers=HTMX).content.decode()
+
+    assert re.search(r'id="nt-member" name="assigned_member_id"[^>]*aria-invalid="true"', html, re.S)
+    assert "The prompt named someone who could not be found." in html
+    assert "No member matches &quot;kim&quot;" in html
+
+
+def test_two_companies_about_as_likely_leave_the_modal_company_empty_and_highlighted(alice_client, alice_mapping):
+    draft = {"token": "t" * 32, "tab": "quick", "summary": "", "company": "", "board_id": "", "status_id": "",
+             "priority_id": "", "description": "", "assigned_member_id": "", "action": "parse",
+             "prompt": "the dental office can't print x-rays"}
+
+    html = alice_client.post("/tickets/new", draft, headers=HTMX).content.decode()
+
+    assert re.search(r'id="nt-company"[^>]*aria-invalid="true"', html, re.S)
+    assert "matches 2 companies: Acme Dental, Lakeshore Dental Group" in html
+
+
+# --- engines ------------------------------------------------------------------------------------
+
+
+def test_a_model_engine_gets_the_priorities_and_members_to_choose_among(alice_tenant, alice_mapping, sandbox):
+    seen = {}
+
+    class ModelEngine:
+        name = "model"
+
+        def extract(self, prompt, companies=(), boards=(), *, priorities=(), members=()):
+            seen.update(companies=len(companies), priorities=[p.name for p in priorities],
+                        members=[m.identifier for m in members])
+            return Extraction(summary="Printer jammed", assignee_ref="lbrown")
+
+    result = parse_ticket_prompt(alice_tenant, "hooli printer jammed, lbrown to look", engine=ModelEngine())
+
+    assert seen["companies"] > 0 and "Priority 1 - Emergency Response" in seen["priorities"]
+    assert "lbrown" in seen["members"]
+    assert result.assigned_member_id == next(m["id"] for m in sandbox.members() if m["identifier"] == "lbrown")
+
+
+def test_serving_and_parsing_offline_never_imports_the_anthropic_sdk():
+    """A fresh process: Django set up, every URL's view imported (Assist included), prompts parsed offline."""
+    script = (
+        "import os, sys, django\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'rf_project.settings'\n"
+        "os.environ.pop('ANTHROPIC_API_KEY', None)\n"
+        "django.setup()\n"
+        "import rf_project.urls\n"
+        "from tickets.ai_parse import engine_from_settings, resolve\n"
+        "from tests.tickets.ai_eval_prompts import CASES, seed_reference\n"
+        "engine = engine_from_settings()\n"
+        "for case in CASES[:20]:\n"
+        "    reference = seed_reference()\n"
+        "    resolve(engine.extract(case.prompt, reference.companies, reference.boards), reference)\n"
+        "print(engine.name, 'anthropic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["offline", "False"]
+
