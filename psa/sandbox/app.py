@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import gc
 import json
 import logging
@@ -27,9 +28,23 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import conditions as q
 from . import schema as cw_schema
-from .seed import API_MEMBER, build_seed, iso, make_entry, make_note, member_ref, recompute_resources
+from .seed import (
+    API_MEMBER,
+    API_PREFIX,
+    SERVICE_LOCATIONS,
+    SLAS,
+    SOURCES,
+    build_seed,
+    iso,
+    link,
+    link_state,
+    make_note,
+    member_ref,
+    rate_for,
+    recompute_actual_hours,
+    recompute_resources,
+)
 
-API_PREFIX = "/v4_6_release/apis/3.0"
 COMPANY_INFO_PREFIX = "/login/companyinfo/"
 API_VERSION = "2025.8"
 DEFAULT_PAGE_SIZE = 25
@@ -417,8 +432,12 @@ class CWSandbox:
 
     # --- responses ---------------------------------------------------------------------------
 
-    def _json_response(self, status: int, payload: Any, extra_headers=None):
+    def _json_response(self, status: int, payload: Any, extra_headers=None, origin: str | None = None):
         body = b"" if status == 204 else json.dumps(payload, separators=(",", ":")).encode()
+        if origin and b'_href":"/' in body:
+            # hrefs are stored relative to the host; ConnectWise's are absolute URLs. A JSON string value
+            # cannot hold the unescaped quotes of this pattern, so only ``_info`` hrefs are touched.
+            body = body.replace(b'_href":"/', b'_href":"' + origin.encode() + b"/")
         headers = [("Content-Type", "application/json; charset=utf-8"), ("api-current-version", API_VERSION)]
         return status, headers + list(extra_headers or []), body
 
@@ -458,10 +477,10 @@ class CWSandbox:
                 if method != "GET" and self.state_file is not None:
                     self._save_write()
                 if memo_key is not None:  # encoded under the lock: no write can come in between
-                    response = self._json_response(status, payload, extra)
+                    response = self._json_response(status, payload, extra, _origin(environ))
                     self._remember(memo_key, (response[0], list(response[1]), response[2]))
                     return response
-            return self._json_response(status, payload, extra)
+            return self._json_response(status, payload, extra, _origin(environ))
         except ApiError as err:
             return self._error_response(err)
         except q.QueryError as err:
@@ -610,13 +629,10 @@ class CWSandbox:
         return 200, q.project(obj, self._fields(req)), []
 
     def _url(self, req: _Request, drop: str | None = None, **overrides) -> str:
-        env = req.environ
-        host = env.get("HTTP_HOST") or f"{env.get('SERVER_NAME', 'localhost')}:{env.get('SERVER_PORT', '80')}"
-        scheme = env.get("wsgi.url_scheme", "http")
         pairs = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True)
                  if k.lower() not in {o.lower() for o in overrides} and (drop is None or k.lower() != drop)]
         pairs += [(k, str(v)) for k, v in overrides.items()]
-        return f"{scheme}://{host}{API_PREFIX}{req.path}?{urlencode(pairs)}"
+        return f"{_origin(req.environ)}{API_PREFIX}{req.path}?{urlencode(pairs)}"
 
     # --- system ------------------------------------------------------------------------------
 
@@ -633,10 +649,22 @@ class CWSandbox:
     def count_members(self, req):
         return self._count(req, list(self.state["members"].values()), "members")
 
+    def get_member(self, req):
+        member = self.state["members"].get(req.route_args["id"])
+        if member is None:
+            raise _not_found("Member", req.route_args["id"])
+        return self._one(req, member)
+
     # --- service reference data --------------------------------------------------------------
 
     def list_boards(self, req):
         return self._list(req, list(self.state["boards"].values()), "boards")
+
+    def count_boards(self, req):
+        return self._count(req, list(self.state["boards"].values()), "boards")
+
+    def get_board(self, req):
+        return self._one(req, self._board(req.route_args["id"]))
 
     def _board(self, board_id: int) -> dict:
         board = self.state["boards"].get(board_id)
@@ -648,9 +676,28 @@ class CWSandbox:
         bid = self._board(req.route_args["parentId"])["id"]
         return self._list(req, [s for s in self.state["statuses"].values() if s["board"]["id"] == bid], "statuses")
 
+    def get_board_status(self, req):
+        status = self.state["statuses"].get(req.route_args["id"])
+        if status is None or status["board"]["id"] != self._board(req.route_args["parentId"])["id"]:
+            raise _not_found("BoardStatus", req.route_args["id"])
+        return self._one(req, status)
+
     def list_board_types(self, req):
         bid = self._board(req.route_args["parentId"])["id"]
         return self._list(req, [t for t in self.state["types"].values() if t["board"]["id"] == bid], "types")
+
+    def list_board_subtypes(self, req):
+        bid = self._board(req.route_args["parentId"])["id"]
+        return self._list(req, [s for s in self.state["subtypes"].values() if s["board"]["id"] == bid], "subtypes")
+
+    def list_board_items(self, req):
+        bid = self._board(req.route_args["parentId"])["id"]
+        return self._list(req, [i for i in self.state["items"].values() if i["board"]["id"] == bid], "items")
+
+    def list_board_associations(self, req):
+        bid = self._board(req.route_args["parentId"])["id"]
+        return self._list(req, [a for a in self.state["associations"].values() if a["board"]["id"] == bid],
+                          "associations")
 
     def list_priorities(self, req):
         return self._list(req, list(self.state["priorities"].values()), "priorities")
@@ -671,20 +718,19 @@ class CWSandbox:
 
     def create_company(self, req):
         body = req.json()
+        bound, problems = cw_schema.bind("Company", body)
         if not isinstance(body, dict):
             raise _invalid("company", [("InvalidObject", "body", "A company object is required.")])
-        errors = []
-        ident, name = body.get("identifier"), body.get("name")
-        if not isinstance(ident, str) or not ident.strip():
-            errors.append(("NullValue", "identifier", "Identifier is required."))
-        elif len(ident) > 25:
-            errors.append(("MaxLengthExceeded", "identifier", "Identifier may not exceed 25 characters."))
-        elif any(c["identifier"].lower() == ident.strip().lower() for c in self.state["companies"].values()):
-            errors.append(("ObjectExists", "identifier", "The Company Identifier is already in use."))
-        if not isinstance(name, str) or not name.strip():
+        errors = [tuple(p) for p in problems]
+        bad = {p.field.split("/")[0] for p in problems}
+        ident, name = bound.get("identifier"), bound.get("name")
+        if "identifier" not in bad:
+            if not isinstance(ident, str) or not ident.strip():
+                errors.append(("NullValue", "identifier", "Identifier is required."))
+            elif any(c["identifier"].lower() == ident.strip().lower() for c in self.state["companies"].values()):
+                errors.append(("ObjectExists", "identifier", "The Company Identifier is already in use."))
+        if "name" not in bad and (not isinstance(name, str) or not name.strip()):
             errors.append(("NullValue", "name", "Name is required."))
-        elif len(name) > 50:
-            errors.append(("MaxLengthExceeded", "name", "Name may not exceed 50 characters."))
         if errors:
             raise _invalid("company", errors)
         cid = self._next_id("company")
@@ -693,10 +739,12 @@ class CWSandbox:
                    "status": {"id": 1, "name": "Active"}, "deletedFlag": False, "types": [{"id": 1, "name": "Client"}],
                    "site": {"id": 1000 + cid, "name": "Main"},
                    "_info": {"lastUpdated": now, "updatedBy": API_MEMBER, "dateEntered": now}}
-        for key in ("addressLine1", "addressLine2", "city", "state", "zip", "phoneNumber", "website"):
-            if isinstance(body.get(key), str):
-                company[key] = body[key]
-        self.state["companies"][cid] = company
+        if bound.get("types"):
+            company["types"] = bound["types"]
+        for key, value in bound.items():  # everything else the schema lets a client set, as bound
+            if key not in company and key not in ("id", "_info") and value is not None:
+                company[key] = value
+        self.state["companies"][cid] = link("companies", company)
         return 201, company, []
 
     def get_contact(self, req):
@@ -704,6 +752,9 @@ class CWSandbox:
         if contact is None:
             raise _not_found("Contact", req.route_args["id"])
         return self._one(req, contact)
+
+    def list_configurations(self, req):
+        return self._list(req, list(self.state["configurations"].values()), "configurations")
 
     def get_configuration(self, req):
         config = self.state["configurations"].get(req.route_args["id"])
@@ -728,135 +779,73 @@ class CWSandbox:
     def get_ticket(self, req):
         return self._one(req, self._ticket(req.route_args["id"]))
 
+    # Writes are read the way ConnectWise's JSON binder reads them (``schema.bind``/``bind_field``: types and
+    # formats from the schema, numbers and booleans sent as strings, "" clearing a date, max lengths,
+    # read-only fields refused), then their references are resolved against the sandbox's records.
+
     def create_ticket(self, req):
         body = req.json()
         if not isinstance(body, dict):
             raise _invalid("ticket", [("InvalidObject", "body", "A ticket object is required.")])
-        errors: list[tuple[str, str, str]] = []
-        summary = body.get("summary")
-        if not isinstance(summary, str) or not summary.strip():
-            errors.append(("NullValue", "summary", "Summary is required."))
-        elif len(summary) > 100:
-            errors.append(("MaxLengthExceeded", "summary", "Summary may not exceed 100 characters."))
-        company = None
-        if body.get("company") in (None, {}):
-            errors.append(("NullValue", "company", "Company is required."))
-        else:
-            company = self._find_company(body["company"])
-            if company is None:
-                errors.append(("InvalidReference", "company", "The company was not found."))
+        problems = cw_schema.validate_write("Ticket", body)
+        errors: list[tuple[str, str, str]] = [tuple(p) for p in problems]
+        bad = {p.field.split("/")[0] for p in problems}
+        for name in ("summary", "company"):
+            value = body.get(name)
+            if name not in bad and (value == {} or isinstance(value, str) and not value.strip()):
+                errors.append(("NullValue", name, f"{name.capitalize()} is required."))
+                bad.add(name)
         board = self.state["boards"][1]
-        if body.get("board") is not None:
-            board = self._find_by(self.state["boards"], body["board"], ("name",))
-            if board is None:
-                errors.append(("InvalidReference", "board", "The board was not found."))
-        status = None
-        if body.get("status") is not None:
-            status = self._find_status(body["status"], board)
-            if status is None:
-                errors.append(("InvalidReference", "status", "The status was not found."))
-            elif board is not None and status["board"]["id"] != board["id"]:
-                errors.append(("InvalidReference", "status", f"The status is not valid for board '{board['name']}'."))
-        priority = self._default_priority()
-        if body.get("priority") is not None:
-            priority = self._find_by(self.state["priorities"], body["priority"], ("name",))
-            if priority is None:
-                errors.append(("InvalidReference", "priority", "The priority was not found."))
-        ttype = None
-        if body.get("type") is not None and board is not None:
-            ttype = self._find_by({k: t for k, t in self.state["types"].items() if t["board"]["id"] == board["id"]},
-                                  body["type"], ("name",))
-            if ttype is None:
-                errors.append(("InvalidReference", "type", "The type is not valid for this board."))
-        contact = None
-        if body.get("contact") is not None:
-            contact = self._find_by(self.state["contacts"], body["contact"], ())
-            if contact is None:
-                errors.append(("InvalidReference", "contact", "The contact was not found."))
-        owner = None
-        if body.get("owner") is not None:
-            owner = self._find_member(body["owner"])
-            if owner is None:
-                errors.append(("InvalidReference", "owner", "The owner member was not found."))
-        for fld in ("severity", "impact"):
-            if body.get(fld) is not None and body[fld] not in ("Low", "Medium", "High"):
-                errors.append(("InvalidEnum", fld, f"{fld} must be one of Low, Medium, High."))
-        for fld in ("initialDescription", "initialInternalAnalysis", "initialResolution"):
-            if body.get(fld) is not None and not isinstance(body[fld], str):
-                errors.append(("InvalidType", fld, f"{fld} must be a string."))
-        if errors:
-            raise _invalid("ticket", errors)
-
-        if status is None:
-            status = next(s for s in self.state["statuses"].values() if s["board"]["id"] == board["id"] and s["defaultFlag"])
-        if contact is None and company.get("defaultContact"):
-            contact = self.state["contacts"].get(company["defaultContact"]["id"])
-        tid = self._next_id("ticket")
         now = _now()
-        ticket: dict[str, Any] = {
-            "id": tid, "summary": summary.strip(), "recordType": "ServiceTicket",
-            "board": {"id": board["id"], "name": board["name"]},
-            "status": _status_ref(status),
-            "company": {"id": company["id"], "identifier": company["identifier"], "name": company["name"]},
-            "priority": _priority_ref(priority),
-            "severity": body.get("severity") or "Medium", "impact": body.get("impact") or "Medium",
-            "closedFlag": bool(status["closedStatus"]), "approved": True, "customerUpdatedFlag": False,
-            "hasChildTicket": False, "hasMergedChildTicketFlag": False,
+        draft: dict[str, Any] = {
+            "summary": "", "recordType": "ServiceTicket", "board": {"id": board["id"], "name": board["name"]},
+            "status": _status_ref(self._default_status(board["id"])), "priority": _priority_ref(self._default_priority()),
+            "severity": "Medium", "impact": "Medium", "closedFlag": False, "approved": True,
+            "customerUpdatedFlag": False, "hasChildTicket": False, "hasMergedChildTicketFlag": False,
             "billTime": "Billable", "billExpenses": "Billable", "billProducts": "Billable",
             "sla": {"id": 1, "name": "Standard SLA"}, "slaStatus": f"Respond by {now}", "isInSla": True,
             "respondMinutes": 0, "resPlanMinutes": 0, "resolveMinutes": 0, "actualHours": 0.0,
             "_info": {"lastUpdated": now, "updatedBy": API_MEMBER, "dateEntered": now, "enteredBy": API_MEMBER},
         }
-        if company.get("site"):
-            ticket["site"] = dict(company["site"])
-            ticket["siteName"] = company["site"]["name"]
-        if contact is not None:
-            ticket["contact"] = _contact_ref(contact)
-            ticket["contactName"] = ticket["contact"]["name"]
-            ticket["contactPhoneNumber"] = contact.get("defaultPhoneNbr", "")
-            ticket["contactEmailAddress"] = _contact_email(contact)
-        for fld in ("contactName", "contactPhoneNumber", "contactEmailAddress", "requiredDate", "externalXRef",
-                    "poNumber"):
-            if isinstance(body.get(fld), str):
-                ticket[fld] = body[fld]
-        if isinstance(body.get("budgetHours"), int | float) and not isinstance(body["budgetHours"], bool):
-            ticket["budgetHours"] = float(body["budgetHours"])
-        if ttype is not None:
-            ticket["type"] = {"id": ttype["id"], "name": ttype["name"]}
-        if owner is not None:
-            ticket["owner"] = member_ref(owner)
-        if isinstance(body.get("parentTicketId"), int) and body["parentTicketId"] in self.state["tickets"]:
-            ticket["parentTicketId"] = body["parentTicketId"]
-            self.state["tickets"][body["parentTicketId"]]["hasChildTicket"] = True
-        if ticket["closedFlag"]:
-            ticket["closedDate"] = ticket["dateResolved"] = now
-            ticket["closedBy"] = API_MEMBER
-        self.state["tickets"][tid] = ticket
-        notes = self.state["notes"].setdefault(tid, [])
+        ops = [{"op": "replace", "path": k, "value": v} for k, v in body.items()
+               if isinstance(k, str) and k.split("/")[0] not in bad]
+        errors += self._ticket_changes(draft, ops, "post")
+        if errors:
+            raise _invalid("ticket", errors)
+
+        company = self.state["companies"][draft["company"]["id"]]
+        if "contact" not in draft and company.get("defaultContact"):
+            self._set_ticket_contact(draft, self.state["contacts"].get(company["defaultContact"]["id"]))
+        if "site" not in draft and company.get("site"):
+            draft["site"] = {"id": company["site"]["id"], "name": company["site"]["name"]}
+        draft.setdefault("siteName", (draft.get("site") or {}).get("name", ""))
+        ticket = self._commit_ticket({"id": self._next_id("ticket"), "closedFlag": False, "status": {"id": None}},
+                                     draft, created=True)
+        self.state["tickets"][ticket["id"]] = ticket
+        notes = self.state["notes"].setdefault(ticket["id"], [])
         for fld, kind in (("initialDescription", "discussion"), ("initialInternalAnalysis", "internal"),
                           ("initialResolution", "resolution")):
             text = body.get(fld)
             if isinstance(text, str) and text.strip():
-                notes.append(make_note(self._next_id("note"), tid, text, kind, None, _now_dt(),
-                                       contact=ticket.get("contact") if kind == "discussion" else None))
+                notes.append(link("notes", make_note(self._next_id("note"), ticket["id"], text, kind, None, _now_dt(),
+                                                     contact=ticket.get("contact") if kind == "discussion" else None)))
         return 201, ticket, []
 
     def replace_ticket(self, req):
+        """PUT: the body is a whole ticket (as read back: read-only and unknown fields are ignored)."""
         ticket = self._ticket(req.route_args["id"])
         body = req.json()
         if not isinstance(body, dict):
             raise _invalid("ticket", [("InvalidObject", "body", "A ticket object is required.")])
+        problems = cw_schema.validate_write("Ticket", body, allow_read_only=True)
+        bad = {p.field.split("/")[0] for p in problems}
+        draft = json.loads(json.dumps(ticket))
         ops = [{"op": "replace", "path": k, "value": v} for k, v in body.items()
-               if k not in _READ_ONLY_TICKET_FIELDS and k not in ("initialDescription", "initialInternalAnalysis",
-                                                                  "initialResolution")]
-        errors = []
-        if not isinstance(body.get("summary"), str) or not body["summary"].strip():
-            errors.append(("NullValue", "summary", "Summary is required."))
-        if body.get("company") in (None, {}):
-            errors.append(("NullValue", "company", "Company is required."))
+               if isinstance(k, str) and k.split("/")[0] not in bad]
+        errors = [tuple(p) for p in problems] + self._ticket_changes(draft, ops, "put")
         if errors:
             raise _invalid("ticket", errors)
-        return 200, self._apply_ticket_ops(ticket, ops, lenient=True), []
+        return 200, self._commit_ticket(ticket, draft), []
 
     def patch_ticket(self, req):
         ticket = self._ticket(req.route_args["id"])
@@ -864,106 +853,196 @@ class CWSandbox:
         if not isinstance(body, list) or not body:
             raise _invalid("ticket", [("InvalidObject", "body",
                                        "A PATCH body must be a non-empty JSON array of {op, path, value}.")])
-        return 200, self._apply_ticket_ops(ticket, body), []
-
-    def _apply_ticket_ops(self, ticket: dict, ops: list, lenient: bool = False) -> dict:
-        """Apply PATCH operations to a copy; validate; commit only when everything is valid.
-
-        ``lenient`` (PUT) skips fields that cannot be written instead of refusing them."""
         draft = json.loads(json.dumps(ticket))
+        errors = self._ticket_changes(draft, body, "patch")
+        if errors:
+            raise _invalid("ticket", errors)
+        return 200, self._commit_ticket(ticket, draft), []
+
+    def delete_ticket(self, req):
+        """DELETE /service/tickets/{id}: the ticket, its notes, configuration links and schedule entries go.
+        Time charged to it stays on record in ConnectWise, so a ticket with time entries is refused (409,
+        inferred: ConnectWise does not document the case)."""
+        ticket = self._ticket(req.route_args["id"])
+        tid = ticket["id"]
+        if any(e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES
+               for e in self.state["time_entries"].values()):
+            raise ApiError(409, "Conflict", f"Ticket {tid} has time entries and cannot be deleted.",
+                           [{"code": "InUse", "message": "Delete the ticket's time entries first.",
+                             "resource": "ticket", "field": "id"}])
+        del self.state["tickets"][tid]
+        self.state["notes"].pop(tid, None)
+        self.state["ticket_configurations"].pop(tid, None)
+        for entry_id in [e["id"] for e in self.state["entries"].values()
+                         if e["objectId"] == tid and e["type"]["identifier"] == "S"]:
+            del self.state["entries"][entry_id]
+        for child in self.state["tickets"].values():
+            if child.get("parentTicketId") == tid:
+                del child["parentTicketId"]
+        if ticket.get("parentTicketId") in self.state["tickets"]:
+            self._recompute_has_child(ticket["parentTicketId"])
+        return 204, None, []
+
+    def attach_children(self, req):
+        """POST /service/tickets/{parentId}/attachChildren ``{"childTicketIds": [...]}``: bundle them under
+        the parent (children stay open). A child that is the parent itself, or a parent of its own, is
+        refused (API-NOTES 11.5, inferred); so is a parent that is itself a child."""
+        parent = self._ticket(req.route_args["parentId"])
+        body = req.json()
+        bound, problems = cw_schema.bind("TicketBundle", body)
+        errors = [tuple(p) for p in problems]
+        ids = bound.get("childTicketIds") if not problems else None
+        if not problems and not ids:
+            errors.append(("NullValue", "childTicketIds", "childTicketIds must list at least one ticket id."))
+        for i, cid in enumerate(ids or []):
+            child = self.state["tickets"].get(cid)
+            where = f"childTicketIds/{i}"
+            if child is None:
+                errors.append(("InvalidReference", where, f"Ticket {cid} was not found."))
+            elif cid == parent["id"]:
+                errors.append(("InvalidValue", where, "A ticket cannot be its own child."))
+            elif child.get("hasChildTicket"):
+                errors.append(("InvalidValue", where, f"Ticket {cid} is a parent ticket and cannot be bundled."))
+        if parent.get("parentTicketId") is not None:
+            errors.append(("InvalidValue", "parentId", f"Ticket {parent['id']} is itself a child ticket."))
+        if errors:
+            raise _invalid("ticketBundle", errors)
+        now = _now()
+        for cid in ids:
+            child = self.state["tickets"][cid]
+            old_parent = child.get("parentTicketId")
+            child["parentTicketId"] = parent["id"]
+            child["_info"].update(lastUpdated=now, updatedBy=API_MEMBER)
+            if old_parent not in (None, parent["id"]):
+                self._recompute_has_child(old_parent)
+        parent["hasChildTicket"] = True
+        parent["_info"].update(lastUpdated=now, updatedBy=API_MEMBER)
+        return 200, {"success": True, "message": f"{len(ids)} ticket(s) attached to ticket {parent['id']}."}, []
+
+    def _recompute_has_child(self, ticket_id: int) -> None:
+        parent = self.state["tickets"].get(ticket_id)
+        if parent is not None:
+            parent["hasChildTicket"] = any(t.get("parentTicketId") == ticket_id for t in self.state["tickets"].values())
+
+    def _ticket_changes(self, draft: dict, ops: list, mode: str) -> list[tuple[str, str, str]]:
+        """Apply PATCH-style operations to ``draft`` (a copy); the problems, ConnectWise-style (empty: valid).
+
+        ``mode``: "patch" refuses what cannot be written; "put" ignores read-only and unknown fields (a
+        ticket as read back); "post" is a create (create-only fields are the caller's). Fields that depend
+        on the board (status, type, subType, item, team) are applied after every other field, so a status
+        or type named in the same request as a new board is looked up on the new board, in either order."""
         errors: list[tuple[str, str, str]] = []
-        explicit_status = False
+        changes: list[tuple[str, Any]] = []
         for op in ops:
             if not isinstance(op, dict) or not isinstance(op.get("op"), str) or not isinstance(op.get("path"), str):
                 errors.append(("InvalidObject", "operations", "Each operation needs string 'op' and 'path'."))
                 continue
             kind = op["op"].lower()
-            parts = [p for p in op["path"].strip("/").split("/") if p]
             if kind not in ("add", "replace", "remove"):
                 errors.append(("InvalidOperation", op["path"], f"Unsupported op '{op['op']}'; use add, replace or remove."))
                 continue
-            if not parts:
+            path = "/".join(p for p in op["path"].strip("/").split("/") if p)
+            if not path:
                 errors.append(("InvalidField", "path", "Empty path."))
                 continue
-            name, sub = parts[0], parts[1:]
-            name = next((k for k in _TICKET_FIELD_NAMES if k.lower() == name.lower()), name)
-            if name in _READ_ONLY_TICKET_FIELDS:
-                errors.append(("ReadOnlyField", name, f"The field '{name}' cannot be updated."))
+            ft = cw_schema.field("Ticket", path)
+            top = cw_schema.field("Ticket", path.split("/")[0])
+            if ft is None or ft.info or top is None:
+                if mode != "put":
+                    errors.append(("UnknownField", path, f"Ticket has no field '{path}'."))
                 continue
-            value = op.get("value")
-            if sub:
-                value = {sub[-1]: value}
-                for key in reversed(sub[:-1]):
-                    value = {key: value}
-            if name in _TICKET_REFS:
-                if kind == "remove" or value is None:
-                    if name in ("company", "board", "status", "priority"):
-                        errors.append(("NullValue", name, f"{name.capitalize()} is required."))
-                    else:
-                        draft.pop(name, None)
-                    continue
-                ref = self._resolve_ticket_ref(name, value, draft)
-                if ref is None:
-                    errors.append(("InvalidReference", name, f"The {name} was not found."))
-                    continue
-                if name == "status":
-                    explicit_status = True
-                if name == "board" and ref["id"] != draft["board"]["id"]:
-                    draft["board"] = ref
-                    if not explicit_status:
-                        default = next(s for s in self.state["statuses"].values()
-                                       if s["board"]["id"] == ref["id"] and s["defaultFlag"])
-                        draft["status"] = _status_ref(default)
-                    continue
-                draft[name] = ref
-                if name == "contact":
-                    contact = self.state["contacts"][ref["id"]]
-                    draft["contactName"] = ref["name"]
-                    draft["contactEmailAddress"] = _contact_email(contact)
-                    draft["contactPhoneNumber"] = contact.get("defaultPhoneNbr", "")
+            name = top.path
+            if top.read_only or name in _TICKET_DERIVED:
+                if mode != "put":  # a ticket as read back carries them: PUT ignores them
+                    errors.append(("ReadOnlyField", name, f"The field '{name}' cannot be updated."))
+                continue
+            if top.create_only:
+                if mode == "patch":
+                    errors.append(("InvalidField", name, f"{name} can only be sent when the ticket is created."))
                 continue
             if kind == "remove":
-                if name == "summary":
-                    errors.append(("NullValue", "summary", "Summary is required."))
-                else:
-                    draft.pop(name, None)
+                changes.append((name, None))
                 continue
-            if name == "summary":
-                if not isinstance(value, str) or not value.strip():
-                    errors.append(("NullValue", "summary", "Summary is required."))
-                elif len(value) > 100:
-                    errors.append(("MaxLengthExceeded", "summary", "Summary may not exceed 100 characters."))
-                else:
-                    draft["summary"] = value
+            value, problems = cw_schema.bind_field("Ticket", ft.path, op.get("value"))
+            if problems:
+                errors += [tuple(p) for p in problems]
                 continue
-            if name in ("severity", "impact"):
-                if value not in ("Low", "Medium", "High"):
-                    errors.append(("InvalidEnum", name, f"{name} must be one of Low, Medium, High."))
-                else:
-                    draft[name] = value
-                continue
-            if name not in _TICKET_FIELD_TYPES:
-                if not lenient:
-                    errors.append(("InvalidField", name, f"The field '{name}' cannot be updated."))
-                continue
-            if name == "parentTicketId":
-                if value is not None and (not isinstance(value, int) or value not in self.state["tickets"]):
-                    errors.append(("InvalidReference", name, "The parent ticket was not found."))
-                    continue
-            elif value is not None and not _has_type(value, _TICKET_FIELD_TYPES[name]):
-                errors.append(("InvalidType", name, f"{name} must be a {_TICKET_FIELD_TYPES[name]}."))
-                continue
-            if value is None:
-                draft.pop(name, None)
+            for key in reversed(ft.path.split("/")[1:]):
+                value = {key: value}
+            changes.append((name, value))
+        given = {name for name, _ in changes}
+        for name, value in sorted(changes, key=lambda c: c[0] in _BOARD_DEPENDENT):  # stable: board first
+            self._ticket_set(draft, name, value, given, errors)
+        if "status" in draft and "board" in draft:
+            status = self.state["statuses"].get(draft["status"].get("id"))
+            if status is not None and status["board"]["id"] != draft["board"]["id"] and \
+                    not any(e[1] == "status" for e in errors):
+                errors.append(("InvalidReference", "status",
+                               f"The status is not valid for board '{draft['board']['name']}'."))
+        return errors
+
+    def _ticket_set(self, draft: dict, name: str, value: Any, given: set[str], errors: list) -> None:
+        if value is None or (value == {} and name in _TICKET_RESOLVED):
+            if name in ("summary", "company", "board", "status", "priority"):
+                errors.append(("NullValue", name, f"{name.capitalize()} is required."))
+            else:
+                draft.pop(name, None)  # "" or null clears a nullable field (a date, a parent ticket, ...)
+            return
+        if name == "summary":
+            if not value.strip():
+                errors.append(("NullValue", "summary", "Summary is required."))
+            else:
+                draft["summary"] = value.strip()
+            return
+        if name == "parentTicketId":
+            if value not in self.state["tickets"] or value == draft.get("id"):
+                errors.append(("InvalidReference", name, "The parent ticket was not found."))
             else:
                 draft[name] = value
-        status = self.state["statuses"].get(draft["status"]["id"])
-        if status is None or status["board"]["id"] != draft["board"]["id"]:
-            errors.append(("InvalidReference", "status",
-                           f"The status is not valid for board '{draft['board']['name']}'."))
-        if errors:
-            raise _invalid("ticket", errors)
+            return
+        if name not in _TICKET_RESOLVED:
+            draft[name] = value  # a reference the sandbox keeps no records for, or a plain field: as bound
+            return
+        ref = self._resolve_ticket_ref(name, value, draft)
+        if ref is None:
+            errors.append(("InvalidReference", name, f"The {name} was not found"
+                           + (f" on board '{draft['board']['name']}'." if name in _BOARD_DEPENDENT else ".")))
+            return
+        if name == "board":
+            if ref["id"] != draft["board"]["id"]:
+                draft["board"] = ref
+                if "status" not in given:
+                    draft["status"] = _status_ref(self._default_status(ref["id"]))
+                for dep in _BOARD_DEPENDENT - {"status"} - given:
+                    draft.pop(dep, None)  # the old board's type/subtype/item mean nothing on the new one
+            return
+        if name == "type" and (draft.get("type") or {}).get("id") != ref["id"]:
+            for dep in ("subType", "item"):
+                if dep not in given:
+                    draft.pop(dep, None)
+        if name == "contact":
+            self._set_ticket_contact(draft, self.state["contacts"][ref["id"]])
+            return
+        if name == "company" and (draft.get("company") or {}).get("id") != ref["id"] and "site" not in given:
+            company = self.state["companies"][ref["id"]]
+            if company.get("site"):
+                draft["site"] = {"id": company["site"]["id"], "name": company["site"]["name"]}
+                draft["siteName"] = company["site"]["name"]
+        draft[name] = ref
+
+    def _set_ticket_contact(self, draft: dict, contact: dict | None) -> None:
+        if contact is None:
+            return
+        draft["contact"] = _contact_ref(contact)
+        draft["contactName"] = draft["contact"]["name"]
+        draft["contactEmailAddress"] = _contact_email(contact)
+        draft["contactPhoneNumber"] = contact.get("defaultPhoneNbr", "")
+
+    def _commit_ticket(self, ticket: dict, draft: dict, created: bool = False) -> dict:
+        """Derive what ConnectWise derives (closed state, response time, bundles, hrefs) and store ``draft``
+        into ``ticket``. Only called once ``draft`` is known to be valid."""
         now = _now()
+        status = self.state["statuses"][draft["status"]["id"]]
         was_closed = ticket.get("closedFlag", False)
         draft["closedFlag"] = bool(status["closedStatus"])
         if draft["closedFlag"] and not was_closed:
@@ -973,46 +1052,78 @@ class CWSandbox:
         elif not draft["closedFlag"] and was_closed:
             for key in ("closedDate", "closedBy", "dateResolved", "resolvedBy"):
                 draft.pop(key, None)
-        if draft["status"]["id"] != ticket["status"]["id"] and status["name"] != "New" and "dateResponded" not in draft:
+        if not created and draft["status"]["id"] != ticket["status"]["id"] and status["name"] != "New" and \
+                "dateResponded" not in draft:
             draft["dateResponded"] = now
-        if "parentTicketId" in draft and draft["parentTicketId"] != ticket.get("parentTicketId"):
-            self.state["tickets"][draft["parentTicketId"]]["hasChildTicket"] = True
+        old_parent, new_parent = ticket.get("parentTicketId"), draft.get("parentTicketId")
         draft["_info"]["lastUpdated"] = now
         draft["_info"]["updatedBy"] = API_MEMBER
+        tid = ticket["id"]
         ticket.clear()
-        ticket.update(draft)
+        ticket["id"] = tid  # first, as ConnectWise writes it
+        ticket.update(link("tickets", {k: v for k, v in draft.items() if k != "id"}))
+        if new_parent != old_parent:
+            if new_parent is not None:
+                self.state["tickets"][new_parent]["hasChildTicket"] = True
+            if old_parent is not None:
+                self._recompute_has_child(old_parent)
+        for entry in self.state["time_entries"].values():  # a time entry shows its ticket's company
+            if entry.get("chargeToId") == ticket["id"] and entry.get("chargeToType") in _TICKET_CHARGES and \
+                    entry["company"]["id"] != ticket["company"]["id"]:
+                entry["company"] = dict(ticket["company"])
         return ticket
 
+    def _default_status(self, board_id: int) -> dict:
+        return next(s for s in self.state["statuses"].values() if s["board"]["id"] == board_id and s["defaultFlag"])
+
     def _resolve_ticket_ref(self, name: str, value: Any, draft: dict) -> dict | None:
-        if not isinstance(value, dict):
-            value = {"id": value} if isinstance(value, int) and not isinstance(value, bool) else {"name": value}
-        if name == "status":
-            board = self.state["boards"].get(draft["board"]["id"])
-            status = self._find_status(value, board)
-            return _status_ref(status) if status else None
+        """The reference ``value`` names (by id, or by name/identifier), in the served shape; None when the
+        sandbox has no such record (or none valid on the ticket's board)."""
+        state = self.state
+        board_id = draft["board"]["id"]
         if name == "board":
-            board = self._find_by(self.state["boards"], value, ("name",))
+            board = self._find_by(state["boards"], value, ("name",))
             return {"id": board["id"], "name": board["name"]} if board else None
+        if name == "status":
+            status = self._find_status(value, state["boards"].get(board_id))
+            return _status_ref(status) if status else None
         if name == "priority":
-            prio = self._find_by(self.state["priorities"], value, ("name",))
+            prio = self._find_by(state["priorities"], value, ("name",))
             return _priority_ref(prio) if prio else None
         if name == "company":
             company = self._find_company(value)
             return {"id": company["id"], "identifier": company["identifier"], "name": company["name"]} if company else None
         if name == "contact":
-            contact = self._find_by(self.state["contacts"], value, ())
+            contact = self._find_contact(value)
             return _contact_ref(contact) if contact else None
         if name == "owner":
             member = self._find_member(value)
             return member_ref(member) if member else None
-        if name == "type":
-            types = {k: t for k, t in self.state["types"].items() if t["board"]["id"] == draft["board"]["id"]}
-            ttype = self._find_by(types, value, ("name",))
-            return {"id": ttype["id"], "name": ttype["name"]} if ttype else None
-        if name == "sla":
-            sla = {1: "Standard SLA", 2: "Premium SLA"}
-            sid = value.get("id")
-            return {"id": sid, "name": sla[sid]} if sid in sla else None
+        if name in ("type", "subType", "item"):
+            table = {"type": "types", "subType": "subtypes", "item": "items"}[name]
+            on_board = {k: t for k, t in state[table].items() if t["board"]["id"] == board_id}
+            found = self._find_by(on_board, value, ("name",))
+            if found is None:
+                return None
+            if name == "subType" and draft.get("type") and draft["type"].get("id") not in found["typeAssociationIds"]:
+                return None
+            return {"id": found["id"], "name": found["name"]}
+        if name == "site":
+            company = state["companies"].get((draft.get("company") or {}).get("id"), {})
+            site = company.get("site")
+            ok = site and (value.get("id") == site["id"] or (value.get("id") is None and
+                                                            str(value.get("name", "")).lower() == site["name"].lower()))
+            return {"id": site["id"], "name": site["name"]} if ok else None
+        fixed = {"sla": dict(SLAS), "serviceLocation": dict(SERVICE_LOCATIONS), "source": dict(SOURCES)}
+        if name in fixed:
+            names = fixed[name]
+            rid = value.get("id")
+            if rid is None and isinstance(value.get("name"), str):
+                rid = next((k for k, n in names.items() if n.lower() == value["name"].strip().lower()), None)
+            return {"id": rid, "name": names[rid]} if rid in names else None
+        if name in ("workType", "workRole"):
+            found = self._find_by(state["work_types" if name == "workType" else "work_roles"], value, ("name",))
+            return {"id": found["id"], "name": found["name"]} if found else None
         return None
 
     # --- lookups -----------------------------------------------------------------------------
@@ -1037,6 +1148,14 @@ class CWSandbox:
     def _find_member(self, ref: Any) -> dict | None:
         return self._find_by(self.state["members"], ref, ("identifier",))
 
+    def _find_contact(self, ref: Any) -> dict | None:
+        """By id, else by name ("First Last", any case)."""
+        if isinstance(ref, dict) and ref.get("id") is None and isinstance(ref.get("name"), str):
+            want = " ".join(ref["name"].split()).lower()
+            return next((c for c in self.state["contacts"].values()
+                         if f"{c['firstName']} {c['lastName']}".lower() == want), None)
+        return self._find_by(self.state["contacts"], ref, ())
+
     def _find_status(self, ref: Any, board: dict | None) -> dict | None:
         if isinstance(ref, dict) and ref.get("id") is None and isinstance(ref.get("name"), str) and board:
             board_statuses = {k: s for k, s in self.state["statuses"].items() if s["board"]["id"] == board["id"]}
@@ -1057,6 +1176,10 @@ class CWSandbox:
         tid = self._ticket(req.route_args["parentId"])["id"]
         return self._list(req, list(self.state["notes"].get(tid, [])), "notes")
 
+    def count_notes(self, req):
+        tid = self._ticket(req.route_args["parentId"])["id"]
+        return self._count(req, list(self.state["notes"].get(tid, [])), "notes")
+
     def _all_note(self, note: dict) -> dict:
         ticket = self.state["tickets"].get(note["ticketId"], {})
         out = {"id": note["id"], "noteType": "TicketNote",
@@ -1074,47 +1197,71 @@ class CWSandbox:
             out["contact"] = dict(note["contact"])
         return out
 
+    def _time_entry_note(self, entry: dict, ticket: dict) -> dict:
+        """A time entry shown on its ticket (addTo*Flag): allNotes' TimeEntryNote (API-NOTES 11.2, inferred)."""
+        out = {"id": entry["id"], "noteType": "TimeEntryNote", "ticket": {"id": ticket["id"], "summary": ticket["summary"]},
+               "text": entry.get("notes", ""), "isMarkdownFlag": False,
+               "detailDescriptionFlag": bool(entry.get("addToDetailDescriptionFlag")),
+               "internalAnalysisFlag": bool(entry.get("addToInternalAnalysisFlag")),
+               "resolutionFlag": bool(entry.get("addToResolutionFlag")), "timeStart": entry["timeStart"],
+               "bundledFlag": False, "mergedFlag": False, "issueFlag": False, "createdByParentFlag": False,
+               "originalAuthor": entry.get("enteredBy", API_MEMBER), "member": dict(entry["member"]),
+               "_info": {"dateCreated": entry.get("dateEntered", entry["timeStart"]),
+                         "lastUpdated": entry["_info"]["lastUpdated"], "updatedBy": entry["_info"]["updatedBy"]}}
+        if entry.get("timeEnd"):
+            out["timeEnd"] = entry["timeEnd"]
+        return out
+
     def list_all_notes(self, req):
-        tid = self._ticket(req.route_args["parentId"])["id"]
-        return self._list(req, [self._all_note(n) for n in self.state["notes"].get(tid, [])], "all_notes")
+        ticket = self._ticket(req.route_args["parentId"])
+        tid = ticket["id"]
+        rows = [self._all_note(n) for n in self.state["notes"].get(tid, [])]
+        rows += [self._time_entry_note(e, ticket) for e in self.state["time_entries"].values()
+                 if e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES and e.get("notes")
+                 and (e.get("addToDetailDescriptionFlag") or e.get("addToInternalAnalysisFlag")
+                      or e.get("addToResolutionFlag"))]
+        return self._list(req, rows, "all_notes")
 
     def create_note(self, req):
         ticket = self._ticket(req.route_args["parentId"])
         body = req.json()
+        bound, problems = cw_schema.bind("ServiceNote", body)
         if not isinstance(body, dict):
             raise _invalid("serviceNote", [("InvalidObject", "body", "A note object is required.")])
-        errors = []
-        text = body.get("text")
-        if not isinstance(text, str) or not text.strip():
+        errors = [tuple(p) for p in problems]
+        bad = {p.field.split("/")[0] for p in problems}
+        text = bound.get("text")
+        if "text" not in bad and (not isinstance(text, str) or not text.strip()):
             errors.append(("NullValue", "text", "Text is required."))
-        flags = {f: body.get(f) for f in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")}
-        for fld, value in flags.items():
-            if value is not None and not isinstance(value, bool):
-                errors.append(("InvalidType", fld, f"{fld} must be a boolean."))
-        if not any(v is True for v in flags.values()):
+        flags = {f: bound.get(f) for f in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")}
+        if not bad & set(flags) and not any(v is True for v in flags.values()):
             errors.append(("InvalidObject", "detailDescriptionFlag",
                            "At least one of detailDescriptionFlag, internalAnalysisFlag or resolutionFlag must be true."))
-        member = None
-        if body.get("member") is not None:
-            member = self._find_member(body["member"])
+        member = contact = None
+        if bound.get("member") is not None:
+            member = self._find_member(bound["member"])
             if member is None:
                 errors.append(("InvalidReference", "member", "The member was not found."))
+        if bound.get("contact") is not None:
+            contact = self._find_contact(bound["contact"])
+            if contact is None:
+                errors.append(("InvalidReference", "contact", "The contact was not found."))
         if errors:
             raise _invalid("serviceNote", errors)
         kind = ("discussion" if flags["detailDescriptionFlag"] else "internal" if flags["internalAnalysisFlag"]
                 else "resolution")
-        note = make_note(self._next_id("note"), ticket["id"], text, kind, member, _now_dt())
-        note["detailDescriptionFlag"] = bool(flags["detailDescriptionFlag"])
-        note["internalAnalysisFlag"] = bool(flags["internalAnalysisFlag"])
-        note["resolutionFlag"] = bool(flags["resolutionFlag"])
-        note["internalFlag"] = bool(body["internalFlag"]) if isinstance(body.get("internalFlag"), bool) else \
+        note = make_note(self._next_id("note"), ticket["id"], text, kind, member, _now_dt(),
+                         contact=_contact_ref(contact) if contact else None)
+        for fld in flags:
+            note[fld] = bool(flags[fld])
+        note["internalFlag"] = bound["internalFlag"] if isinstance(bound.get("internalFlag"), bool) else \
             note["internalAnalysisFlag"]
-        note["externalFlag"] = bool(body["externalFlag"]) if isinstance(body.get("externalFlag"), bool) else \
+        note["externalFlag"] = bound["externalFlag"] if isinstance(bound.get("externalFlag"), bool) else \
             (note["detailDescriptionFlag"] or note["resolutionFlag"])
-        for fld in ("issueFlag", "customerUpdatedFlag", "processNotifications"):
-            if isinstance(body.get(fld), bool):
-                note[fld] = body[fld]
-        self.state["notes"].setdefault(ticket["id"], []).append(note)
+        for fld in ("issueFlag", "customerUpdatedFlag", "processNotifications", "sentimentScore"):
+            if bound.get(fld) is not None:
+                note[fld] = bound[fld]
+        self.state["notes"].setdefault(ticket["id"], []).append(link("notes", note))
         ticket["_info"]["lastUpdated"] = note["dateCreated"]
         ticket["_info"]["updatedBy"] = note["createdBy"]
         return 201, note, []
@@ -1144,6 +1291,18 @@ class CWSandbox:
             linked.append(config["id"])
         return 201, self._config_ref(config), []
 
+    def remove_ticket_configuration(self, req):
+        """DELETE /service/tickets/{id}/configurations/{configId}: unlink (the configuration itself stays)."""
+        tid = self._ticket(req.route_args["parentId"])["id"]
+        cid = req.route_args["id"]
+        linked = self.state["ticket_configurations"].get(tid, [])
+        if cid not in linked:
+            raise _not_found("Configuration", cid)
+        linked.remove(cid)
+        if not linked:
+            del self.state["ticket_configurations"][tid]
+        return 204, None, []
+
     # --- schedule ----------------------------------------------------------------------------
 
     def list_schedule_types(self, req):
@@ -1151,6 +1310,9 @@ class CWSandbox:
 
     def list_entries(self, req):
         return self._list(req, list(self.state["entries"].values()), "entries")
+
+    def count_entries(self, req):
+        return self._count(req, list(self.state["entries"].values()), "entries")
 
     def _entry(self, entry_id: int) -> dict:
         entry = self.state["entries"].get(entry_id)
@@ -1165,51 +1327,34 @@ class CWSandbox:
         body = req.json()
         if not isinstance(body, dict):
             raise _invalid("scheduleEntry", [("InvalidObject", "body", "A schedule entry object is required.")])
-        errors = []
-        stype = None
-        if body.get("type") is None:
-            errors.append(("NullValue", "type", "Type is required."))
-        else:
-            stype = self._find_by(self.state["schedule_types"], body["type"], ("identifier", "name"))
-            if stype is None:
-                errors.append(("InvalidReference", "type", "The schedule type was not found."))
-        member = None
-        if body.get("member") is None:
+        problems = cw_schema.validate_write("ScheduleEntry", body)
+        bad = {p.field.split("/")[0] for p in problems}
+        errors = [tuple(p) for p in problems]
+        if "member" not in bad and body.get("member") in (None, {}):
             errors.append(("NullValue", "member", "Member is required."))
-        else:
-            member = self._find_member(body["member"])
-            if member is None:
-                errors.append(("InvalidReference", "member", "The member was not found."))
-        object_id = body.get("objectId")
-        if object_id is not None and (not isinstance(object_id, int) or isinstance(object_id, bool)):
-            errors.append(("InvalidType", "objectId", "objectId must be an integer."))
-        elif stype is not None and stype["identifier"] == "S":
-            if object_id is None:
-                errors.append(("NullValue", "objectId", "objectId (the ticket id) is required for service entries."))
-            elif object_id not in self.state["tickets"]:
-                errors.append(("InvalidReference", "objectId", f"Ticket {object_id} was not found."))
-        dates = {}
-        for fld in ("dateStart", "dateEnd"):
-            if body.get(fld) is not None:
-                try:
-                    dates[fld] = q.parse_datetime_literal(str(body[fld]))
-                except q.QueryError:
-                    errors.append(("InvalidDate", fld, f"{fld} must be an ISO-8601 date-time."))
-        if "dateStart" in dates and "dateEnd" in dates and dates["dateEnd"] < dates["dateStart"]:
-            errors.append(("InvalidDate", "dateEnd", "dateEnd must not be before dateStart."))
-        if errors:
+            bad.add("member")
+        if "type" in bad:  # without a type nothing else can be checked (objectId's meaning depends on it)
             raise _invalid("scheduleEntry", errors)
         now_dt = _now_dt()
-        start = dates.get("dateStart", now_dt)
-        end = dates.get("dateEnd", start + timedelta(hours=1))
-        ticket = self.state["tickets"].get(object_id) if stype["identifier"] == "S" else None
-        name = body.get("name") if isinstance(body.get("name"), str) else (
-            f"{ticket['company']['name']} / {ticket['summary']}" if ticket else stype["name"])
-        entry = make_entry(self._next_id("entry"), object_id or 0, name, member, stype, start, end,
-                           bool(body.get("doneFlag")), now_dt, API_MEMBER)
-        if isinstance(body.get("allowScheduleConflictsFlag"), bool):
-            entry["allowScheduleConflictsFlag"] = body["allowScheduleConflictsFlag"]
-        self.state["entries"][entry["id"]] = entry
+        draft: dict = {"objectId": 0, "name": "", "where": dict(_LOCATION_REFS[1]), "status": {"id": 2, "name": "Firm"},
+                       "span": {"id": 1, "identifier": "None"}, "doneFlag": False, "acknowledgedFlag": False,
+                       "ownerFlag": False, "meetingFlag": False, "allowScheduleConflictsFlag": True,
+                       "addMemberToProjectFlag": False, "dateStart": iso(now_dt),
+                       "_info": {"lastUpdated": iso(now_dt), "updatedBy": API_MEMBER, "dateEntered": iso(now_dt)}}
+        ops = [{"op": "replace", "path": k, "value": v} for k, v in body.items()
+               if isinstance(k, str) and k.split("/")[0] not in bad]
+        errors += self._entry_changes(draft, ops, creating=True)
+        if errors:
+            raise _invalid("scheduleEntry", errors)
+        if "dateEnd" not in draft:
+            draft["dateEnd"] = iso(_parse_iso(draft["dateStart"]) + timedelta(hours=1))
+        draft["hours"] = _hours_between(draft["dateStart"], draft["dateEnd"])
+        if not draft["name"]:
+            ticket = self.state["tickets"].get(draft["objectId"]) if draft["type"]["identifier"] == "S" else None
+            draft["name"] = f"{ticket['company']['name']} / {ticket['summary']}" if ticket else \
+                self.state["schedule_types"][draft["type"]["id"]]["name"]
+        entry = {"id": self._next_id("entry"), **draft}
+        self.state["entries"][entry["id"]] = link("entries", entry)
         self._touch_entry_ticket(entry)
         return 201, entry, []
 
@@ -1219,32 +1364,95 @@ class CWSandbox:
         if not isinstance(body, list) or not body:
             raise _invalid("scheduleEntry", [("InvalidObject", "body", "A PATCH body must be a non-empty JSON array.")])
         draft = json.loads(json.dumps(entry))
-        errors = []
-        for op in body:
-            if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-                errors.append(("InvalidObject", "operations", "Each operation needs 'op' and 'path'."))
+        errors = self._entry_changes(draft, body, creating=False)
+        if errors:
+            raise _invalid("scheduleEntry", errors)
+        if draft.get("dateStart") and draft.get("dateEnd"):
+            draft["hours"] = _hours_between(draft["dateStart"], draft["dateEnd"])
+        draft["_info"]["lastUpdated"] = _now()
+        draft["_info"]["updatedBy"] = API_MEMBER
+        old_object = entry["objectId"] if entry["type"]["identifier"] == "S" else None
+        entry.clear()
+        entry.update(link("entries", draft))
+        self._touch_entry_ticket(entry)
+        if old_object is not None and old_object != entry["objectId"]:
+            self._touch_entry_ticket({"type": {"identifier": "S"}, "objectId": old_object})
+        return 200, entry, []
+
+    def _entry_changes(self, draft: dict, ops: list, *, creating: bool) -> list[tuple[str, str, str]]:
+        """PATCH-style operations on a schedule entry draft (also a POST body's fields); the problems."""
+        errors: list[tuple[str, str, str]] = []
+        changes: list[tuple[str, Any]] = []
+        for op in ops:
+            if not isinstance(op, dict) or not isinstance(op.get("path"), str) or \
+                    str(op.get("op", "replace")).lower() not in ("add", "replace", "remove"):
+                errors.append(("InvalidObject", "operations", "Each operation needs 'op' (add, replace or remove) "
+                                                              "and 'path'."))
                 continue
-            parts = [p for p in op["path"].strip("/").split("/") if p]
-            name, value = (parts[0] if parts else ""), op.get("value")
-            if name == "member":
-                member = self._find_member({parts[1]: value} if len(parts) > 1 else value)
+            path = "/".join(p for p in op["path"].strip("/").split("/") if p)
+            ft, top = cw_schema.field("ScheduleEntry", path), cw_schema.field("ScheduleEntry", path.split("/")[0])
+            if ft is None or ft.info or top is None:
+                if not creating:  # a body's unknown members are ignored (Json.NET); an unknown PATCH path is not
+                    errors.append(("UnknownField", path or "path", f"ScheduleEntry has no field '{path}'."))
+                continue
+            if top.read_only:
+                if not creating:
+                    errors.append(("ReadOnlyField", top.path, f"The field '{top.path}' cannot be updated."))
+                continue
+            if str(op.get("op")).lower() == "remove":
+                changes.append((top.path, None))
+                continue
+            value, problems = cw_schema.bind_field("ScheduleEntry", ft.path, op.get("value"))
+            if problems:
+                errors += [tuple(p) for p in problems]
+                continue
+            for key in reversed(ft.path.split("/")[1:]):
+                value = {key: value}
+            changes.append((top.path, value))
+        # the type first: whether objectId must name a ticket depends on it
+        for name, value in sorted(changes, key=lambda c: c[0] != "type"):
+            if value is None or value == {}:
+                if name in ("type", "member"):
+                    errors.append(("NullValue", name, f"{name.capitalize()} is required."))
+                elif name in ("dateStart",):
+                    errors.append(("NullValue", name, "dateStart is required."))
+                else:
+                    draft.pop(name, None)
+                continue
+            if name == "type":
+                stype = self._find_by(self.state["schedule_types"], value, ("identifier", "name"))
+                if stype is None:
+                    errors.append(("InvalidReference", "type", "The schedule type was not found."))
+                else:
+                    draft["type"] = {"id": stype["id"], "identifier": stype["identifier"]}
+            elif name == "member":
+                member = self._find_member(value)
                 if member is None:
                     errors.append(("InvalidReference", "member", "The member was not found."))
                 else:
                     draft["member"] = member_ref(member)
-            elif name == "doneFlag" and isinstance(value, bool):
-                draft["doneFlag"] = value
-            elif name in ("dateStart", "dateEnd", "name") and isinstance(value, str):
-                draft[name] = value
+            elif name == "where":
+                rid = value.get("id")
+                if rid is None and isinstance(value.get("name"), str):
+                    rid = next((k for k, n in SERVICE_LOCATIONS if n.lower() == value["name"].strip().lower()), None)
+                if rid not in _LOCATION_REFS:
+                    errors.append(("InvalidReference", "where", "The service location was not found."))
+                else:
+                    draft["where"] = dict(_LOCATION_REFS[rid])
             else:
-                errors.append(("InvalidField", name or "path", f"Cannot update '{op['path']}'."))
+                draft[name] = value
         if errors:
-            raise _invalid("scheduleEntry", errors)
-        draft["_info"]["lastUpdated"] = _now()
-        entry.clear()
-        entry.update(draft)
-        self._touch_entry_ticket(entry)
-        return 200, entry, []
+            return errors
+        if draft.get("type") is None:
+            return [("NullValue", "type", "Type is required.")]
+        if draft["type"]["identifier"] == "S":
+            if not draft.get("objectId"):
+                errors.append(("NullValue", "objectId", "objectId (the ticket id) is required for service entries."))
+            elif draft["objectId"] not in self.state["tickets"]:
+                errors.append(("InvalidReference", "objectId", f"Ticket {draft['objectId']} was not found."))
+        if draft.get("dateStart") and draft.get("dateEnd") and _parse_iso(draft["dateEnd"]) < _parse_iso(draft["dateStart"]):
+            errors.append(("InvalidDate", "dateEnd", "dateEnd must not be before dateStart."))
+        return errors
 
     def delete_entry(self, req):
         entry = self._entry(req.route_args["id"])
@@ -1264,64 +1472,361 @@ class CWSandbox:
             ticket["_info"]["lastUpdated"] = _now()
             ticket["_info"]["updatedBy"] = API_MEMBER
 
+    # --- time --------------------------------------------------------------------------------
+
+    def _time_entry_view(self, entry: dict) -> dict:
+        """A time entry as served: the ticket fields ConnectWise reads from the ticket at the time of asking."""
+        ticket = self.state["tickets"].get(entry.get("chargeToId")) if entry.get("chargeToType") in _TICKET_CHARGES \
+            else None
+        if ticket is None:
+            return entry
+        return {**entry, "ticket": {"id": ticket["id"], "summary": ticket["summary"],
+                                    "_info": {"ticket_href": f"{API_PREFIX}/service/tickets/{ticket['id']}"}},
+                "ticketBoard": ticket["board"]["name"], "ticketStatus": ticket["status"]["name"],
+                "ticketType": (ticket.get("type") or {}).get("name", ""),
+                "ticketSubType": (ticket.get("subType") or {}).get("name", "")}
+
+    def _time_entries(self) -> list[dict]:
+        return [self._time_entry_view(e) for e in self.state["time_entries"].values()]
+
+    def list_time_entries(self, req):
+        return self._list(req, self._time_entries(), "time_entries")
+
+    def count_time_entries(self, req):
+        return self._count(req, self._time_entries(), "time_entries")
+
+    def _time_entry(self, entry_id: int) -> dict:
+        entry = self.state["time_entries"].get(entry_id)
+        if entry is None:
+            raise _not_found("TimeEntry", entry_id)
+        return entry
+
+    def get_time_entry(self, req):
+        return self._one(req, self._time_entry_view(self._time_entry(req.route_args["id"])))
+
+    def _ticket_time_refs(self, req) -> list[dict]:
+        tid = self._ticket(req.route_args["parentId"])["id"]
+        return [{"id": e["id"], "_info": {"timeEntry_href": f"{API_PREFIX}/time/entries/{e['id']}"}}
+                for e in self.state["time_entries"].values()
+                if e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES]
+
+    def list_ticket_time_entries(self, req):
+        return self._list(req, self._ticket_time_refs(req), "time_entry_refs")
+
+    def count_ticket_time_entries(self, req):
+        return self._count(req, self._ticket_time_refs(req), "time_entry_refs")
+
+    def create_time_entry(self, req):
+        body = req.json()
+        if not isinstance(body, dict):
+            raise _invalid("timeEntry", [("InvalidObject", "body", "A time entry object is required.")])
+        # ``company`` is computed for ticket time but names the company when time is charged to one
+        # ("If chargeToId is not specified, we asume you enter time against the company specified").
+        fields = {k: v for k, v in body.items() if not (isinstance(k, str) and k.lower() == "company")}
+        company = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "company"), None)
+        bound, problems = cw_schema.bind("TimeEntry", fields)
+        bound.pop("hourlyRate", None)  # "may only be Updated, it is defaulted on Create"
+        errors = [tuple(p) for p in problems]
+        if company is not None:
+            company, company_problems = cw_schema.bind("CompanyReference", company, partial=True)
+            errors += [(c, "company" + ("/" + f if f != "body" else ""), m) for c, f, m in company_problems]
+        if errors:
+            raise _invalid("timeEntry", errors)
+        entry, errors = self._build_time_entry(bound, company, None)
+        if errors:
+            raise _invalid("timeEntry", errors)
+        entry = {"id": self._next_id("time_entry"), **entry}
+        self.state["time_entries"][entry["id"]] = link("time_entries", entry)
+        self._touch_time_ticket(entry)
+        return 201, self._time_entry_view(entry), []
+
+    def replace_time_entry(self, req):
+        """PUT: a whole time entry (as read back: read-only fields are ignored)."""
+        entry = self._time_entry(req.route_args["id"])
+        body = req.json()
+        bound, problems = cw_schema.bind("TimeEntry", body, allow_read_only=True)
+        if problems:
+            raise _invalid("timeEntry", [tuple(p) for p in problems])
+        return self._save_time_entry(entry, bound)
+
+    def patch_time_entry(self, req):
+        entry = self._time_entry(req.route_args["id"])
+        body = req.json()
+        if not isinstance(body, list) or not body:
+            raise _invalid("timeEntry", [("InvalidObject", "body", "A PATCH body must be a non-empty JSON array.")])
+        fields: dict[str, Any] = {}
+        errors: list[tuple[str, str, str]] = []
+        for op in body:
+            if not isinstance(op, dict) or not isinstance(op.get("path"), str) or \
+                    str(op.get("op", "replace")).lower() not in ("add", "replace", "remove"):
+                errors.append(("InvalidObject", "operations", "Each operation needs 'op' (add, replace or remove) "
+                                                              "and 'path'."))
+                continue
+            path = "/".join(p for p in op["path"].strip("/").split("/") if p)
+            ft, top = cw_schema.field("TimeEntry", path), cw_schema.field("TimeEntry", path.split("/")[0])
+            if ft is None or ft.info or top is None:
+                errors.append(("UnknownField", path or "path", f"TimeEntry has no field '{path}'."))
+                continue
+            if str(op.get("op")).lower() == "remove":
+                if top.read_only:
+                    errors.append(("ReadOnlyField", top.path, f"The field '{top.path}' cannot be updated."))
+                fields[top.path] = None
+                continue
+            value, problems = cw_schema.bind_field("TimeEntry", ft.path, op.get("value"))
+            if problems:
+                errors += [tuple(p) for p in problems]
+                continue
+            for key in reversed(ft.path.split("/")[1:]):
+                value = {key: value}
+            fields[top.path] = value
+        if errors:
+            raise _invalid("timeEntry", errors)
+        return self._save_time_entry(entry, fields)
+
+    def _save_time_entry(self, entry: dict, fields: dict):
+        updated, errors = self._build_time_entry(fields, None, entry)
+        if errors:
+            raise _invalid("timeEntry", errors)
+        before = (entry.get("chargeToType"), entry.get("chargeToId"))
+        entry.clear()
+        entry.update(link("time_entries", updated))
+        self._touch_time_ticket(entry)
+        if before != (entry.get("chargeToType"), entry.get("chargeToId")) and before[0] in _TICKET_CHARGES:
+            self._touch_time_ticket({"chargeToType": before[0], "chargeToId": before[1]})
+        return 200, self._time_entry_view(entry), []
+
+    def delete_time_entry(self, req):
+        entry = self._time_entry(req.route_args["id"])
+        del self.state["time_entries"][entry["id"]]
+        self._touch_time_ticket(entry)
+        return 204, None, []
+
+    def _touch_time_ticket(self, entry: dict) -> None:
+        if entry.get("chargeToType") not in _TICKET_CHARGES or entry.get("chargeToId") not in self.state["tickets"]:
+            return
+        ticket = self.state["tickets"][entry["chargeToId"]]
+        recompute_actual_hours(self.state, ticket["id"])
+        ticket["_info"]["lastUpdated"] = _now()
+        ticket["_info"]["updatedBy"] = API_MEMBER
+
+    def _build_time_entry(self, fields: dict, company: dict | None, current: dict | None
+                          ) -> tuple[dict, list[tuple[str, str, str]]]:
+        """The time entry ``fields`` (bound by the schema) describe, with ConnectWise's defaults and derived
+        values, merged over ``current`` (PATCH/PUT); or the problems. Defaults (inferred, API-NOTES 11.2/11.3):
+        no member = the API member; work type = the overall default; work role = the member's; billable
+        option = the work type's billTime; actualHours = timeEnd - timeStart - hoursDeduct; timeEnd =
+        timeStart + actualHours when only the hours are sent; hourlyRate = the role's rate adjusted by the type."""
+        errors: list[tuple[str, str, str]] = []
+        state = self.state
+        out = dict(current) if current else {}
+        for key in ("ticket", "ticketBoard", "ticketStatus", "ticketType", "ticketSubType"):
+            out.pop(key, None)
+        # charge: a ticket (whose company it is), or a company
+        charge_type = fields.get("chargeToType", out.get("chargeToType"))
+        charge_id = fields.get("chargeToId", out.get("chargeToId"))
+        ticket = None
+        if charge_id is not None and charge_type in (None, *_TICKET_CHARGES):
+            ticket = state["tickets"].get(charge_id)
+            if ticket is None:
+                errors.append(("InvalidReference", "chargeToId", f"Ticket {charge_id} was not found."))
+            charge_type = charge_type or "ServiceTicket"
+        elif charge_type == "Company" and company is None and charge_id is not None:
+            company = {"id": charge_id}
+        if charge_id is None and charge_type in _TICKET_CHARGES:
+            errors.append(("NullValue", "chargeToId", f"chargeToId (the ticket id) is required for {charge_type}."))
+        if ticket is not None:
+            out["company"] = dict(ticket["company"])
+        elif charge_type not in _TICKET_CHARGES and (company is not None or not out.get("company")):
+            found = self._find_company(company) if company else None
+            if found is None:
+                errors.append(("NullValue" if not company else "InvalidReference", "company",
+                               "Time not charged to a ticket needs the company it is for." if not company
+                               else "The company was not found."))
+            else:
+                out["company"] = {"id": found["id"], "identifier": found["identifier"], "name": found["name"]}
+            charge_type = charge_type or "Company"
+        out["chargeToType"] = charge_type
+        if charge_id is None:
+            out.pop("chargeToId", None)
+        else:
+            out["chargeToId"] = charge_id
+        # member, work type, work role: what is sent, else what the entry has, else the defaults
+        member = None
+        sent = fields.get("member") if "member" in fields else out.get("member")
+        if sent not in (None, {}) and sent.get("identifier") != API_MEMBER:
+            member = self._find_member(sent)
+            if member is None:
+                errors.append(("InvalidReference", "member", "The member was not found."))
+        out["member"] = member_ref(member) if member else {"identifier": API_MEMBER, "name": "API Member"}
+        work_type = role = None
+        sent = fields.get("workType") if "workType" in fields else out.get("workType")
+        if sent not in (None, {}):
+            work_type = self._find_by(state["work_types"], sent, ("name",))
+            if work_type is None:
+                errors.append(("InvalidReference", "workType", "The work type was not found."))
+        work_type = work_type or next(w for w in state["work_types"].values() if w["overallDefaultFlag"])
+        out["workType"] = {"id": work_type["id"], "name": work_type["name"]}
+        sent = fields.get("workRole") if "workRole" in fields else out.get("workRole")
+        if sent not in (None, {}):
+            role = self._find_by(state["work_roles"], sent, ("name",))
+            if role is None:
+                errors.append(("InvalidReference", "workRole", "The work role was not found."))
+        role = role or state["work_roles"].get(((member or {}).get("workRole") or {}).get("id")) or \
+            next(iter(state["work_roles"].values()))
+        out["workRole"] = {"id": role["id"], "name": role["name"]}
+        # times and hours: sent times derive the hours again, sent hours the end again
+        if {"timeStart", "timeEnd", "hoursDeduct"} & set(fields) and "actualHours" not in fields:
+            out.pop("actualHours", None)
+        elif "actualHours" in fields and "timeEnd" not in fields:
+            out.pop("timeEnd", None)
+        for key in ("timeStart", "timeEnd", "hoursDeduct", "actualHours"):
+            if key in fields:
+                out[key] = fields[key]
+            if out.get(key) is None:
+                out.pop(key, None)
+        if not out.get("timeStart"):
+            errors.append(("NullValue", "timeStart", "timeStart is required."))
+        elif not errors:
+            start = _parse_iso(out["timeStart"])
+            deduct = float(out.get("hoursDeduct") or 0)
+            if deduct < 0:
+                errors.append(("InvalidValue", "hoursDeduct", "hoursDeduct must not be negative."))
+            if out.get("actualHours") is not None and out["actualHours"] < 0:
+                errors.append(("InvalidValue", "actualHours", "actualHours must not be negative."))
+            elif out.get("timeEnd"):
+                end = _parse_iso(out["timeEnd"])
+                if end < start:
+                    errors.append(("InvalidDate", "timeEnd", "timeEnd must not be before timeStart."))
+                elif out.get("actualHours") is None:
+                    out["actualHours"] = round(max((end - start).total_seconds() / 3600 - deduct, 0), 2)
+            elif out.get("actualHours") is not None:
+                out["timeEnd"] = iso(start + timedelta(hours=float(out["actualHours"]) + deduct))
+            else:
+                out["actualHours"] = 0.0
+        # the rest: billability, notes, flags, rates
+        out["billableOption"] = fields.get("billableOption") or out.get("billableOption") or work_type["billTime"]
+        for key, value in fields.items():
+            if key in _time_entry_plain_fields():
+                if value is None:
+                    out.pop(key, None)
+                else:
+                    out[key] = value
+        if errors:
+            return out, errors
+        if current and fields.get("hourlyRate") is not None:
+            out["hourlyRate"] = fields["hourlyRate"]
+        elif not current or "workType" in fields or "workRole" in fields or out.get("hourlyRate") is None:
+            out["hourlyRate"] = rate_for(role, work_type)
+        hours = float(out.get("actualHours") or 0)
+        billed = hours if out["billableOption"] == "Billable" else 0.0
+        out["hoursBilled"] = out["invoiceHours"] = billed
+        now = _now()
+        out.setdefault("status", "Open")
+        out.setdefault("companyType", "Client")
+        out.setdefault("enteredBy", (member or {}).get("identifier", API_MEMBER))
+        out.setdefault("dateEntered", now)
+        for flag in ("addToDetailDescriptionFlag", "addToInternalAnalysisFlag", "addToResolutionFlag",
+                     "emailResourceFlag", "emailContactFlag", "emailCcFlag"):
+            out.setdefault(flag, False)
+        out["_info"] = {**(out.get("_info") or {}), "lastUpdated": now, "updatedBy": API_MEMBER}
+        return out, errors
+
+    def list_work_types(self, req):
+        return self._list(req, list(self.state["work_types"].values()), "work_types")
+
+    def get_work_type(self, req):
+        found = self.state["work_types"].get(req.route_args["id"])
+        if found is None:
+            raise _not_found("WorkType", req.route_args["id"])
+        return self._one(req, found)
+
+    def list_work_roles(self, req):
+        return self._list(req, list(self.state["work_roles"].values()), "work_roles")
+
+    def get_work_role(self, req):
+        found = self.state["work_roles"].get(req.route_args["id"])
+        if found is None:
+            raise _not_found("WorkRole", req.route_args["id"])
+        return self._one(req, found)
+
 
 # --- module helpers ------------------------------------------------------------------------------
 
-_READ_ONLY_TICKET_FIELDS = {"id", "_info", "resources", "closedFlag", "closedDate", "closedBy", "hasChildTicket",
-                            "dateEntered", "lastUpdated", "recordType", "dateResolved", "dateResponded",
-                            "dateResplan", "mergedParentTicket", "hasMergedChildTicketFlag"}
-_TICKET_REFS = {"board", "status", "priority", "company", "contact", "owner", "type", "sla"}
-_TICKET_FIELD_TYPES = {  # writable plain fields (besides summary/severity/impact and references)
-    "contactName": "string", "contactEmailAddress": "string", "contactPhoneNumber": "string",
-    "requiredDate": "datetime", "budgetHours": "number", "customerUpdatedFlag": "boolean",
-    "parentTicketId": "integer", "slaStatus": "string", "isInSla": "boolean", "externalXRef": "string",
-    "poNumber": "string", "approved": "boolean", "automaticEmailContactFlag": "boolean",
-    "automaticEmailResourceFlag": "boolean", "automaticEmailCcFlag": "boolean", "processNotifications": "boolean",
-}
-_TICKET_FIELD_NAMES = sorted(_READ_ONLY_TICKET_FIELDS | _TICKET_REFS | set(_TICKET_FIELD_TYPES) | {
-    "summary", "severity", "impact"})
+# Ticket fields ConnectWise derives (closedFlag from the status, actualHours from the time entries):
+# refused on POST/PATCH, ignored on PUT like the schema's read-only fields.
+_TICKET_DERIVED = frozenset({"closedFlag", "actualHours"})
+# References resolved against the sandbox's own records (others are stored as sent).
+_TICKET_RESOLVED = frozenset({"board", "status", "priority", "company", "contact", "owner", "type", "subType", "item",
+                              "site", "sla", "serviceLocation", "source", "workType", "workRole"})
+# Only meaningful on one board: applied after the board, and dropped when the board changes.
+_BOARD_DEPENDENT = frozenset({"status", "type", "subType", "item", "team"})
+_TICKET_CHARGES = ("ServiceTicket", "ProjectTicket")  # the chargeToType of time worked on a ticket
+_LOCATION_REFS = {rid: {"id": rid, "name": name} for rid, name in SERVICE_LOCATIONS}
+# TimeEntry fields stored as sent (bound by the schema); the others are resolved or derived in _build_time_entry.
+_TIME_ENTRY_DERIVED = frozenset({"chargeToType", "chargeToId", "member", "workType", "workRole", "timeStart", "timeEnd",
+                                 "hoursDeduct", "actualHours", "billableOption", "hourlyRate", "company"})
 
 
-def _has_type(value: Any, kind: str) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "datetime":
-        try:
-            q.parse_datetime_literal(value) if isinstance(value, str) else None
-        except q.QueryError:
-            return False
-        return isinstance(value, str)
-    return False
+@functools.cache
+def _time_entry_plain_fields() -> frozenset[str]:
+    return frozenset(path for path, ft in cw_schema.fields("TimeEntry").items()
+                     if "/" not in path and not ft.read_only) - _TIME_ENTRY_DERIVED
+
+
+def _parse_iso(text: str) -> datetime:
+    """A date-time the schema binder already normalised (``…Z``)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _hours_between(start: str, end: str) -> float:
+    return round((_parse_iso(end) - _parse_iso(start)).total_seconds() / 3600, 2)
 
 _ROUTE_TABLE = [
     (r"/system/info", {"GET": "system_info"}),
     (r"/system/members", {"GET": "list_members"}),
     (r"/system/members/count", {"GET": "count_members"}),
+    (r"/system/members/(?P<id>\d+)", {"GET": "get_member"}),
     (r"/service/boards", {"GET": "list_boards"}),
+    (r"/service/boards/count", {"GET": "count_boards"}),
+    (r"/service/boards/(?P<id>\d+)", {"GET": "get_board"}),
     (r"/service/boards/(?P<parentId>\d+)/statuses", {"GET": "list_board_statuses"}),
+    (r"/service/boards/(?P<parentId>\d+)/statuses/(?P<id>\d+)", {"GET": "get_board_status"}),
     (r"/service/boards/(?P<parentId>\d+)/types", {"GET": "list_board_types"}),
+    (r"/service/boards/(?P<parentId>\d+)/subtypes", {"GET": "list_board_subtypes"}),
+    (r"/service/boards/(?P<parentId>\d+)/items", {"GET": "list_board_items"}),
+    (r"/service/boards/(?P<parentId>\d+)/typeSubTypeItemAssociations", {"GET": "list_board_associations"}),
     (r"/service/priorities", {"GET": "list_priorities"}),
     (r"/company/companies", {"GET": "list_companies", "POST": "create_company"}),
     (r"/company/companies/count", {"GET": "count_companies"}),
     (r"/company/companies/(?P<id>\d+)", {"GET": "get_company"}),
     (r"/company/contacts/(?P<id>\d+)", {"GET": "get_contact"}),
+    (r"/company/configurations", {"GET": "list_configurations"}),
     (r"/company/configurations/(?P<id>\d+)", {"GET": "get_configuration"}),
     (r"/service/tickets", {"GET": "list_tickets", "POST": "create_ticket"}),
     (r"/service/tickets/count", {"GET": "count_tickets"}),
-    (r"/service/tickets/(?P<id>\d+)", {"GET": "get_ticket", "PUT": "replace_ticket", "PATCH": "patch_ticket"}),
+    (r"/service/tickets/(?P<id>\d+)",
+     {"GET": "get_ticket", "PUT": "replace_ticket", "PATCH": "patch_ticket", "DELETE": "delete_ticket"}),
     (r"/service/tickets/(?P<parentId>\d+)/notes", {"GET": "list_notes", "POST": "create_note"}),
+    (r"/service/tickets/(?P<parentId>\d+)/notes/count", {"GET": "count_notes"}),
     (r"/service/tickets/(?P<parentId>\d+)/allNotes", {"GET": "list_all_notes"}),
     (r"/service/tickets/(?P<parentId>\d+)/configurations",
      {"GET": "list_ticket_configurations", "POST": "add_ticket_configuration"}),
+    (r"/service/tickets/(?P<parentId>\d+)/configurations/(?P<id>\d+)", {"DELETE": "remove_ticket_configuration"}),
+    (r"/service/tickets/(?P<parentId>\d+)/timeentries", {"GET": "list_ticket_time_entries"}),
+    (r"/service/tickets/(?P<parentId>\d+)/timeentries/count", {"GET": "count_ticket_time_entries"}),
+    (r"/service/tickets/(?P<parentId>\d+)/attachChildren", {"POST": "attach_children"}),
     (r"/schedule/entries", {"GET": "list_entries", "POST": "create_entry"}),
+    (r"/schedule/entries/count", {"GET": "count_entries"}),
     (r"/schedule/entries/(?P<id>\d+)", {"GET": "get_entry", "PATCH": "patch_entry", "DELETE": "delete_entry"}),
     (r"/schedule/types", {"GET": "list_schedule_types"}),
+    (r"/time/entries", {"GET": "list_time_entries", "POST": "create_time_entry"}),
+    (r"/time/entries/count", {"GET": "count_time_entries"}),
+    (r"/time/entries/(?P<id>\d+)", {"GET": "get_time_entry", "PUT": "replace_time_entry", "PATCH": "patch_time_entry",
+                                    "DELETE": "delete_time_entry"}),
+    (r"/time/workTypes", {"GET": "list_work_types"}),
+    (r"/time/workTypes/(?P<id>\d+)", {"GET": "get_work_type"}),
+    (r"/time/workRoles", {"GET": "list_work_roles"}),
+    (r"/time/workRoles/(?P<id>\d+)", {"GET": "get_work_role"}),
 ]
 _ROUTES = [(re.compile(pattern, re.IGNORECASE), handlers) for pattern, handlers in _ROUTE_TABLE]
 _MEMO_HANDLERS = {"list_tickets", "count_tickets"}  # GETs whose whole answer ``memoize`` may remember
@@ -1332,8 +1837,12 @@ class _UnusableState(Exception):
 
 
 # Saved ids and the counter (``next_ids``) that hands out the next one, per collection.
-_ID_COUNTERS = {"tickets": "ticket", "entries": "entry", "companies": "company"}
+_ID_COUNTERS = {"tickets": "ticket", "entries": "entry", "companies": "company", "time_entries": "time_entry"}
 _LIST_VALUED = {"notes", "ticket_configurations"}  # ticket id -> notes / configuration ids; the rest id -> object
+# Collections (and their id counter) added after files of this format version were first written: a file
+# without them is still the same format. Reference data comes from the seed, time entries start empty.
+_LATER_COLLECTIONS = {"work_types", "work_roles", "subtypes", "items", "associations", "time_entries"}
+_LATER_COUNTERS = {"time_entry"}
 
 
 def _read_state(path: Path, like: dict) -> dict | None:
@@ -1356,15 +1865,18 @@ def _read_state(path: Path, like: dict) -> dict | None:
     if doc["version"] != STATE_VERSION:  # a future version's migration from older files goes here
         raise _UnusableState(f"it is in format version {doc['version']!r}; this sandbox reads version {STATE_VERSION}")
     saved = doc.get("state")
-    if not isinstance(saved, dict) or set(saved) != set(like):
+    if not isinstance(saved, dict) or not set(like) - _LATER_COLLECTIONS <= set(saved) <= set(like):
         raise _UnusableState("it does not hold the sandbox's collections")
+    saved = {**{name: ({} if name == "time_entries" else json.loads(json.dumps(like[name])))
+                for name in _LATER_COLLECTIONS - set(saved)}, **saved}
     state: dict = {}
     try:
         for name, table in saved.items():
             if name == "next_ids":
-                if set(table) != set(like["next_ids"]) or not all(type(v) is int for v in table.values()):
+                if not isinstance(table, dict) or not set(like["next_ids"]) - _LATER_COUNTERS <= set(table) <= \
+                        set(like["next_ids"]) or not all(type(v) is int for v in table.values()):
                     raise _UnusableState("its id counters are not the sandbox's")
-                state[name] = dict(table)
+                state[name] = {**{k: like["next_ids"][k] for k in _LATER_COUNTERS}, **table}
                 continue
             kind = list if name in _LIST_VALUED else dict
             state[name] = {int(key): value for key, value in table.items()}
@@ -1378,7 +1890,7 @@ def _read_state(path: Path, like: dict) -> dict | None:
         counters[kind] = max([counters[kind], *(i + 1 for i in state[name])])
     counters["note"] = max([counters["note"], *(n["id"] + 1 for ns in state["notes"].values() for n in ns
                                                  if isinstance(n, dict) and type(n.get("id")) is int)])
-    return state
+    return link_state(state)  # a file saved before references carried hrefs gets them
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -1437,6 +1949,12 @@ def _now_dt() -> datetime:
 
 def _now() -> str:
     return iso(_now_dt())
+
+
+def _origin(environ: dict) -> str:
+    """``scheme://host[:port]`` the client called: the start of every absolute URL the sandbox answers with."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
 
 
 def _reason(status: int) -> str:

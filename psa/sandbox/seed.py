@@ -4,6 +4,10 @@ Names and ids are a contract other code and tests rely on (README: "The ConnectW
 companies from 250, members from 101, boards 1-4 with statuses ``board*10 + 1..7``,
 priorities 1-4, schedule types 4/5/6, tickets from 1000. Dates are relative to ``now``
 (the sandbox passes the build time floored to the hour), so ages stay realistic.
+
+Every reference names its record the same way everywhere: an id has one name (``SERVICE_LOCATIONS``,
+``SOURCES``, ``WORK_TYPES``, ... are fixed id -> name tables) and carries ConnectWise's ``_info``
+``<kind>_href`` (see ``link``), stored relative to the API root and made absolute per request.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import random
 from datetime import datetime, timedelta
 
 API_MEMBER = "APIMember"
+API_PREFIX = "/v4_6_release/apis/3.0"  # the base path every href starts with (absolute per request: app.py)
 
 COMPANIES = [
     ("Acme Corp", "AcmeCorp"), ("Acme Dental", "AcmeDental"), ("Contoso Ltd", "Contoso"),
@@ -64,6 +69,39 @@ RESPOND_TARGET = {1: 15, 2: 60, 3: 240, 4: 480}
 
 SCHEDULE_TYPES = [(4, "Service", "S"), (5, "Sales", "C"), (6, "Opportunity", "O")]
 SLAS = [(1, "Standard SLA"), (2, "Premium SLA")]
+# Fixed id -> name tables: a reference names the same record the same way on every ticket.
+SERVICE_LOCATIONS = [(1, "On-Site"), (2, "Remote"), (3, "In-house")]
+SOURCES = [(1, "Email"), (2, "Phone"), (3, "Portal")]
+
+# Time: work types (id, name, billTime, rateType, rate, overallDefaultFlag, utilizationFlag) and work roles
+# (id, name, hourlyRate). The role sets the rate, the type modifies it and carries the default billability.
+WORK_TYPES = [
+    (1, "Regular", "Billable", "Multiplier", 1.0, True, True),
+    (2, "After Hours", "Billable", "Multiplier", 1.5, False, True),
+    (3, "Travel", "Billable", "Multiplier", 0.5, False, False),
+    (4, "Internal", "DoNotBill", "Multiplier", 0.0, False, False),
+    (5, "Warranty", "NoCharge", "Multiplier", 1.0, False, True),
+]
+WORK_ROLES = [
+    (1, "Service Desk Technician", 95.0), (2, "Service Desk Lead", 110.0), (3, "Network Engineer", 135.0),
+    (4, "Systems Engineer", 135.0), (5, "Security Analyst", 150.0), (6, "Project Engineer", 140.0),
+    (7, "Service Coordinator", 75.0), (8, "Service Manager", 120.0),
+]
+# Board subtypes and items (ids ``100 + (board-1)*10 + k`` and ``200 + ...``). A subtype is allowed under
+# the board's types listed in its typeAssociationIds; typeSubTypeItemAssociations lists each allowed
+# (type, subtype) once without an item and once with one item.
+BOARD_SUBTYPES = {
+    1: ["Email", "Hardware", "Software", "Account", "Printing"],
+    2: ["Firewall", "Switching", "Wireless", "Internet", "Backup"],
+    3: ["Microsoft 365", "Server", "Network", "Endpoint"],
+    4: ["Email Security", "Endpoint Security", "Identity", "Compliance"],
+}
+BOARD_ITEMS = {
+    1: ["Outlook", "Teams", "OneDrive", "Printer", "Laptop"],
+    2: ["FortiGate", "Catalyst", "Access Point", "ISP Circuit"],
+    3: ["Tenant", "File Server", "Core Switch"],
+    4: ["Mailbox", "EDR Agent", "Azure AD"],
+}
 PREMIUM = {"AcmeCorp", "Globex", "UmbrellaHealth", "WoodgroveBank", "SummitLegal", "StarkLogistics"}
 
 FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Ethan", "Sophia", "Mason", "Isabella", "Lucas", "Mia",
@@ -121,6 +159,105 @@ def member_ref(member: dict) -> dict:
     return {"id": member["id"], "identifier": member["identifier"], "name": member["name"]}
 
 
+# --- hrefs ---------------------------------------------------------------------------------------
+# ConnectWise gives every reference an ``_info`` with its record's URL under ``<kind>_href``
+# (``board_href``, ``status_href``, ``company_href``, ``member_href``, ... as in a real ticket; the key of
+# each kind here is the one ConnectWise uses where a real response shows it, else ``<field>_href``).
+# Templates: ``{id}`` the reference's id, ``{board}``/``{company}`` the id of the object's board/company.
+_BOARD_CHILD = {"status": ("status_href", "/service/boards/{board}/statuses/{id}"),
+                "type": ("type_href", "/service/boards/{board}/types/{id}"),
+                "subType": ("subType_href", "/service/boards/{board}/subtypes/{id}"),
+                "item": ("item_href", "/service/boards/{board}/items/{id}"),
+                "team": ("team_href", "/service/boards/{board}/teams/{id}")}
+_COMMON = {
+    "board": ("board_href", "/service/boards/{id}"),
+    "company": ("company_href", "/company/companies/{id}"),
+    "contact": ("contact_href", "/company/contacts/{id}"),
+    "site": ("site_href", "/company/companies/{company}/sites/{id}"),
+    "priority": ("priority_href", "/service/priorities/{id}"),
+    "owner": ("member_href", "/system/members/{id}"),
+    "member": ("member_href", "/system/members/{id}"),
+    "serviceLocation": ("location_href", "/service/locations/{id}"),
+    "source": ("source_href", "/service/sources/{id}"),
+    "sla": ("sla_href", "/service/SLAs/{id}"),
+    "currency": ("currency_href", "/finance/currencies/{id}"),
+    "location": ("location_href", "/system/locations/{id}"),
+    "department": ("department_href", "/system/departments/{id}"),
+    "workType": ("workType_href", "/time/workTypes/{id}"),
+    "workRole": ("workRole_href", "/time/workRoles/{id}"),
+    "agreement": ("agreement_href", "/finance/agreements/{id}"),
+    "ticket": ("ticket_href", "/service/tickets/{id}"),
+    "mergedParentTicket": ("ticket_href", "/service/tickets/{id}"),
+    "country": ("country_href", "/company/countries/{id}"),
+}
+HREFS: dict[str, dict[str, tuple[str, str]]] = {
+    "tickets": {**_COMMON, **_BOARD_CHILD},
+    "entries": {**_COMMON, "where": ("location_href", "/service/locations/{id}"),
+                "status": ("status_href", "/schedule/statuses/{id}"), "type": ("type_href", "/schedule/types/{id}"),
+                "span": ("span_href", "/schedule/spans/{id}")},
+    "notes": _COMMON,
+    "time_entries": _COMMON,
+    "members": {**_COMMON, "securityRole": ("securityRole_href", "/system/securityRoles/{id}"),
+                "timeZone": ("timeZoneSetup_href", "/system/timeZoneSetups/{id}")},
+    "boards": _COMMON,
+    "statuses": _COMMON,
+    "types": _COMMON,
+    "subtypes": _COMMON,
+    "items": _COMMON,
+    "associations": {**_COMMON, **_BOARD_CHILD},
+    "companies": {**_COMMON, "status": ("status_href", "/company/companies/statuses/{id}"),
+                  "types": ("type_href", "/company/companies/types/{id}"),
+                  "site": ("site_href", "/company/companies/{self}/sites/{id}"),
+                  "defaultContact": ("contact_href", "/company/contacts/{id}")},
+    "contacts": _COMMON,
+    "configurations": {**_COMMON, "type": ("type_href", "/company/configurations/types/{id}"),
+                       "status": ("status_href", "/company/configurations/statuses/{id}"),
+                       "manufacturer": ("manufacturer_href", "/procurement/manufacturers/{id}")},
+}
+_shared_info: dict[tuple[str, str], dict] = {}  # one ``_info`` dict per href: the seed snapshot stays small
+
+
+def _info_for(key: str, href: str) -> dict:
+    """The (shared, never mutated) ``_info`` of a reference. Callers replace it, never edit it in place."""
+    info = _shared_info.get((key, href))
+    if info is None:
+        if len(_shared_info) > 50_000:
+            _shared_info.clear()
+        info = _shared_info[(key, href)] = {key: href}
+    return info
+
+
+def link(collection: str, obj: dict) -> dict:
+    """Give each reference of ``obj`` (an object of ``collection``) its ``_info`` href; returns ``obj``.
+    Idempotent; called on every object the seed builds, loaded from a saved state, or a write changes."""
+    table = HREFS.get(collection)
+    if table is None:
+        return obj
+    board = obj.get("board")
+    company = obj.get("company")
+    ids = {"board": board.get("id") if isinstance(board, dict) else None,
+           "company": company.get("id") if isinstance(company, dict) else None, "self": obj.get("id")}
+    for fld, (key, template) in table.items():
+        value = obj.get(fld)
+        for ref in (value if isinstance(value, list) else (value,)):
+            if isinstance(ref, dict) and isinstance(ref.get("id"), int):
+                href = API_PREFIX + template.format(id=ref["id"], **ids)
+                if "/None/" not in href:  # no board/company to place it under: no href rather than a wrong one
+                    ref["_info"] = _info_for(key, href)
+    return obj
+
+
+def link_state(state: dict) -> dict:
+    """``link`` every object of every collection (the seed, or a state saved before hrefs existed)."""
+    for collection in HREFS:
+        table = state.get(collection) or {}
+        for value in table.values():
+            for obj in (value if isinstance(value, list) else (value,)):
+                if isinstance(obj, dict):
+                    link(collection, obj)
+    return state
+
+
 def build_seed(seed: int, now: datetime) -> dict:
     """Return the full sandbox state (plain JSON-able dicts) for ``seed``."""
     rng = random.Random(seed)
@@ -137,9 +274,22 @@ def build_seed(seed: int, now: datetime) -> dict:
             "hireDate": iso(now - timedelta(days=400 + 97 * i)),
             "securityRole": {"id": 63, "name": "Technician"}, "dailyCapacity": 8.0,
             "timeZone": {"id": 1, "name": "US Eastern"},
+            "workRole": dict(_ROLE_REFS[title]), "workType": dict(_WORK_TYPE_REFS[1]),
             "_info": {"lastUpdated": iso(now - timedelta(days=30)), "updatedBy": API_MEMBER},
         }
     state["members"] = members
+    state["work_types"] = {
+        wid: {"id": wid, "name": name, "billTime": bill, "rateType": rate_type, "rate": rate, "hoursMin": 0.0,
+              "hoursMax": 0.0, "roundBillHoursTo": 0.25, "inactiveFlag": False, "overallDefaultFlag": default,
+              "activityDefaultFlag": default, "utilizationFlag": utilization, "costMultiplier": 1.0,
+              "_info": {"lastUpdated": iso(now - timedelta(days=300)), "updatedBy": API_MEMBER}}
+        for wid, name, bill, rate_type, rate, default, utilization in WORK_TYPES
+    }
+    state["work_roles"] = {
+        rid: {"id": rid, "name": name, "hourlyRate": rate, "inactiveFlag": False, "locationIds": [2],
+              "_info": {"lastUpdated": iso(now - timedelta(days=300)), "updatedBy": API_MEMBER}}
+        for rid, name, rate in WORK_ROLES
+    }
 
     boards, statuses, types = {}, {}, {}
     for bid, bname in BOARDS:
@@ -166,6 +316,7 @@ def build_seed(seed: int, now: datetime) -> dict:
                 "_info": {"lastUpdated": iso(now - timedelta(days=200)), "updatedBy": API_MEMBER},
             }
     state["boards"], state["statuses"], state["types"] = boards, statuses, types
+    state["subtypes"], state["items"], state["associations"] = _board_choices(boards, types, now)
 
     state["priorities"] = {
         pid: {"id": pid, "name": name, "color": color, "sortOrder": sort, "defaultFlag": default,
@@ -302,8 +453,7 @@ def build_seed(seed: int, now: datetime) -> dict:
             "contactEmailAddress": contact["communicationItems"][0]["value"],
             "type": {"id": ttype["id"], "name": ttype["name"]},
             "priority": {"id": pid, "name": prio["name"], "sort": prio["sortOrder"], "level": prio["level"]},
-            "serviceLocation": {"id": 1, "name": rng.choice(["Remote", "On-Site", "In-house"])},
-            "source": {"id": 2, "name": rng.choice(["Email", "Phone", "Portal"])},
+            "serviceLocation": _ref(rng.choice(SERVICE_LOCATIONS)), "source": _ref(rng.choice(SOURCES)),
             "severity": SEVERITY[pid], "impact": rng.choice(["Low", "Medium", "High"]) if pid <= 2 else "Low",
             "budgetHours": float(rng.choice([0, 1, 2, 4])), "actualHours": round(rng.uniform(0, 6), 2),
             "approved": True, "customerUpdatedFlag": rng.random() < 0.1, "closedFlag": closed,
@@ -399,17 +549,137 @@ def build_seed(seed: int, now: datetime) -> dict:
 
     state["tickets"], state["notes"], state["ticket_configurations"], state["entries"] = (
         tickets, notes, ticket_configs, entries)
+    state["time_entries"] = _seed_time_entries(seed, state, now)
     state["next_ids"] = {"ticket": 1000 + ticket_total, "note": note_id, "entry": entry_id,
-                         "company": FIRST_COMPANY_ID + len(COMPANIES)}
+                         "company": FIRST_COMPANY_ID + len(COMPANIES),
+                         "time_entry": max(state["time_entries"], default=FIRST_TIME_ENTRY_ID - 1) + 1}
     for ticket in tickets.values():
         recompute_resources(state, ticket["id"])
-    return state
+    return link_state(state)
+
+
+FIRST_TIME_ENTRY_ID = 40000
+_ROLE_REFS = {name: {"id": rid, "name": name} for rid, name, _ in WORK_ROLES}
+_WORK_TYPE_REFS = {wid: {"id": wid, "name": name} for wid, name, *_ in WORK_TYPES}
+
+
+def _ref(pair: tuple[int, str]) -> dict:
+    return {"id": pair[0], "name": pair[1]}
+
+
+def _board_choices(boards: dict, types: dict, now: datetime) -> tuple[dict, dict, dict]:
+    """Subtypes, items and the allowed (type, subtype, item) combinations of every board (no randomness)."""
+    info = {"lastUpdated": iso(now - timedelta(days=200)), "updatedBy": API_MEMBER}
+    subtypes, items, associations = {}, {}, {}
+    assoc_id = 1
+    for bid, board in boards.items():
+        board_ref = {"id": bid, "name": board["name"]}
+        type_ids = sorted(t["id"] for t in types.values() if t["board"]["id"] == bid)
+        for k, name in enumerate(BOARD_SUBTYPES[bid]):
+            sid = 100 + (bid - 1) * 10 + k + 1
+            allowed = type_ids if k % 2 == 0 else type_ids[:2]  # even subtypes under every type, odd ones under two
+            subtypes[sid] = {"id": sid, "name": name, "inactiveFlag": False, "typeAssociationIds": allowed,
+                             "addAllTypesFlag": False, "removeAllTypesFlag": False, "board": dict(board_ref),
+                             "parentId": bid, "_info": dict(info)}
+        for k, name in enumerate(BOARD_ITEMS[bid]):
+            iid = 200 + (bid - 1) * 10 + k + 1
+            items[iid] = {"id": iid, "name": name, "inactiveFlag": False, "board": dict(board_ref), "parentId": bid,
+                          "_info": dict(info)}
+        board_items = [i for i in items.values() if i["board"]["id"] == bid]
+        for sub in (s for s in subtypes.values() if s["board"]["id"] == bid):
+            for n, tid in enumerate(sub["typeAssociationIds"]):
+                item = board_items[(sub["id"] + n) % len(board_items)]
+                for with_item in (None, item):
+                    row = {"id": assoc_id, "type": {"id": tid, "name": types[tid]["name"]},
+                           "subType": {"id": sub["id"], "name": sub["name"]}, "board": dict(board_ref),
+                           "_info": dict(info)}
+                    if with_item:
+                        row["item"] = {"id": with_item["id"], "name": with_item["name"]}
+                    associations[assoc_id] = row
+                    assoc_id += 1
+    return subtypes, items, associations
+
+
+def _seed_time_entries(seed: int, state: dict, now: datetime) -> dict:
+    """Time worked on tickets someone is (or was) scheduled on and that are past New: one entry by the first
+    scheduled member (two members' on closed tickets). Each ticket's actualHours is the sum of its entries (0 without). Its own random stream,
+    so the rest of the seed does not move when this changes."""
+    rng = random.Random(seed * 7919 + 11)
+    entries_by_ticket: dict[int, list[dict]] = {}
+    for entry in state["entries"].values():
+        if entry["type"]["identifier"] == "S":
+            entries_by_ticket.setdefault(entry["objectId"], []).append(entry)
+    time_entries: dict[int, dict] = {}
+    next_id = FIRST_TIME_ENTRY_ID
+    for ticket in state["tickets"].values():
+        ticket["actualHours"] = 0.0
+        scheduled = entries_by_ticket.get(ticket["id"], [])
+        if not scheduled or ticket["status"]["name"] == "New":
+            continue
+        for entry in scheduled[: 2 if ticket["closedFlag"] else 1]:
+            member = state["members"][entry["member"]["id"]]
+            start = datetime.strptime(entry["dateStart"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
+            hours = rng.choice([0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
+            work_type = state["work_types"][rng.choices([1, 2, 3, 5], weights=[80, 8, 7, 5])[0]]
+            time_entries[next_id] = make_time_entry(
+                state, next_id, ticket, member, work_type, start, start + timedelta(hours=hours),
+                rng.choice(NOTE_TEXTS["internal"]).format(n=rng.randint(10000, 99999)), min(start + timedelta(hours=hours), now))
+            next_id += 1
+        recompute_actual_hours(state, ticket["id"], time_entries)
+    return time_entries
+
+
+def make_time_entry(state: dict, entry_id: int, ticket: dict, member: dict, work_type: dict, start: datetime,
+                    end: datetime, notes: str, entered: datetime, *, billable: str | None = None,
+                    work_role: dict | None = None) -> dict:
+    """A time entry charged to a service ticket, its defaults as ConnectWise fills them (inferred: the
+    member's work role sets the rate, the work type multiplies it and gives the billability)."""
+    role = work_role or state["work_roles"].get((member.get("workRole") or {}).get("id")) or \
+        next(iter(state["work_roles"].values()))
+    hours = round((end - start).total_seconds() / 3600, 2)
+    option = billable or work_type["billTime"]
+    return {
+        "id": entry_id, "company": dict(ticket["company"]), "companyType": "Client",
+        "chargeToId": ticket["id"], "chargeToType": "ServiceTicket", "member": member_ref(member),
+        "locationId": 2, "businessUnitId": 10, "workType": {"id": work_type["id"], "name": work_type["name"]},
+        "workRole": {"id": role["id"], "name": role["name"]}, "timeStart": iso(start), "timeEnd": iso(end),
+        "hoursDeduct": 0.0, "actualHours": hours, "billableOption": option, "notes": notes, "internalNotes": "",
+        "addToDetailDescriptionFlag": False, "addToInternalAnalysisFlag": False, "addToResolutionFlag": False,
+        "emailResourceFlag": False, "emailContactFlag": False, "emailCcFlag": False,
+        "hoursBilled": hours if option == "Billable" else 0.0, "invoiceHours": hours if option == "Billable" else 0.0,
+        "enteredBy": member["identifier"], "dateEntered": iso(entered),
+        "hourlyRate": rate_for(role, work_type), "status": "Open",
+        "_info": {"lastUpdated": iso(entered), "updatedBy": member["identifier"]},
+    }
+
+
+def rate_for(role: dict, work_type: dict) -> float:
+    """The hourly rate: the work role's, adjusted by the work type (Multiplier, AdjAmount or Custom)."""
+    base = float(role.get("hourlyRate") or 0)
+    rate = float(work_type.get("rate") or 0)
+    kind = work_type.get("rateType")
+    if kind == "Multiplier":
+        return round(base * rate, 2)
+    if kind == "AdjAmount":
+        return round(base + rate, 2)
+    return round(rate, 2)
+
+
+def recompute_actual_hours(state: dict, ticket_id: int, time_entries: dict | None = None) -> None:
+    """``ticket.actualHours`` = the hours of the time entries charged to it."""
+    ticket = state["tickets"].get(ticket_id)
+    if ticket is None:
+        return
+    entries = state["time_entries"] if time_entries is None else time_entries
+    ticket["actualHours"] = round(sum(e.get("actualHours") or 0 for e in entries.values()
+                                      if e.get("chargeToId") == ticket_id
+                                      and e.get("chargeToType") in ("ServiceTicket", "ProjectTicket")), 2)
 
 
 def make_entry(entry_id, object_id, name, member, stype, start, end, done, entered, updated_by) -> dict:
     return {
         "id": entry_id, "objectId": object_id, "name": name, "member": member_ref(member),
-        "where": {"id": 1, "name": "On-Site"}, "dateStart": iso(start), "dateEnd": iso(end),
+        "where": _ref(SERVICE_LOCATIONS[0]), "dateStart": iso(start), "dateEnd": iso(end),
         "status": {"id": 2, "name": "Firm"},
         "type": {"id": stype["id"], "identifier": stype["identifier"]},
         "span": {"id": 1, "identifier": "None"},

@@ -41,6 +41,11 @@ def links(response) -> dict[str, dict]:
     return out
 
 
+def without_info(ref: dict) -> dict:
+    """A reference without its ``_info`` (its href): what it names."""
+    return {k: v for k, v in ref.items() if k != "_info"}
+
+
 def open_ticket_id(cw, board_id=1) -> int:
     return cw.get("/service/tickets", params={"conditions": f"closedFlag=false and board/id={board_id}"}).json()[0]["id"]
 
@@ -94,10 +99,11 @@ def test_two_sandboxes_with_the_same_seed_hold_the_same_data():
 def test_tickets_look_like_connectwise_tickets(cw):
     ticket = cw.get("/service/tickets/1042").json()
     assert "dateEntered" not in ticket and ticket["_info"]["dateEntered"].endswith("Z")
-    assert set(ticket["board"]) == {"id", "name"}
-    assert set(ticket["status"]) == {"id", "name", "sort"}
-    assert set(ticket["priority"]) == {"id", "name", "sort", "level"}
-    assert set(ticket["company"]) == {"id", "identifier", "name"}
+    assert set(ticket["board"]) == {"id", "name", "_info"}
+    assert set(ticket["status"]) == {"id", "name", "sort", "_info"}
+    assert set(ticket["priority"]) == {"id", "name", "sort", "level", "_info"}
+    assert set(ticket["company"]) == {"id", "identifier", "name", "_info"}
+    assert ticket["company"]["_info"] == {"company_href": f"{BASE_URL}/company/companies/{ticket['company']['id']}"}
     assert isinstance(ticket["closedFlag"], bool) and isinstance(ticket["respondMinutes"], int)
     assert {"sla", "slaStatus", "isInSla", "contactName", "contactEmailAddress", "hasChildTicket"} <= set(ticket)
     children = cw.get("/service/tickets", params={"conditions": "parentTicketId != null"}).json()
@@ -169,10 +175,11 @@ def test_unknown_paths_are_404_with_a_connectwise_body(cw, anonymous):
 
 
 def test_wrong_method_is_405(cw):
-    response = cw.delete("/service/tickets/1042")
+    response = cw.delete("/service/boards/1")
     assert response.status_code == 405
     assert response.json()["code"] == "MethodNotAllowed"
-    assert "PATCH" in response.headers["allow"]
+    assert response.headers["allow"] == "GET"
+    assert "PATCH" in cw.post("/service/tickets/1042").headers["allow"]
 
 
 def test_paths_are_case_insensitive(cw):
@@ -275,9 +282,9 @@ def test_creating_a_ticket_applies_board_defaults(cw, sandbox):
                                                  "initialDescription": "The printer on floor 2 is offline."})
     assert response.status_code == 201
     ticket = response.json()
-    assert ticket["status"] == {"id": 11, "name": "New", "sort": 1}
+    assert without_info(ticket["status"]) == {"id": 11, "name": "New", "sort": 1}
     assert ticket["priority"]["id"] == 3
-    assert ticket["company"] == {"id": 250, "identifier": "AcmeCorp", "name": "Acme Corp"}
+    assert without_info(ticket["company"]) == {"id": 250, "identifier": "AcmeCorp", "name": "Acme Corp"}
     assert "initialDescription" not in ticket and "resources" not in ticket
     assert sandbox.ticket_count() == before + 1
     assert cw.get(f"/service/tickets/{ticket['id']}").json() == ticket
@@ -331,7 +338,7 @@ def test_patching_the_status_changes_it_and_touches_last_updated(cw, sandbox, op
     sandbox.state["tickets"][ticket_id]["_info"]["lastUpdated"] = "2020-01-01T00:00:00Z"
     response = cw.patch(f"/service/tickets/{ticket_id}", json=[operation])
     assert response.status_code == 200
-    assert response.json()["status"] == {"id": 12, "name": "In Progress", "sort": 2}
+    assert without_info(response.json()["status"]) == {"id": 12, "name": "In Progress", "sort": 2}
     assert response.json()["_info"]["lastUpdated"] > "2020-01-01T00:00:00Z"
     assert cw.get(f"/service/tickets/{ticket_id}").json()["status"]["id"] == 12
 
@@ -376,7 +383,7 @@ def test_patch_can_set_owner_summary_and_priority(cw):
         {"op": "replace", "path": "summary", "value": "Renamed"},
         {"op": "replace", "path": "priority/id", "value": 1},
     ]).json()
-    assert ticket["owner"] == {"id": 102, "identifier": "agarcia", "name": "Ana Garcia"}
+    assert without_info(ticket["owner"]) == {"id": 102, "identifier": "agarcia", "name": "Ana Garcia"}
     assert ticket["summary"] == "Renamed" and ticket["priority"]["level"] == "Critical"
 
 
@@ -479,7 +486,7 @@ def test_posting_a_note_adds_it(cw):
         "resolutionFlag": False, "member": {"id": 101}})
     assert response.status_code == 201
     note = response.json()
-    assert note["member"] == {"id": 101, "identifier": "jsmith", "name": "John Smith"}
+    assert without_info(note["member"]) == {"id": 101, "identifier": "jsmith", "name": "John Smith"}
     assert note["internalFlag"] is True and note["externalFlag"] is False and note["ticketId"] == 1042
     assert cw.get("/service/tickets/1042/notes").json()[-1] == note
 
