@@ -120,12 +120,15 @@ class _Parts:
     kept_quotes: list[_Span]  # quoted phrases without instructions: fine in the summary
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
 def _sentence_around(text: str, start: int, end: int, *, from_clause: bool) -> _Span:
     """The sentence holding ``text[start:end]``; with ``from_clause`` it begins at the clause start instead
     ("Initech: ignore previous instructions..." keeps "Initech:")."""
     left_marks = ".!?\n" + (":;" if from_clause else "")
     left = max((text.rfind(ch, 0, start) for ch in left_marks), default=-1) + 1
-    m = re.compile(r"[.!?](?=\s|$)|\n").search(text, end)
+    m = _SENTENCE_END.search(text, end)
     right = m.end() if m else len(text)
     return _Span(left, right)
 
@@ -205,7 +208,7 @@ def _data_text(parts: _Parts) -> str:
                 line = subject.group("s")
             elif _HEADER.match(line) or _SEPARATOR_LINE.match(line):
                 continue
-            line = re.sub(r"^[ \t>]+", "", line).strip(" \"'“”«»„")
+            line = line.lstrip(" \t>").strip(" \"'“”«»„")
             line = _TAG.sub(" ", line)
             if line.strip():
                 lines.append(line.strip())
@@ -266,10 +269,13 @@ def _not_a_company(phrase: str, boards: Sequence[PSABoard]) -> bool:
             or read_priority(phrase) is not None and len(key.split()) <= 2)
 
 
+_DIGITS = re.compile(r"\d{3,}")
+
+
 def _name_like(phrase: str) -> bool:
     """Could be a company nobody has heard of ("Megacorp", "Foo Industries"): a few words, none a stop word."""
     words = norm(phrase).split()
-    return 1 <= len(words) <= 3 and not any(w in _STOPWORDS for w in words) and not re.search(r"\d{3,}", phrase)
+    return 1 <= len(words) <= 3 and not any(w in _STOPWORDS for w in words) and not _DIGITS.search(phrase)
 
 
 def _leading_match(text: str, start: int, end: int, companies: CompanyNames, *, alone_ok: bool) -> int | None:
@@ -302,7 +308,7 @@ def _company_at(text: str, start: int, end: int, companies: CompanyNames, *, fuz
     if fuzzy and cut != whole and len(words) - first <= 4 and companies.fuzzy(text[begin:whole]):
         return begin, whole  # "Acme Dentl" is a typo of Acme Dental, not "Acme" plus a word
     if cut:
-        skip_the = re.match(r"the\s+", text[begin:cut], re.I)
+        skip_the = _THE.match(text[begin:cut])
         return (begin + skip_the.end() if skip_the and companies.strict(text[begin + skip_the.end():cut]) else begin,
                 cut)
     if words[first].group(0).lower() == "the" and len(words) > first + 1:
@@ -324,6 +330,24 @@ def _trade_at(text: str, words: list[re.Match], companies: CompanyNames) -> tupl
     return None
 
 
+_TICKET_FOR = re.compile(r"\b(?:(?:please\s+)?(?:create|open|log|raise|make|add)\s+(?:an?\s+)?)?(?:new\s+)?"
+                         r"ticket\s+for\s+(?P<c>[^,:;.!?\n]+?)" + _END, re.I)
+_COMPANY_LABEL = re.compile(r"\b(?:client|company|customer|account|cliente|kunde|societe|empresa)\s*[:=]\s*"
+                            r"(?P<c>[^,;.!?\n]+?)" + _END, re.I)
+_AT_SPACE = re.compile(r"(?<![\w.])@\s+(?P<c>[^,;:.!?\n]+?)" + _END, re.I)
+_AT_ANY = re.compile(r"(?<![\w.])@\s*(?P<c>[^,;:.!?\n]+?)" + _END, re.I)
+_THE = re.compile(r"^the\s+", re.I)
+_COLON_PREFIX = re.compile(r"(?P<c>[^\W\d_][\w&'’.\- ]{1,40}?)\s*:\s+")
+_POSSESSIVE = re.compile(r"(?P<c>\b[^\W_][\w&.\-]*(?:\s+[^\W_][\w&.\-]*){0,3}?)['’]s\b", re.I)
+_MARKED = re.compile(r"\b(?:for|at|from|with|of)\s+(?=(?P<c>[^,;:.!?\n]+))", re.I)
+_MARKER_BEFORE = re.compile(r"(?:\b(?:for|at|from|with)\s+|@\s*)$", re.I)
+_SUFFIXED = re.compile(r"(?P<c>[^\W\d_][\w&'’.\-]*(?:\s+[^\W\d_][\w&'’.\-]*){0,2}?\s+(?:corp|corporation|inc|llc|"
+                       r"ltd|llp|gmbh|co)\b\.?)", re.I)
+_LEADING_PRIORITY = re.compile(r"(?:\[?\s*(?:p[0-5]|sev\s*[0-5])\s*\]?|urgent\b!*|asap\b!*|@[^\W\d_][\w.\-]*)\s*"
+                               r"(?:/{1,2}|\||[-–—:,])?\s*", re.I)
+_TOKEN = re.compile(r"(?<![@\w])[\w&]+(?:[.\-][\w&]+)*")
+
+
 def _find_company(own: str, start: int, companies: CompanyNames,
                   boards: Sequence[PSABoard]) -> tuple[str | None, _Span | None, list[str]] | None:
     """The company phrase and the span to strip from the summary (marker included)."""
@@ -332,17 +356,12 @@ def _find_company(own: str, start: int, companies: CompanyNames,
         if found:
             return found
     # Explicit markers name a company even when it is unknown (resolution then says "No company matches").
-    for pattern in (
-        r"\b(?:(?:please\s+)?(?:create|open|log|raise|make|add)\s+(?:an?\s+)?)?(?:new\s+)?ticket\s+for\s+"
-        r"(?P<c>[^,:;.!?\n]+?)" + _END,
-        r"\b(?:client|company|customer|account|cliente|kunde|societe|empresa)\s*[:=]\s*(?P<c>[^,;.!?\n]+?)" + _END,
-        r"(?<![\w.])@\s+(?P<c>[^,;:.!?\n]+?)" + _END,
-    ):
-        m = re.compile(pattern, re.I).search(own)
+    for pattern in (_TICKET_FOR, _COMPANY_LABEL, _AT_SPACE):
+        m = pattern.search(own)
         if m and not _not_a_company(m.group("c"), boards) and len(m.group("c").split()) <= 4:
-            phrase = re.sub(r"^(?:the\s+)", "", m.group("c").strip(), flags=re.I)
+            phrase = _THE.sub("", m.group("c").strip())
             return phrase, _Span(m.start(), m.end("c")), []
-    m = re.compile(r"(?P<c>[^\W\d_][\w&'’.\- ]{1,40}?)\s*:\s+").match(own, start)
+    m = _COLON_PREFIX.match(own, start)
     if m and _name_like(m.group("c")) and not _not_a_company(m.group("c"), boards):
         return m.group("c").strip(), _Span(m.start(), m.end()), []
     return None
@@ -351,13 +370,8 @@ def _find_company(own: str, start: int, companies: CompanyNames,
 def _find_known_company(own: str, start: int, companies: CompanyNames,
                         boards: Sequence[PSABoard]) -> tuple[str | None, _Span | None, list[str]] | None:
     # "New ticket for Acme Corp, ..." / "client: Initech" / "@ Globex" / "@Hooli"
-    for pattern in (
-        r"\b(?:(?:please\s+)?(?:create|open|log|raise|make|add)\s+(?:an?\s+)?)?(?:new\s+)?ticket\s+for\s+"
-        r"(?P<c>[^,:;.!?\n]+?)" + _END,
-        r"\b(?:client|company|customer|account|cliente|kunde|societe|empresa)\s*[:=]\s*(?P<c>[^,;.!?\n]+?)" + _END,
-        r"(?<![\w.])@\s*(?P<c>[^,;:.!?\n]+?)" + _END,
-    ):
-        for m in re.compile(pattern, re.I).finditer(own):
+    for pattern in (_TICKET_FOR, _COMPANY_LABEL, _AT_ANY):
+        for m in pattern.finditer(own):
             at = _company_at(own, m.start("c"), m.end("c"), companies, fuzzy=True)
             if at and not _not_a_company(own[at[0]:at[1]], boards):
                 return own[at[0]:at[1]].strip(), _Span(m.start(), at[1]), []
@@ -377,7 +391,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
                 lead_in = own[begin:at[0]].strip().lower() in ("", "for", "the", "for the")
                 return own[at[0]:at[1]].strip(), _Span(begin if lead_in else at[0], span_end if whole else at[1]), []
     # Possessives ("Hooli's CEO", "the bank's ATM") and "for X", "at X", "from X", "with X"
-    for m in re.compile(r"(?P<c>\b[^\W_][\w&.\-]*(?:\s+[^\W_][\w&.\-]*){0,3}?)['’]s\b", re.I).finditer(own, start):
+    for m in _POSSESSIVE.finditer(own, start):
         words = list(_WORD.finditer(own, m.start("c"), m.end("c")))
         for i in range(len(words)):
             c_start = words[i].start()
@@ -387,7 +401,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
             if companies.strict(candidate) or (candidate.lower().startswith("the ")
                                                and companies.by_trade(candidate)):
                 return candidate, _Span(c_start, m.end()), []
-    for m in re.compile(r"\b(?:for|at|from|with|of)\s+(?=(?P<c>[^,;:.!?\n]+))", re.I).finditer(own, start):
+    for m in _MARKED.finditer(own, start):
         at = _company_at(own, m.start("c"), m.end("c"), companies, fuzzy=False)
         if at and not _not_a_company(own[at[0]:at[1]], boards):
             return own[at[0]:at[1]].strip(), _Span(m.start(), at[1]), []
@@ -399,7 +413,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
         return None, None, [f"Company: the prompt names {len(mentioned)} companies ({shown}); choose one"]
     found = _scan(own, start, companies)
     if found:
-        marker = re.search(r"(?:\b(?:for|at|from|with)\s+|@\s*)$", own[:found[0]], re.I)
+        marker = _MARKER_BEFORE.search(own, 0, found[0])
         phrase = own[found[0]:found[1]]
         return (_DOMAIN.sub("", phrase) if " " not in phrase else phrase,
                 _Span(marker.start() if marker else found[0], found[1]), [])
@@ -410,8 +424,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
         if at:
             return own[at[0]:at[1]], _Span(*at), []
     # A typo of a name with its legal suffix at the start: "acmee corp printer offline"
-    m = re.compile(r"(?P<c>[^\W\d_][\w&'’.\-]*(?:\s+[^\W\d_][\w&'’.\-]*){0,2}?\s+(?:corp|corporation|inc|llc|ltd|"
-                   r"llp|gmbh|co)\b\.?)", re.I).match(own, begin)
+    m = _SUFFIXED.match(own, begin)
     if m and companies.fuzzy(m.group("c")):
         return m.group("c"), _Span(m.start(), m.end()), []
     return None
@@ -421,8 +434,7 @@ def _content_start(own: str, start: int) -> int:
     """After leading noise, a leading priority ("P2 //", "[P1]", "URGENT!!!") and a leading @mention."""
     pos = _lead_noise_end(own, start)
     while True:
-        m = re.compile(r"(?:\[?\s*(?:p[0-5]|sev\s*[0-5])\s*\]?|urgent\b!*|asap\b!*|@[^\W\d_][\w.\-]*)\s*"
-                       r"(?:/{1,2}|\||[-–—:,])?\s*", re.I).match(own, pos)
+        m = _LEADING_PRIORITY.match(own, pos)
         if not m or m.end() == pos:
             return pos
         pos = _lead_noise_end(own, m.end())
@@ -431,8 +443,7 @@ def _content_start(own: str, start: int) -> int:
 def _mentions(own: str, start: int, companies: CompanyNames) -> list[tuple[int, int]]:
     """Every company name, identifier, distinctive first word or domain in ``own``: the longest at each place,
     in order, not overlapping."""
-    tokens = [(m.start() + start, m.end() + start)
-              for m in re.finditer(r"(?<![@\w])[\w&]+(?:[.\-][\w&]+)*", own[start:])]
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(own, start)]
     longest = min(companies.longest, 5)
     found: list[tuple[int, int]] = []
     i = 0
@@ -533,14 +544,19 @@ _KEYWORD_PATTERNS = [
 _NOT_NETWORK = re.compile(r"[\s-]+(?:" + "|".join(NOT_NETWORK_AFTER) + r")\b", re.I)
 
 
+_BOARD_PATTERNS = [re.compile(p, re.I) for p in (
+    r"\bboard\s*[:=]\s*(?P<b>[^,;.!?\n]+?)" + _END,
+    r"\b(?:on|to|in|into)\s+(?:the\s+)?(?P<b>[^\W\d_]\w*(?:\s+[^\W\d_]\w*){0,2}?)\s+board\b",
+    r"(?P<b>\b[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*){0,2}?)\s+board\b",
+)]
+
+
 def _find_board(own: str, boards: Sequence[PSABoard]) -> tuple[str | None, list[_Span]]:
     """A board named explicitly wins; otherwise board keywords. A security incident goes to security even when
     it also mentions the network; other families pointing at several boards are all returned, so resolution
     says the hint is ambiguous instead of guessing."""
-    for pattern in (r"\bboard\s*[:=]\s*(?P<b>[^,;.!?\n]+?)" + _END,
-                    r"\b(?:on|to|in|into)\s+(?:the\s+)?(?P<b>[^\W\d_]\w*(?:\s+[^\W\d_]\w*){0,2}?)\s+board\b",
-                    r"(?P<b>\b[^\W\d_][\w-]*(?:\s+[^\W\d_][\w-]*){0,2}?)\s+board\b"):
-        for m in re.finditer(pattern, own, re.I):
+    for pattern in _BOARD_PATTERNS:
+        for m in pattern.finditer(own):
             named = m.group("b").strip()
             words = named.split()
             # "netwrk ops board": the shortest tail of the words before "board" that names a board
@@ -589,11 +605,16 @@ def _board_keywords(text: str) -> str | None:
 _STATUS_WORDS = r"new|in\s+progress|waiting\s+on\s+client|waiting|scheduled|escalated|resolved|closed|on\s+hold"
 
 
+_STATUS_PATTERNS = [
+    re.compile(r"\bstatus\s*(?:[:=]|is|to|of|as)?\s*(?P<s>[A-Za-z][\w ]{0,30}?)" + _END, re.I),
+    re.compile(r"\b(?:mark(?:ed)?|set)\s+(?:it\s+|this\s+|the\s+ticket\s+)?(?:as|to)\s+(?P<s>" + _STATUS_WORDS + r")\b",
+               re.I),
+]
+
+
 def _find_status(own: str) -> tuple[str, _Span] | None:
-    patterns = [r"\bstatus\s*(?:[:=]|is|to|of|as)?\s*(?P<s>[A-Za-z][\w ]{0,30}?)" + _END,
-                r"\b(?:mark(?:ed)?|set)\s+(?:it\s+|this\s+|the\s+ticket\s+)?(?:as|to)\s+(?P<s>" + _STATUS_WORDS + r")\b"]
-    for pattern in patterns:
-        m = re.search(pattern, own, re.I)
+    for pattern in _STATUS_PATTERNS:
+        m = pattern.search(own)
         if m:
             return " ".join(m.group("s").split()), _Span(m.start(), m.end())
     return None
@@ -649,6 +670,7 @@ _OTHERS = [re.compile(p, re.I) for p in (
     _CLAUSE_START + _NAME + r"\s+(?:to|can|should|will|could|pls|please|plz)?\s*(?:pls\s+|please\s+)?"
     + _TO_VERBS + r"\b",
 )]
+_MENTION = re.compile(r"(?<![\w.])@(?P<n>[^\W\d_][\w.\-]*)")
 _NOT_ASSIGNEE_BEFORE = re.compile(r"\b(?:cc|bcc|copy|cc:)\s*$", re.I)
 _BARE_END = re.compile(r"(?:^|\s)(?P<n>[a-z][a-z0-9._-]{3,15})\s*(?:pls|please|plz|thx|thanks|ty)?[\s.!]*$")
 
@@ -674,7 +696,7 @@ def _find_assignee(own: str, companies: CompanyNames) -> tuple[str, _Span] | Non
             hits.append((m.start("n"), name, _Span(m.start(), span_end)))
             break
     # "@lbrown", "@Sam": a mention that is not a company
-    for m in re.finditer(r"(?<![\w.])@(?P<n>[^\W\d_][\w.\-]*)", own):
+    for m in _MENTION.finditer(own):
         if not companies.strict(m.group("n")):
             hits.append((m.start(), m.group("n").rstrip(".-"), _Span(m.start(), m.end())))
             break
@@ -727,17 +749,24 @@ _BOUNDARY = re.compile(r"\s+(?=(?:because|since|when|while|which|but|and|so|that
                        re.I)
 
 
+_CLEANUPS = [(re.compile(p, f), r) for p, r, f in (
+    (r"[ \t]+", " ", 0),
+    (r"\(\s*\)|\[\s*\]|\{\s*\}|<\s*>|\"\s*\"|“\s*”|'\s*'(?!\w)", "", 0),
+    (r"\s+([,;:.!?])", r"\1", 0),
+    (r"(?:[,;:]\s*)+([.!?])", r"\1", 0),  # ", ." -> "."
+    (r"([,;:])(?:\s*[,;:\-–—])+", r"\1", 0),  # ", ," -> ","
+    (r"(?:\s+(?:[-–—]{1,2}|/{1,2}|\||->|=>))+\s*(?=[,;.!?\n]|$)", "", 0),  # dangling separators
+    (r"\n\s*(?:[,;:\-–—|/]+\s*)+", "\n", 0),
+    (r"\s*\n\s*", "\n", 0),
+)]
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|so|but|also)\s+", re.I)
+
+
 def _clean(text: str) -> str:
-    text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\(\s*\)|\[\s*\]|\{\s*\}|<\s*>|\"\s*\"|“\s*”|'\s*'(?!\w)", "", text)
-    text = re.sub(r"\s+([,;:.!?])", r"\1", text)
-    text = re.sub(r"(?:[,;:]\s*)+([.!?])", r"\1", text)  # ", ." -> "."
-    text = re.sub(r"([,;:])(?:\s*[,;:\-–—])+", r"\1", text)  # ", ," -> ","
-    text = re.sub(r"(?:\s+(?:[-–—]{1,2}|/{1,2}|\||->|=>))+\s*(?=[,;.!?\n]|$)", "", text)  # dangling separators
-    text = re.sub(r"\n\s*(?:[,;:\-–—|/]+\s*)+", "\n", text)
-    text = re.sub(r"\s*\n\s*", "\n", text)
+    for pattern, replacement in _CLEANUPS:
+        text = pattern.sub(replacement, text)
     text = text.strip(" \t\n,;:-–—|/").lstrip(".!? \t\n")
-    text = re.sub(r"^(?:and|so|but|also)\s+", "", text, flags=re.I)
+    text = _LEADING_CONJUNCTION.sub("", text)
     return text.strip()
 
 
@@ -749,12 +778,19 @@ _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "no", "vs", "etc", "eg", "ie", 
                   "jr", "sr", "prof", "mt", "ave", "rd"}
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?]+(?=\s)|\n|;")
+_LAST_WORD = re.compile(r"([A-Za-z.]+)$")
+_CLAUSE_SPLIT = re.compile(r",\s*|\s[-–—]\s|\s*:\s+|\s+/{1,2}\s+|\s*\|\s*")
+_KEY_VALUE_WORDS = re.compile(r"^\w+\s*:\s*\w+\s+\w+")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
 def _sentences(text: str) -> list[str]:
     """Sentences ('.', '!', '?' then a space, a newline or ';') - "Dr." and "e.g." do not end one."""
     out, last = [], 0
-    for m in re.finditer(r"[.!?]+(?=\s)|\n|;", text):
+    for m in _SENTENCE_BREAK.finditer(text):
         if m.group(0) == ".":
-            word = re.search(r"([A-Za-z.]+)$", text[: m.start()])
+            word = _LAST_WORD.search(text, 0, m.start())
             if word and (word.group(1).lower().replace(".", "") in _ABBREVIATIONS or len(word.group(1)) == 1):
                 continue
         out.append(text[last:m.start()])
@@ -788,9 +824,9 @@ def _first_clause(sentence: str) -> str | None:
     label = _LABEL.match(sentence)
     if label:
         sentence = label.group("v").strip()
-    elif _OTHER_LABEL.match(sentence) and not re.match(r"^\w+\s*:\s*\w+\s+\w+", sentence):
+    elif _OTHER_LABEL.match(sentence) and not _KEY_VALUE_WORDS.match(sentence):
         return None  # "User: Mary" is detail, not a summary
-    parts = [p.strip() for p in re.split(r",\s*|\s[-–—]\s|\s*:\s+|\s+/{1,2}\s+|\s*\|\s*", sentence) if p.strip()]
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(sentence) if p.strip()]
     parts = [p for p in parts if not _REPORTING.match(p)]
     if not parts:
         return None
@@ -804,7 +840,7 @@ def _summary_from(text: str) -> str | None:
     for sentence in _sentences(_clean(text)):
         clause = _first_clause(sentence)
         clause = _clean(clause or "")
-        if (clause and re.search(r"[^\W\d_]{2,}", clause) and not _REPORTING.match(clause)
+        if (clause and _LETTERS.search(clause) and not _REPORTING.match(clause)
                 and not (len(clause.split()) <= 3 and read_priority(clause) is not None)):
             return _capitalise(clause)
     return None
@@ -850,6 +886,9 @@ def _merge(spans: list[_Span]) -> list[_Span]:
 # --- the engine ----------------------------------------------------------------------------------
 
 
+_ENDS_CLAUSE = re.compile(r"\s*(?:[,;:.!?\n)|/]|[-–—]\s|$)")
+
+
 def extract_offline(prompt: str, companies: Sequence[PSACompany] = (), boards: Sequence[PSABoard] = ()) -> Extraction:
     """Pull ticket words out of ``prompt``. ``companies``/``boards`` (optional) let it find names
     mentioned without a marker; without them only explicit markers ("for X", "X:", "@ X") work."""
@@ -871,7 +910,7 @@ def extract_offline(prompt: str, companies: Sequence[PSACompany] = (), boards: S
         before = own[: span.start].rstrip()
         at_edge = (not before or before[-1] in ",;:.!?\n(-–—/|]" or span.start <= _content_start(own, 0)
                    or (lead is not None and span.start <= lead.end()))
-        ends_clause = re.match(r"\s*(?:[,;:.!?\n)|/]|[-–—]\s|$)", own[span.end:]) is not None
+        ends_clause = _ENDS_CLAUSE.match(own, span.end) is not None
         if at_edge or ends_clause:
             strip.append(span)
 

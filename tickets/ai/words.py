@@ -59,20 +59,27 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
 
 
+_NOT_ALNUM_WORD = re.compile(r"[^a-z0-9]+")
+_NUMBERED = re.compile(r"\b(?:p|sev|severity|prio|priority|pri|lvl|level|prioridad|priorite|prioridade|prioritat|"
+                       r"nivel|niveau|stufe)\s*([0-9])\b")
+_DIGIT = re.compile(r"([0-9])")
+_GLUED = re.compile(r"(hi|lo|high|low)(prio|pri|priority)\b")
+_ISH = re.compile(r"\bish\b|[a-z]ish\b")
+
+
 def read_priority(word: str | None) -> PriorityReading | None:
     """``"High priority"`` -> rank 2, ``"P1"``/``"sev 1"``/``"prio1"`` -> number 1, ``"muy urgente"`` -> rank 1,
     ``"critical-ish"`` -> rank 2, ``"no rush"`` -> rank 4, ``"lowest"`` -> last; unknown -> None."""
     if not word:
         return None
-    text = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(word)).split())
-    number = re.search(r"\b(?:p|sev|severity|prio|priority|pri|lvl|level|prioridad|priorite|prioridade|prioritat|"
-                       r"nivel|niveau|stufe)\s*([0-9])\b", text) or re.fullmatch(r"([0-9])", text)
+    text = " ".join(_NOT_ALNUM_WORD.sub(" ", fold(word)).split())
+    number = _NUMBERED.search(text) or _DIGIT.fullmatch(text)
     if number:
         n = int(number.group(1))
         return PriorityReading(extreme="first") if n == 0 else PriorityReading(number=n)
     if _NOT_URGENT_RE.search(text):
         return PriorityReading(rank=4)
-    words = re.sub(r"(hi|lo|high|low)(prio|pri|priority)\b", r"\1 \2", text).split()
+    words = _GLUED.sub(r"\1 \2", text).split()
     words = [part for w in words for part in ((w[:-3], "ish") if w.endswith("ish") and w[:-3] in _WORD_RANK else (w,))]
     if any(w in ("lowest", "least") for w in words):
         return PriorityReading(extreme="last")
@@ -84,7 +91,7 @@ def read_priority(word: str | None) -> PriorityReading | None:
     rank = min(ranks)
     if any(w in INTENSIFIERS for w in words):
         rank = max(1, rank - 1)
-    if any(w in SOFTENERS for w in words) or re.search(r"\bish\b|[a-z]ish\b", text):
+    if any(w in SOFTENERS for w in words) or _ISH.search(text):
         rank = min(4, rank + 1)
     return PriorityReading(rank=rank)
 
@@ -172,6 +179,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 @functools.lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     """Lower case, accents dropped, ``&`` -> ``and``, punctuation dropped, whitespace collapsed."""
+    if text.isascii() and text.replace(" ", "").isalnum():  # most names: nothing to drop
+        return " ".join(text.lower().split())
     text = fold(text).replace("&", " and ").replace("'s ", " ").replace("’s ", " ")
     text = _POSSESSIVE_END.sub("", text)
     text = _NOT_ALNUM.sub(" ", text)
