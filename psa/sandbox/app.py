@@ -930,7 +930,8 @@ class CWSandbox:
         ``mode``: "patch" refuses what cannot be written; "put" ignores read-only and unknown fields (a
         ticket as read back); "post" is a create (create-only fields are the caller's). Fields that depend
         on the board (status, type, subType, item, team) are applied after every other field, so a status
-        or type named in the same request as a new board is looked up on the new board, in either order."""
+        or type named in the same request as a new board is looked up on the new board, in either order
+        (and subType/item after the type, which decides which subtypes are allowed)."""
         errors: list[tuple[str, str, str]] = []
         changes: list[tuple[str, Any]] = []
         for op in ops:
@@ -948,7 +949,7 @@ class CWSandbox:
             ft = cw_schema.field("Ticket", path)
             top = cw_schema.field("Ticket", path.split("/")[0])
             if ft is None or ft.info or top is None:
-                if mode != "put":
+                if mode == "patch":  # a body's unknown members are ignored (Json.NET); an unknown PATCH path is not
                     errors.append(("UnknownField", path, f"Ticket has no field '{path}'."))
                 continue
             name = top.path
@@ -971,7 +972,7 @@ class CWSandbox:
                 value = {key: value}
             changes.append((name, value))
         given = {name for name, _ in changes}
-        for name, value in sorted(changes, key=lambda c: c[0] in _BOARD_DEPENDENT):  # stable: board first
+        for name, value in sorted(changes, key=lambda c: _APPLY_ORDER.get(c[0], 0)):  # stable: same rank, same order
             self._ticket_set(draft, name, value, given, errors)
         if "status" in draft and "board" in draft:
             status = self.state["statuses"].get(draft["status"].get("id"))
@@ -1760,6 +1761,7 @@ _TICKET_RESOLVED = frozenset({"board", "status", "priority", "company", "contact
                               "site", "sla", "serviceLocation", "source", "workType", "workRole"})
 # Only meaningful on one board: applied after the board, and dropped when the board changes.
 _BOARD_DEPENDENT = frozenset({"status", "type", "subType", "item", "team"})
+_APPLY_ORDER = {"status": 1, "type": 1, "team": 1, "subType": 2, "item": 2}  # the rest (0) first, board included
 _TICKET_CHARGES = ("ServiceTicket", "ProjectTicket")  # the chargeToType of time worked on a ticket
 _LOCATION_REFS = {rid: {"id": rid, "name": name} for rid, name in SERVICE_LOCATIONS}
 # TimeEntry fields stored as sent (bound by the schema); the others are resolved or derived in _build_time_entry.
