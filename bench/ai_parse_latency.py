@@ -89,18 +89,21 @@ def child(n: int, runs: int) -> dict:
 
     parse_once(validate_prompt, engine_from_settings, resolve, prompt, first_reference, ME)
     first_ms = (time.perf_counter() - t) * 1000
-    warm = []
+    warm, cpu = [], []
     prompts = [case.prompt for case in CASES]
     for i in range(runs):
         ref = reference()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         parse_once(validate_prompt, engine_from_settings, resolve, prompts[i % len(prompts)], ref, ME)
         warm.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     warm.sort()
+    cpu.sort()
     return {
         "companies": len(listed), "setup_ms": setup_ms, "first_ms": first_ms, "runs": runs,
         "warm_p50_ms": statistics.median(warm), "warm_p95_ms": warm[int(0.95 * (len(warm) - 1))],
-        "warm_max_ms": warm[-1], "anthropic_imported": "anthropic" in sys.modules,
+        "warm_max_ms": warm[-1], "warm_cpu_p95_ms": cpu[int(0.95 * (len(cpu) - 1))],
+        "anthropic_imported": "anthropic" in sys.modules, "load_average": os.getloadavg()[0],
     }
 
 
@@ -122,14 +125,17 @@ def measure(n: int, runs: int) -> dict:
 
 def render(results: list[dict]) -> str:
     lines = [f"{'companies':>9} {'setup ms':>9} {'first ms':>9} {'warm p50':>9} {'warm p95':>9} {'warm max':>9}"
-             f" {'anthropic':>9}  verdict"]
+             f" {'cpu p95':>9} {'anthropic':>9}  verdict"]
     for r in results:
         ok = r["first_ms"] <= FIRST_BAR_MS and r["warm_p95_ms"] <= WARM_P95_BAR_MS and not r["anthropic_imported"]
         lines.append(f"{r['companies']:>9} {r['setup_ms']:>9.0f} {r['first_ms']:>9.1f} {r['warm_p50_ms']:>9.2f} "
-                     f"{r['warm_p95_ms']:>9.2f} {r['warm_max_ms']:>9.2f} {str(r['anthropic_imported']):>9}  "
+                     f"{r['warm_p95_ms']:>9.2f} {r['warm_max_ms']:>9.2f} {r['warm_cpu_p95_ms']:>9.2f} "
+                     f"{str(r['anthropic_imported']):>9}  "
                      f"{'meets' if ok else 'does NOT meet'} the bar")
     lines.append(f"(bar: first parse after start <= {FIRST_BAR_MS:g} ms, warm p95 <= {WARM_P95_BAR_MS:g} ms; "
-                 "setup = Django set up and every URL's view imported, before the first parse)")
+                 "setup = Django set up and every URL's view imported, before the first parse; cpu p95 = the "
+                 "warm parses' own CPU time, what they cost without other processes competing; "
+                 f"load average {results[0]['load_average']:.1f})")
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from psa.schemas import SUMMARY_MAX, PSABoard, PSACompany
 from tickets.ai.names import COMMON_WORDS, CompanyNames, boards_named
@@ -156,7 +157,7 @@ _REPORTED = re.compile(r"(?:\b[\w'’]+\s+){0,2}(?:said|says|wrote|writes|replie
 def _split(prompt: str) -> _Parts:
     raw = prompt.replace("\r\n", "\n").replace("\r", "\n")
     text = _fold(raw)
-    quote_lines = [_Span(m.start(), m.end()) for m in _QUOTE_LINE.finditer(text)]
+    quote_lines = _merge([_Span(m.start(), m.end() + 1) for m in _QUOTE_LINE.finditer(text)])  # runs of lines
     quoted = [_Span(m.start(), m.end()) for m in _QUOTED.finditer(text)
               if not any(_Span(m.start(), m.end()).overlaps(q) for q in quote_lines)]
     cut = len(text)
@@ -176,10 +177,12 @@ def _split(prompt: str) -> _Parts:
             quotes[i] = _Span(m.start(), q.end)
             reported.append(quotes[i])
     instructions: list[_Span] = []
-    for region in _gaps(_merge(data + quotes), len(text)):
-        instructions += _instruction_spans(text, region, commands_too=False)
-    for region in _merge(data + quotes):
-        instructions += _instruction_spans(text, region, commands_too=True)
+    if _INJECTION.search(text):
+        for region in _gaps(_merge(data + quotes), len(text)):
+            instructions += _instruction_spans(text, region, commands_too=False)
+    if _FIELD_COMMAND.search(text) or _INJECTION.search(text):
+        for region in _merge(data + quotes):
+            instructions += _instruction_spans(text, region, commands_too=True)
     kept = [q for q in quotes if q not in reported and not any(q.overlaps(s) for s in instructions)]
     hidden = _merge(data + quotes + instructions)
     return _Parts(text=text, raw=raw, own=_blank(text, hidden), own_raw=_blank(raw, hidden),
@@ -281,7 +284,7 @@ def _name_like(phrase: str) -> bool:
 def _leading_match(text: str, start: int, end: int, companies: CompanyNames, *, alone_ok: bool) -> int | None:
     """The end of the longest run of words from ``start`` that names a company strictly. A single common first
     word ("umbrella", "stark") counts only when it is the whole phrase (``alone_ok``)."""
-    words = list(_WORD.finditer(text, start, end))
+    words = list(_WORD.finditer(text, start, min(end, start + 100)))
     lead = 1 if words and words[0].group(0).lower() in ("for", "the") else 0
     for n in range(min(len(words), lead + 6), lead, -1):
         phrase = text[words[lead].start():words[n - 1].end()]
@@ -296,7 +299,7 @@ def _leading_match(text: str, start: int, end: int, companies: CompanyNames, *, 
 def _company_at(text: str, start: int, end: int, companies: CompanyNames, *, fuzzy: bool) -> tuple[int, int] | None:
     """The company phrase that ``text[start:end]`` begins with: strict, else (``fuzzy``) a typo of a whole name,
     else "the <trade>". Returns the phrase's (start, end)."""
-    words = list(_WORD.finditer(text, start, end))
+    words = list(_WORD.finditer(text, start, min(end, start + 100)))
     if not words:
         return None
     first = 1 if words[0].group(0).lower() == "for" else 0
@@ -330,6 +333,7 @@ def _trade_at(text: str, words: list[re.Match], companies: CompanyNames) -> tupl
     return None
 
 
+_MAX_TRIES = 30  # markers tried per kind ("for X", "X's"): bounded work for a pasted wall of them
 _TICKET_FOR = re.compile(r"\b(?:(?:please\s+)?(?:create|open|log|raise|make|add)\s+(?:an?\s+)?)?(?:new\s+)?"
                          r"ticket\s+for\s+(?P<c>[^,:;.!?\n]+?)" + _END, re.I)
 _COMPANY_LABEL = re.compile(r"\b(?:client|company|customer|account|cliente|kunde|societe|empresa)\s*[:=]\s*"
@@ -339,7 +343,7 @@ _AT_ANY = re.compile(r"(?<![\w.])@\s*(?P<c>[^,;:.!?\n]+?)" + _END, re.I)
 _THE = re.compile(r"^the\s+", re.I)
 _COLON_PREFIX = re.compile(r"(?P<c>[^\W\d_][\w&'’.\- ]{1,40}?)\s*:\s+")
 _POSSESSIVE = re.compile(r"(?P<c>\b[^\W_][\w&.\-]*(?:\s+[^\W_][\w&.\-]*){0,3}?)['’]s\b", re.I)
-_MARKED = re.compile(r"\b(?:for|at|from|with|of)\s+(?=(?P<c>[^,;:.!?\n]+))", re.I)
+_MARKED = re.compile(r"\b(?:for|at|from|with|of)\s+(?=(?P<c>[^,;:.!?\n]{1,80}))", re.I)
 _MARKER_BEFORE = re.compile(r"(?:\b(?:for|at|from|with)\s+|@\s*)$", re.I)
 _SUFFIXED = re.compile(r"(?P<c>[^\W\d_][\w&'’.\-]*(?:\s+[^\W\d_][\w&'’.\-]*){0,2}?\s+(?:corp|corporation|inc|llc|"
                        r"ltd|llp|gmbh|co)\b\.?)", re.I)
@@ -371,7 +375,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
                         boards: Sequence[PSABoard]) -> tuple[str | None, _Span | None, list[str]] | None:
     # "New ticket for Acme Corp, ..." / "client: Initech" / "@ Globex" / "@Hooli"
     for pattern in (_TICKET_FOR, _COMPANY_LABEL, _AT_ANY):
-        for m in pattern.finditer(own):
+        for m in islice(pattern.finditer(own), _MAX_TRIES):
             at = _company_at(own, m.start("c"), m.end("c"), companies, fuzzy=True)
             if at and not _not_a_company(own[at[0]:at[1]], boards):
                 return own[at[0]:at[1]].strip(), _Span(m.start(), at[1]), []
@@ -391,7 +395,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
                 lead_in = own[begin:at[0]].strip().lower() in ("", "for", "the", "for the")
                 return own[at[0]:at[1]].strip(), _Span(begin if lead_in else at[0], span_end if whole else at[1]), []
     # Possessives ("Hooli's CEO", "the bank's ATM") and "for X", "at X", "from X", "with X"
-    for m in _POSSESSIVE.finditer(own, start):
+    for m in islice(_POSSESSIVE.finditer(own, start), _MAX_TRIES):
         words = list(_WORD.finditer(own, m.start("c"), m.end("c")))
         for i in range(len(words)):
             c_start = words[i].start()
@@ -401,7 +405,7 @@ def _find_known_company(own: str, start: int, companies: CompanyNames,
             if companies.strict(candidate) or (candidate.lower().startswith("the ")
                                                and companies.by_trade(candidate)):
                 return candidate, _Span(c_start, m.end()), []
-    for m in _MARKED.finditer(own, start):
+    for m in islice(_MARKED.finditer(own, start), _MAX_TRIES):
         at = _company_at(own, m.start("c"), m.end("c"), companies, fuzzy=False)
         if at and not _not_a_company(own[at[0]:at[1]], boards):
             return own[at[0]:at[1]].strip(), _Span(m.start(), at[1]), []
@@ -481,8 +485,9 @@ _NOT_URGENT = (r"(?:no\s+rush|no\s+hurry|not\s+urgent|not\s+a\s+rush|not\s+time[
                r"when\s+you\s+(?:can|get\s+a\s+chance|have\s+time)|pas\s+presse|pas\s+urgent|sin\s+prisa|"
                r"no\s+(?:es\s+)?urgente|nicht\s+(?:dringend|eilig)|keine\s+eile|sem\s+pressa|nao\s+(?:e\s+)?urgente|"
                r"sem\s+urgencia)")
-_CLAUSE_START = r"(?:^|(?<=[,;:(!?.\n])|(?<=\s[-–—])|(?<=//))\s*"
-_CLAUSE_END = r"(?:\s*(?:pls|please|plz|!+))?\s*(?=[,;.!?)\n]|\s[-–—]\s|$)"
+# Possessive and within a line: a pasted block of blank or quoted lines must not make these quadratic.
+_CLAUSE_START = r"(?:^|(?<=[,;:(!?.\n])|(?<=\s[-–—])|(?<=//))[ \t]*+"
+_CLAUSE_END = r"(?:[ \t]*+(?:pls|please|plz|!+))?[ \t]*+(?=[,;.!?)\n]|\s[-–—]\s|$)"
 _PRIORITY_PATTERNS = [re.compile(p, re.I) for p in (
     r"\bp[0-5]\b|\bsev(?:erity)?\s*-?\s*[0-5]\b",
     r"\b" + _PNOUN + r"\s*(?:level\s*)?[:=#]?\s*(?:is\s+|of\s+)?[0-5]\b",
@@ -501,6 +506,9 @@ _NEGATED = re.compile(r"\b(?:not|no|isn'?t|is\s+not|never|nicht|pas|nao|no\s+es)
                       re.I)
 
 
+_MAX_HITS = 12  # priority phrases read per pattern: enough for any real note, bounded for a pasted wall of them
+
+
 def _find_priority(own: str) -> tuple[str | None, list[_Span], list[str]]:
     """The priority phrase (``None`` when there is none, or when the phrases disagree), every phrase's span
     (all are stripped from the summary), and notes."""
@@ -509,9 +517,11 @@ def _find_priority(own: str) -> tuple[str | None, list[_Span], list[str]]:
         for m in pattern.finditer(own):
             group = "w" if "w" in pattern.groupindex else 0
             start, end = m.start(group), m.end(group)
-            if any(s < end and start < e for s, e, _ in hits) or _NEGATED.search(own, 0, start):
+            if any(s < end and start < e for s, e, _ in hits) or _NEGATED.search(own, max(0, start - 30), start):
                 continue
             hits.append((start, end, " ".join(own[start:end].split())))
+            if len(hits) >= _MAX_HITS:
+                break
     hits.sort()
     readings = [(word, read_priority(word)) for _, _, word in hits]
     readings = [(w, r) for w, r in readings if r is not None]
@@ -536,11 +546,12 @@ def _find_priority(own: str) -> tuple[str | None, list[_Span], list[str]]:
 # --- 5. board ------------------------------------------------------------------------------------
 
 
-_KEYWORD_PATTERNS = [
-    (stem, word, re.compile(r"(?<![\w-])" + r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", word)))
-                            + r"(?:s|es|ed|ing)?(?![\w-])", re.I))
-    for stem, words in BOARD_KEYWORDS.items() for word in words
-]
+# One pass over the text for every board keyword: an alternation, longest phrases first, one group per keyword.
+_KEYWORDS = sorted(((stem, word) for stem, words in BOARD_KEYWORDS.items() for word in words),
+                   key=lambda sw: -len(sw[1]))
+_KEYWORDS_RE = re.compile("|".join(
+    rf"(?P<k{i}>(?<![\w-])" + r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", word))) + r"(?:s|es|ed|ing)?(?![\w-]))"
+    for i, (_, word) in enumerate(_KEYWORDS)), re.I)
 _NOT_NETWORK = re.compile(r"[\s-]+(?:" + "|".join(NOT_NETWORK_AFTER) + r")\b", re.I)
 
 
@@ -582,12 +593,11 @@ def _find_board(own: str, boards: Sequence[PSABoard]) -> tuple[str | None, list[
 
 def _board_keywords(text: str) -> str | None:
     found: list[tuple[int, str, str]] = []
-    for stem, word, pattern in _KEYWORD_PATTERNS:
-        for m in pattern.finditer(text):
-            if stem == "network" and _NOT_NETWORK.match(text, m.end()):
-                continue
-            found.append((m.start(), stem, word))
-            break
+    for m in _KEYWORDS_RE.finditer(text):
+        stem, word = _KEYWORDS[int(m.lastgroup[1:])]
+        if stem == "network" and _NOT_NETWORK.match(text, m.end()):
+            continue
+        found.append((m.start(), stem, word))
     if not found:
         return None
     security = [f for f in found if f[1] == "security"]

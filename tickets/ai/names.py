@@ -13,6 +13,8 @@ dictionary look-ups and one rapidfuzz pass over the names (C++), not a regex per
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
 import gc
 import re
@@ -38,6 +40,25 @@ COMMON_WORDS = {"blue", "summit", "adventure", "umbrella", "riverside", "lakesho
 _THE = re.compile(r"\s*the\s", re.I)
 
 
+class _Table(dict):
+    """Key -> positions, stored as one int while there is one (most keys name one company: a 2,000-company
+    index then allocates a few hundred lists, not 15,000 - the first build in a process pays for its memory)."""
+
+    def put(self, key: str, i: int) -> None:
+        held = self.get(key)
+        if held is None:
+            self[key] = i
+        elif isinstance(held, int):
+            if held != i:
+                self[key] = [held, i]
+        elif held[-1] != i:
+            held.append(i)
+
+    def find(self, key: str) -> Sequence[int]:
+        held = self.get(key)
+        return () if held is None else (held,) if isinstance(held, int) else held
+
+
 class _Index:
     """Look-up tables over one list of company names. The fuzzy keys and later words are built on first use
     (most prompts name a company exactly, or by a marker): the first parse of a 2,000-company account pays
@@ -46,68 +67,97 @@ class _Index:
     def __init__(self, names: tuple[str, ...], identifiers: tuple[str, ...]):
         self.names = [norm(name) for name in names]  # norm(name), per position
         self.idents = [squash(identifier) for identifier in identifiers]  # squashed identifiers, per position
-        self.cores: list[list[str]] = []  # the name's words without legal suffixes, per position
-        self.by_name: dict[str, list[int]] = {}
-        self.by_ident: dict[str, list[int]] = {}
-        self.by_core: dict[str, list[int]] = {}  # core name, and squashed core name
-        self.by_lead: dict[str, list[int]] = {}  # leading words of the core name
+        self.cores: list[str] = []  # the name without legal suffixes, per position
+        self.by_name = _Table()
+        self.by_ident = _Table()
+        self.by_core = _Table()  # core name, and squashed core name
+        self.by_lead = _Table()  # leading words of the core name (the whole core is in by_core)
         self.scan_keys: set[str] = set()  # phrases that name a company anywhere in a prompt
         self.longest = 1  # the most words a name has
+        suffixes, common, scan = LEGAL_SUFFIXES, COMMON_WORDS, self.scan_keys
         for i, (n, ident) in enumerate(zip(self.names, self.idents, strict=True)):
             all_words = n.split()
-            words = [w for w in all_words if w not in LEGAL_SUFFIXES] or all_words
-            self.cores.append(words)
-            c = " ".join(words)
-            self.by_name.setdefault(n, []).append(i)
-            self.by_ident.setdefault(ident, []).append(i)
-            self.by_core.setdefault(c, []).append(i)
+            words = [w for w in all_words if w not in suffixes] if suffixes.intersection(all_words) else all_words
+            words = words or all_words
+            c = n if words is all_words else " ".join(words)
+            self.cores.append(c)
+            self.by_name.put(n, i)
+            self.by_ident.put(ident, i)
+            self.by_core.put(c, i)
             if len(words) > 1:
-                self.by_core.setdefault(c.replace(" ", ""), []).append(i)
-            lead = ""
-            for word in words:
-                lead = f"{lead} {word}" if lead else word
-                self.by_lead.setdefault(lead, []).append(i)
-            self.scan_keys.update((n, c, ident))
-            if len(words) >= 2:
-                self.scan_keys.add(f"{words[0]} {words[1]}")  # "blue yonder" names Blue Yonder Airlines
-            if len(words[0]) >= 4 and words[0] not in COMMON_WORDS:
-                self.scan_keys.add(words[0])  # "globex", "acme": distinctive first words
+                self.by_core.put(c.replace(" ", ""), i)
+                lead = words[0]
+                self.by_lead.put(lead, i)
+                for word in words[1:-1]:
+                    lead = f"{lead} {word}"
+                    self.by_lead.put(lead, i)
+                scan.add(f"{words[0]} {words[1]}" if len(words) > 2 else c)  # "blue yonder" -> Blue Yonder Airlines
+            scan.add(n)
+            scan.add(c)
+            scan.add(ident)
+            if len(words[0]) >= 4 and words[0] not in common:
+                scan.add(words[0])  # "globex", "acme": distinctive first words
             if len(all_words) > self.longest:
                 self.longest = len(all_words)
-        self.scan_keys = {k for k in self.scan_keys if len(k) >= 3}
+        self._sorted_idents = sorted(zip(self.idents, range(len(self.idents)), strict=True))
+
+    def idents_starting(self, prefix: str) -> list[int]:
+        """Positions whose squashed identifier starts with ``prefix`` (a binary search, not a scan)."""
+        table = self._sorted_idents
+        found = []
+        for ident, i in table[bisect.bisect_left(table, (prefix, -1)):]:
+            if not ident.startswith(prefix):
+                break
+            found.append(i)
+        return found
 
     @functools.cached_property
     def fuzzy(self) -> tuple[list[str], list[int]]:
         """Keys for typos (name, core name, identifier, distinctive first word) and their positions."""
+        with _collector_paused():
+            return self._fuzzy()
+
+    def _fuzzy(self) -> tuple[list[str], list[int]]:
         keys: list[str] = []
         owners: list[int] = []
-        for i, (n, ident, words) in enumerate(zip(self.names, self.idents, self.cores, strict=True)):
-            for key in {n, " ".join(words), ident} | ({words[0]} if words[0] not in COMMON_WORDS else set()):
+        for i, (n, ident, c) in enumerate(zip(self.names, self.idents, self.cores, strict=True)):
+            first = c.split(" ", 1)[0]
+            for key in {n, c, ident} | ({first} if first not in COMMON_WORDS else set()):
                 if len(key) >= 4:
                     keys.append(key)
                     owners.append(i)
         return keys, owners
 
     @functools.cached_property
-    def by_word(self) -> dict[str, list[int]]:
+    def by_word(self) -> _Table:
         """Later words of the core names ("winery", "bank"), singular."""
-        table: dict[str, list[int]] = {}
-        for i, words in enumerate(self.cores):
-            for word in words[1:]:
+        with _collector_paused():
+            return self._by_word()
+
+    def _by_word(self) -> _Table:
+        table = _Table()
+        for i, c in enumerate(self.cores):
+            for word in c.split()[1:]:
                 if len(word) >= 4:
-                    table.setdefault(singular(word), []).append(i)
+                    table.put(singular(word), i)
         return table
 
 
 @functools.lru_cache(maxsize=32)  # one per list of names: the accounts a worker serves
 def _company_index(names: tuple[str, ...], identifiers: tuple[str, ...]) -> _Index:
-    # Building allocates thousands of small lists; in a process holding all of Django each allocation burst
-    # set off full garbage collections (a 2,000-company index took 170 ms instead of 10). Nothing built here
-    # is cyclic garbage, so the collector is paused for the build.
+    with _collector_paused():
+        return _Index(names, identifiers)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Building an index allocates thousands of small lists; in a process holding all of Django each burst set
+    off full garbage collections (a 2,000-company index took 170 ms instead of 10). Nothing built here is
+    cyclic garbage, so the collector is paused while it builds."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Index(names, identifiers)
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -159,17 +209,16 @@ class CompanyNames:
         if not c:
             return []
         sq = c.replace(" ", "")
-        found = ix.by_name.get(n) or ix.by_ident.get(squash(phrase))
+        found = ix.by_name.find(n) or ix.by_ident.find(squash(phrase))
         if found:
             return self._pick(found)
         if n != c:  # a suffix was written: the name it belongs to is meant
-            found = ix.by_core.get(c) or ix.by_ident.get(sq) or ix.by_core.get(sq)
+            found = ix.by_core.find(c) or ix.by_ident.find(sq) or ix.by_core.find(sq)
             if found:
                 return self._pick(found)
-        found = list(ix.by_core.get(c, ())) + list(ix.by_ident.get(sq, ())) + list(ix.by_core.get(sq, ()))
-        found += ix.by_lead.get(c, ())
+        found = [*ix.by_core.find(c), *ix.by_ident.find(sq), *ix.by_core.find(sq), *ix.by_lead.find(c)]
         if len(sq) >= 4:
-            found += [i for i, ident in enumerate(ix.idents) if ident.startswith(sq)]
+            found += ix.idents_starting(sq)
         return self._pick(found)
 
     def fuzzy(self, phrase: str) -> list[PSACompany]:
@@ -184,8 +233,8 @@ class CompanyNames:
         found: list[int] = []
         for word in words:
             for key in (word, *TRADE_WORDS.get(word, ())):
-                found += self._index.by_word.get(singular(key), ())
-                found += [i for i in self._index.by_lead.get(key, ()) if key not in COMMON_WORDS]
+                found += self._index.by_word.find(singular(key))
+                found += [i for i in self._index.by_lead.find(key) if key not in COMMON_WORDS]
             if found:
                 break
         return self._pick(found)
@@ -205,7 +254,7 @@ class CompanyNames:
     def names_a_company(self, phrase: str) -> bool:
         """Whether ``phrase`` (a run of words in a prompt) is a company name, identifier or distinctive word."""
         key = norm(phrase)
-        return key in self._index.scan_keys or squash(phrase) in self._index.by_ident
+        return (len(key) >= 3 and key in self._index.scan_keys) or squash(phrase) in self._index.by_ident
 
 
 # --- members -------------------------------------------------------------------------------------
