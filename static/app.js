@@ -370,3 +370,58 @@
   });
 })();
 /* --- end assist: pending message --- */
+
+/* --- phone layout: the Menu disclosure --- */
+/* Under 768 px the sidebar is a top bar whose links open from a Menu button: a link to its panel
+ * (a[role=button], with aria-expanded and aria-controls). Without JavaScript the link's #fragment opens
+ * the panel (:target); here a click toggles it instead. Esc closes the menu and gives focus back; a
+ * tap elsewhere only closes it. */
+(function () {
+  "use strict";
+
+  function toggles(selector) { return document.querySelectorAll(selector); }
+
+  function setMenu(open, restoreFocus) {
+    toggles("[data-nav-toggle]").forEach(function (toggle) {
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      var nav = toggle.closest(".sidebar");
+      if (nav) nav.classList.toggle("nav-open", open);
+      if (!open && restoreFocus) toggle.focus();
+    });
+  }
+
+  function menuOpen() { return Boolean(document.querySelector(".sidebar.nav-open")); }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    var navToggle = event.target.closest("[data-nav-toggle]");
+    if (navToggle) {
+      event.preventDefault();
+      setMenu(navToggle.getAttribute("aria-expanded") !== "true", false);
+      return;
+    }
+  });
+
+  // A tap outside the open menu closes it and does nothing else (it does not also open what was under it).
+  document.addEventListener("click", function (event) {
+    if (!menuOpen() || !event.target.closest || event.target.closest(".sidebar")) return;
+    event.preventDefault();
+    event.stopPropagation();
+    setMenu(false, false);
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && menuOpen()) {
+      setMenu(false, true);
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    // A link acting as a button answers Space as well as Enter.
+    if (event.key === " " && event.target.matches && event.target.matches("a[role='button'][data-nav-toggle]")) {
+      event.preventDefault();
+      event.target.click();
+    }
+  }, true);
+})();
+/* --- end phone layout --- */
