@@ -20,6 +20,8 @@ guarded by one limit, :func:`count_ai_request`: per user and per account, counte
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -57,6 +59,21 @@ def engine_from_settings() -> Engine:
         return OfflineEngine()
     return AnthropicEngine(api_key=api_key, model=settings.ANTHROPIC_MODEL,
                            timeout=float(settings.ANTHROPIC_TIMEOUT_SECONDS))
+
+
+def _chooses_among_names(engine: Engine) -> bool:
+    """Whether the engine takes the priorities and members to choose among (the Anthropic engine does); the
+    offline engine, and a wrapper that declares only (prompt, companies, boards), do not, and the priorities
+    and members are then read only when the prompt names a priority or someone."""
+    if isinstance(engine, OfflineEngine):
+        return False
+    return _declares_candidates(type(engine))
+
+
+@functools.lru_cache(maxsize=32)
+def _declares_candidates(engine_type: type) -> bool:
+    parameters = inspect.signature(engine_type.extract).parameters
+    return "priorities" in parameters and "members" in parameters
 
 
 class AiRateLimited(Exception):
@@ -112,11 +129,11 @@ def parse_ticket_prompt(tenant: Tenant, prompt: str, *, engine: Engine | None = 
     prompt = validate_prompt(prompt)
     engine = engine or engine_from_settings()
     reference = reference or tenant.reference("boards", "companies")
-    if isinstance(engine, OfflineEngine):
-        extraction = engine.extract(prompt, reference.companies, reference.boards)
-    else:  # a model chooses among names: it gets the priorities and members too (read from the cached reference)
+    if _chooses_among_names(engine):  # a model: it gets the priorities and members too (from the cached reference)
         extraction = engine.extract(prompt, reference.companies, reference.boards,
                                     priorities=reference.priorities, members=reference.members)
+    else:
+        extraction = engine.extract(prompt, reference.companies, reference.boards)
     mapping = tenant.mapping
     return resolve(extraction, reference, me_member_id=mapping.psa_member_id if mapping else None)
 

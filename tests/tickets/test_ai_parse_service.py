@@ -173,6 +173,18 @@ def test_a_model_engine_gets_the_priorities_and_members_to_choose_among(alice_te
     assert result.assigned_member_id == next(m["id"] for m in sandbox.members() if m["identifier"] == "lbrown")
 
 
+def test_an_engine_that_declares_only_the_prompt_companies_and_boards_still_parses(alice_tenant, alice_mapping):
+    class Wrapper:  # e.g. a wrapper around the offline engine: no priorities or members are read for it
+        name = "wrapper"
+
+        def extract(self, prompt, companies=(), boards=()):
+            return Extraction(summary="Printer jammed", company_name="Hooli")
+
+    result = parse_ticket_prompt(alice_tenant, "hooli printer jammed", engine=Wrapper())
+
+    assert result.summary == "Printer jammed" and result.company_id is not None
+
+
 def test_serving_and_parsing_offline_never_imports_the_anthropic_sdk():
     """A fresh process: Django set up, every URL's view imported (Assist included), prompts parsed offline."""
     script = (
