@@ -90,8 +90,11 @@ class PSACircuitOpenError(PSAUnavailableError):
 class CircuitBreaker:
     """One connection's breaker, its state in the cache under ``key`` (shared by every worker)."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, *, probe_seconds: float | None = None):
         self.key = f"psa-breaker:{key}"
+        # How long the probe may take before another process may probe too: the longest a call can last
+        # (a PSA call: PSA_TIMEOUT_SECONDS; the AI engine passes its own deadline).
+        self.probe_seconds = probe_seconds
         self._saw_failure = False  # this process recorded a failure since the last success: clear it
 
     @property
@@ -107,7 +110,8 @@ class CircuitBreaker:
         if now < open_until:
             raise PSACircuitOpenError(open_until - now)
         # Cool-down over: one call (in any process) probes; the others still fail fast.
-        if cache.add(self.key + ":probe", 1, timeout=max(1, int(settings.PSA_TIMEOUT_SECONDS) + 1)):
+        longest_call = self.probe_seconds if self.probe_seconds is not None else settings.PSA_TIMEOUT_SECONDS
+        if cache.add(self.key + ":probe", 1, timeout=max(1, int(longest_call) + 1)):
             return True
         raise PSACircuitOpenError(1)
 

@@ -145,6 +145,25 @@ def test_after_the_cool_down_one_probe_goes_through_and_its_success_closes_the_b
     assert breaker.check() is False
 
 
+@pytest.mark.parametrize(("probe_seconds", "held_for"), [(None, 11), (20.0, 21)])
+def test_no_second_probe_while_the_first_may_still_be_running(settings, monkeypatch, probe_seconds, held_for):
+    """A PSA call lasts at most PSA_TIMEOUT_SECONDS (10); the AI engine's breaker passes its own deadline."""
+    from django.core.cache import cache
+
+    settings.PSA_TIMEOUT_SECONDS, settings.PSA_BREAKER_FAILURES = 10, 1
+    breaker = CircuitBreaker(f"probe-{probe_seconds}", probe_seconds=probe_seconds)
+    clock = frozen_clock(monkeypatch)
+    breaker.failed(probe=False)
+    clock.advance(settings.PSA_BREAKER_COOLDOWN_SECONDS + 1)
+    held = {}
+    real_add = cache.add
+    monkeypatch.setattr(cache, "add", lambda key, value, timeout=None: held.setdefault(key, timeout) and real_add(key, value, timeout))
+
+    assert breaker.check() is True
+
+    assert held[breaker.key + ":probe"] == held_for
+
+
 def test_a_failed_probe_opens_the_breaker_for_another_cool_down(breaker, monkeypatch):
     clock = frozen_clock(monkeypatch)
     for _ in range(3):

@@ -189,7 +189,9 @@ def breaker_for(api_key: str) -> CircuitBreaker:
     breaker's thresholds (``PSA_BREAKER_FAILURES`` failures within ``PSA_BREAKER_WINDOW_SECONDS`` open it
     for ``PSA_BREAKER_COOLDOWN_SECONDS``, then one call probes)."""
     name = key_id(api_key)
-    return _breakers.setdefault(name, CircuitBreaker(f"anthropic:{name}"))
+    # The probe may last the whole AI deadline, longer than a PSA call: no second probe meanwhile.
+    return _breakers.setdefault(
+        name, CircuitBreaker(f"anthropic:{name}", probe_seconds=float(settings.ANTHROPIC_TIMEOUT_SECONDS)))
 
 
 @dataclass(frozen=True)
