@@ -216,6 +216,7 @@ def test_ids_and_names_outside_the_candidates_are_ignored():
     assert 999 not in result.model_dump().values()
     assert {"company_id", "board_id", "priority_id"} <= set(result.missing_fields)
     assert 'The AI\'s assignee "101" is not one of your members; left empty' in result.warnings
+    assert "assigned_member_id" in result.missing_fields  # the modal highlights the assignee to choose
 
 
 def test_a_name_the_model_invents_is_not_resolved_even_when_it_resembles_one():
@@ -223,6 +224,7 @@ def test_a_name_the_model_invents_is_not_resolved_even_when_it_resembles_one():
                                    "assignee_ref": "Laura", "summary": "Printer jammed"}))
 
     assert (result.company_id, result.board_id, result.assigned_member_id) == (None, None, None)
+    assert {"company_id", "board_id", "assigned_member_id"} <= set(result.missing_fields)
 
 
 def test_none_leaves_the_field_empty_with_a_warning():

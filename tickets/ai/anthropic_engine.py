@@ -245,7 +245,8 @@ class _ToolFields(BaseModel):
 _FIELD_NAMES = {"company": "companies", "board": "boards", "priority": "priorities", "assignee": "members"}
 
 
-def _chosen(field: str, value: str | None, offered: Mapping[str, str] | None, notes: list[str]) -> str | None:
+def _chosen(field: str, value: str | None, offered: Mapping[str, str] | None, notes: list[str],
+            rejected: list[str]) -> str | None:
     """The word for the model's answer: itself when nothing was offered, else the offered name's word;
     ``"none"`` is None, and so is anything not offered (an ID, an invented name), with a note saying so."""
     if value is None or offered is None:
@@ -258,6 +259,7 @@ def _chosen(field: str, value: str | None, offered: Mapping[str, str] | None, no
     if value.casefold() != NONE:
         shown = value if len(value) <= 40 else value[:39] + "…"
         notes.append(f'The AI\'s {field} "{shown}" is not one of your {_FIELD_NAMES[field]}; left empty')
+        rejected.append(field)
     return None
 
 
@@ -305,15 +307,17 @@ class AnthropicEngine:
         if not fields.summary:
             raise AIEngineError("the tool input has no summary")
         notes: list[str] = []
+        rejected: list[str] = []
         return Extraction(
-            company_name=_chosen("company", fields.company_name, candidates.companies, notes),
-            board_hint=_chosen("board", fields.board_hint, candidates.boards, notes),
-            priority_word=_chosen("priority", fields.priority_word, candidates.priorities, notes),
+            company_name=_chosen("company", fields.company_name, candidates.companies, notes, rejected),
+            board_hint=_chosen("board", fields.board_hint, candidates.boards, notes, rejected),
+            priority_word=_chosen("priority", fields.priority_word, candidates.priorities, notes, rejected),
             status_word=fields.status_word,
-            assignee_ref=_chosen("assignee", fields.assignee_ref, candidates.members, notes),
+            assignee_ref=_chosen("assignee", fields.assignee_ref, candidates.members, notes, rejected),
             summary=fields.summary[:SUMMARY_MAX],
             description=(fields.description or None) and fields.description[:NOTE_MAX],
             notes=notes,
+            rejected=rejected,
         )
 
     def extract(self, prompt: str, companies: Sequence[PSACompany] = (), boards: Sequence[PSABoard] = (), *,

@@ -34,7 +34,9 @@ class Extraction:
     """Words found in a prompt (never IDs). ``notes`` carries engine warnings (e.g. a fallback).
 
     ``maybe_assignee``: a bare word that is the assignee only if it is exactly a member's identifier
-    ("outlook rules not working mchen"); the resolver checks it and says nothing when it is not."""
+    ("outlook rules not working mchen"); the resolver checks it and says nothing when it is not.
+    ``rejected``: fields the engine found named but could not trust (a model's answer outside the names it
+    was offered): left empty here, so the resolver lists them in ``missing_fields`` for the modal to highlight."""
 
     company_name: str | None = None
     board_hint: str | None = None
@@ -45,6 +47,7 @@ class Extraction:
     description: str | None = None
     notes: list[str] = field(default_factory=list)
     maybe_assignee: str | None = None
+    rejected: list[str] = field(default_factory=list)
 
 
 @dataclass

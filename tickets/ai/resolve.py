@@ -265,6 +265,8 @@ def resolve(extraction: Extraction, reference: ReferenceData, me_member_id: int 
             out.assigned_member_id = _pick("Member", ref, match_members(ref, reference.members), warnings)
         if out.assigned_member_id is None:
             missing_extra.append("assigned_member_id")
+    elif "assignee" in extraction.rejected:
+        missing_extra.append("assigned_member_id")  # someone was named, but not anyone we could trust
     elif getattr(extraction, "maybe_assignee", None):
         # a bare last word ("... not working mchen"): the assignee only when it is exactly an identifier
         key = norm(extraction.maybe_assignee)
