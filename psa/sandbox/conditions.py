@@ -309,28 +309,6 @@ def parse_conditions(text: str | None):
     return _Parser(text).parse()
 
 
-def paths_in(node) -> list[str]:
-    """Every field path a parsed condition refers to."""
-    if node is None:
-        return []
-    if isinstance(node, Comparison):
-        return [node.path]
-    if isinstance(node, Not):
-        return paths_in(node.operand)
-    return paths_in(node.left) + paths_in(node.right)
-
-
-def rename_paths(node, rename):
-    """A copy of ``node`` with every path passed through ``rename`` (e.g. to fix the letter case)."""
-    if node is None:
-        return None
-    if isinstance(node, Comparison):
-        return Comparison(rename(node.path), node.op, node.value)
-    if isinstance(node, Not):
-        return Not(rename_paths(node.operand, rename))
-    return type(node)(rename_paths(node.left, rename), rename_paths(node.right, rename))
-
-
 # --- evaluation ----------------------------------------------------------------------------------
 
 
@@ -462,10 +440,6 @@ def _compare(field: Any, op: str, literal: Any) -> bool:
     return False
 
 
-def matches(node, obj: dict) -> bool:
-    return True if node is None else node.evaluate(obj)
-
-
 # --- orderBy and fields --------------------------------------------------------------------------
 
 _ORDER_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*)\s*(?:\s(asc|desc))?\s*$", re.I)
@@ -498,13 +472,6 @@ def _sort_key(value: Any) -> tuple:
             return (2, dt.timestamp())
         return (3, value.casefold())
     return (4, str(value))
-
-
-def order(items: list[dict], keys: list[tuple[str, bool]]) -> list[dict]:
-    result = list(items)
-    for path, descending in reversed(keys):
-        result.sort(key=lambda obj: _sort_key(resolve(obj, path)[0]), reverse=descending)
-    return result
 
 
 def parse_fields(text: str | None) -> list[list[str]]:
@@ -916,7 +883,7 @@ def _sort_key_of(target: _Target):
 
 
 def untyped_order(text: str | None):
-    """``orderBy`` for a path no schema describes: values ordered by their own type (see ``order``)."""
+    """``orderBy`` for a path no schema describes: values ordered by their own type (``_sort_key``)."""
     return tuple((lambda obj, p=path: _sort_key(resolve(obj, p)[0]), descending)
                  for path, descending in (parse_order_by(text) or [("id", False)]))
 
