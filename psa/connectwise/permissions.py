@@ -9,7 +9,7 @@ method is driven against the sandbox, and every call it sends must be in a row t
 every call in a row must be sent by one of the row's methods; and the README's table must say the same.
 
 Where a module name comes from (``basis``): ConnectWise publishes its security matrix only behind
-its developer login, and this project's API reference (``tests/contract/openapi-subset.json`` and the
+its developer login, and this project's API reference (``psa/sandbox/connectwise-openapi.json`` and the
 notes it came with) lists endpoints, not security modules. So:
 
 * ``GUIDES``: the module and action are named for this kind of call by published integration guides
