@@ -37,7 +37,6 @@ from .seed import (
     build_seed,
     iso,
     link,
-    link_state,
     make_note,
     member_ref,
     rate_for,
@@ -604,7 +603,8 @@ class CWSandbox:
             chunk = rows[:page_size]
             if len(rows) > page_size:
                 extra.append(("Link", f'<{self._url(req, pageId=chunk[-1]["id"], pageSize=page_size, drop="page")}>; rel="next"'))
-            return 200, list(map(q.projector(fields), chunk)), extra
+            project, only = q.projector(fields), _linked_fields(fields)
+            return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
         rows = self._matching(req, items, node, memo, keys)
         total = len(rows)
         last = max(1, -(-total // page_size))
@@ -619,14 +619,17 @@ class CWSandbox:
         if links:
             extra.append(("Link", ", ".join(f'<{self._url(req, pageSize=page_size, page=p)}>; rel="{rel}"'
                                             for rel, p in links)))
-        return 200, list(map(q.projector(fields), chunk)), extra
+        project, only = q.projector(fields), _linked_fields(fields)
+        return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
 
     def _count(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
         node = self._conditions(req, kind)
         return 200, {"count": len(self._matching(req, items, node, memo))}, []
 
-    def _one(self, req: _Request, obj: dict):
-        return 200, q.project(obj, self._fields(req)), []
+    def _one(self, req: _Request, obj: dict, kind: str):
+        """One record of collection ``kind`` as served: its references' hrefs, then ``fields``."""
+        fields = self._fields(req)
+        return 200, q.project(link(kind, obj, _linked_fields(fields)), fields), []
 
     def _url(self, req: _Request, drop: str | None = None, **overrides) -> str:
         pairs = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True)
@@ -653,7 +656,7 @@ class CWSandbox:
         member = self.state["members"].get(req.route_args["id"])
         if member is None:
             raise _not_found("Member", req.route_args["id"])
-        return self._one(req, member)
+        return self._one(req, member, "members")
 
     # --- service reference data --------------------------------------------------------------
 
@@ -664,7 +667,7 @@ class CWSandbox:
         return self._count(req, list(self.state["boards"].values()), "boards")
 
     def get_board(self, req):
-        return self._one(req, self._board(req.route_args["id"]))
+        return self._one(req, self._board(req.route_args["id"]), "boards")
 
     def _board(self, board_id: int) -> dict:
         board = self.state["boards"].get(board_id)
@@ -680,7 +683,7 @@ class CWSandbox:
         status = self.state["statuses"].get(req.route_args["id"])
         if status is None or status["board"]["id"] != self._board(req.route_args["parentId"])["id"]:
             raise _not_found("BoardStatus", req.route_args["id"])
-        return self._one(req, status)
+        return self._one(req, status, "statuses")
 
     def list_board_types(self, req):
         bid = self._board(req.route_args["parentId"])["id"]
@@ -714,7 +717,7 @@ class CWSandbox:
         company = self.state["companies"].get(req.route_args["id"])
         if company is None:
             raise _not_found("Company", req.route_args["id"])
-        return self._one(req, company)
+        return self._one(req, company, "companies")
 
     def create_company(self, req):
         body = req.json()
@@ -744,14 +747,14 @@ class CWSandbox:
         for key, value in bound.items():  # everything else the schema lets a client set, as bound
             if key not in company and key not in ("id", "_info") and value is not None:
                 company[key] = value
-        self.state["companies"][cid] = link("companies", company)
-        return 201, company, []
+        self.state["companies"][cid] = company
+        return 201, link("companies", company), []
 
     def get_contact(self, req):
         contact = self.state["contacts"].get(req.route_args["id"])
         if contact is None:
             raise _not_found("Contact", req.route_args["id"])
-        return self._one(req, contact)
+        return self._one(req, contact, "contacts")
 
     def list_configurations(self, req):
         return self._list(req, list(self.state["configurations"].values()), "configurations")
@@ -760,7 +763,7 @@ class CWSandbox:
         config = self.state["configurations"].get(req.route_args["id"])
         if config is None:
             raise _not_found("Configuration", req.route_args["id"])
-        return self._one(req, config)
+        return self._one(req, config, "configurations")
 
     # --- tickets -----------------------------------------------------------------------------
 
@@ -777,7 +780,7 @@ class CWSandbox:
         return self._count(req, list(self.state["tickets"].values()), "tickets", memo="tickets")
 
     def get_ticket(self, req):
-        return self._one(req, self._ticket(req.route_args["id"]))
+        return self._one(req, self._ticket(req.route_args["id"]), "tickets")
 
     # Writes are read the way ConnectWise's JSON binder reads them (``schema.bind``/``bind_field``: types and
     # formats from the schema, numbers and booleans sent as strings, "" clearing a date, max lengths,
@@ -827,9 +830,9 @@ class CWSandbox:
                           ("initialResolution", "resolution")):
             text = body.get(fld)
             if isinstance(text, str) and text.strip():
-                notes.append(link("notes", make_note(self._next_id("note"), ticket["id"], text, kind, None, _now_dt(),
-                                                     contact=ticket.get("contact") if kind == "discussion" else None)))
-        return 201, ticket, []
+                notes.append(make_note(self._next_id("note"), ticket["id"], text, kind, None, _now_dt(),
+                                       contact=ticket.get("contact") if kind == "discussion" else None))
+        return 201, link("tickets", ticket), []
 
     def replace_ticket(self, req):
         """PUT: the body is a whole ticket (as read back: read-only and unknown fields are ignored)."""
@@ -845,7 +848,7 @@ class CWSandbox:
         errors = [tuple(p) for p in problems] + self._ticket_changes(draft, ops, "put")
         if errors:
             raise _invalid("ticket", errors)
-        return 200, self._commit_ticket(ticket, draft), []
+        return 200, link("tickets", self._commit_ticket(ticket, draft)), []
 
     def patch_ticket(self, req):
         ticket = self._ticket(req.route_args["id"])
@@ -857,7 +860,7 @@ class CWSandbox:
         errors = self._ticket_changes(draft, body, "patch")
         if errors:
             raise _invalid("ticket", errors)
-        return 200, self._commit_ticket(ticket, draft), []
+        return 200, link("tickets", self._commit_ticket(ticket, draft)), []
 
     def delete_ticket(self, req):
         """DELETE /service/tickets/{id}: the ticket, its notes, configuration links and schedule entries go.
@@ -1062,7 +1065,7 @@ class CWSandbox:
         tid = ticket["id"]
         ticket.clear()
         ticket["id"] = tid  # first, as ConnectWise writes it
-        ticket.update(link("tickets", {k: v for k, v in draft.items() if k != "id"}))
+        ticket.update({k: v for k, v in draft.items() if k != "id"})
         if new_parent != old_parent:
             if new_parent is not None:
                 self.state["tickets"][new_parent]["hasChildTicket"] = True
@@ -1262,10 +1265,10 @@ class CWSandbox:
         for fld in ("issueFlag", "customerUpdatedFlag", "processNotifications", "sentimentScore"):
             if bound.get(fld) is not None:
                 note[fld] = bound[fld]
-        self.state["notes"].setdefault(ticket["id"], []).append(link("notes", note))
+        self.state["notes"].setdefault(ticket["id"], []).append(note)
         ticket["_info"]["lastUpdated"] = note["dateCreated"]
         ticket["_info"]["updatedBy"] = note["createdBy"]
-        return 201, note, []
+        return 201, link("notes", note), []
 
     # --- ticket configurations ---------------------------------------------------------------
 
@@ -1322,7 +1325,7 @@ class CWSandbox:
         return entry
 
     def get_entry(self, req):
-        return self._one(req, self._entry(req.route_args["id"]))
+        return self._one(req, self._entry(req.route_args["id"]), "entries")
 
     def create_entry(self, req):
         body = req.json()
@@ -1355,9 +1358,9 @@ class CWSandbox:
             draft["name"] = f"{ticket['company']['name']} / {ticket['summary']}" if ticket else \
                 self.state["schedule_types"][draft["type"]["id"]]["name"]
         entry = {"id": self._next_id("entry"), **draft}
-        self.state["entries"][entry["id"]] = link("entries", entry)
+        self.state["entries"][entry["id"]] = entry
         self._touch_entry_ticket(entry)
-        return 201, entry, []
+        return 201, link("entries", entry), []
 
     def patch_entry(self, req):
         entry = self._entry(req.route_args["id"])
@@ -1374,11 +1377,11 @@ class CWSandbox:
         draft["_info"]["updatedBy"] = API_MEMBER
         old_object = entry["objectId"] if entry["type"]["identifier"] == "S" else None
         entry.clear()
-        entry.update(link("entries", draft))
+        entry.update(draft)
         self._touch_entry_ticket(entry)
-        if old_object is not None and old_object != entry["objectId"]:
+        if old_object is not None:  # moved to another ticket or made another type: the old ticket loses it
             self._touch_entry_ticket({"type": {"identifier": "S"}, "objectId": old_object})
-        return 200, entry, []
+        return 200, link("entries", entry), []
 
     def _entry_changes(self, draft: dict, ops: list, *, creating: bool) -> list[tuple[str, str, str]]:
         """PATCH-style operations on a schedule entry draft (also a POST body's fields); the problems."""
@@ -1481,8 +1484,7 @@ class CWSandbox:
             else None
         if ticket is None:
             return entry
-        return {**entry, "ticket": {"id": ticket["id"], "summary": ticket["summary"],
-                                    "_info": {"ticket_href": f"{API_PREFIX}/service/tickets/{ticket['id']}"}},
+        return {**entry, "ticket": {"id": ticket["id"], "summary": ticket["summary"]},
                 "ticketBoard": ticket["board"]["name"], "ticketStatus": ticket["status"]["name"],
                 "ticketType": (ticket.get("type") or {}).get("name", ""),
                 "ticketSubType": (ticket.get("subType") or {}).get("name", "")}
@@ -1503,7 +1505,7 @@ class CWSandbox:
         return entry
 
     def get_time_entry(self, req):
-        return self._one(req, self._time_entry_view(self._time_entry(req.route_args["id"])))
+        return self._one(req, self._time_entry_view(self._time_entry(req.route_args["id"])), "time_entries")
 
     def _ticket_time_refs(self, req) -> list[dict]:
         tid = self._ticket(req.route_args["parentId"])["id"]
@@ -1537,9 +1539,9 @@ class CWSandbox:
         if errors:
             raise _invalid("timeEntry", errors)
         entry = {"id": self._next_id("time_entry"), **entry}
-        self.state["time_entries"][entry["id"]] = link("time_entries", entry)
+        self.state["time_entries"][entry["id"]] = entry
         self._touch_time_ticket(entry)
-        return 201, self._time_entry_view(entry), []
+        return 201, link("time_entries", self._time_entry_view(entry)), []
 
     def replace_time_entry(self, req):
         """PUT: a whole time entry (as read back: read-only fields are ignored)."""
@@ -1590,11 +1592,11 @@ class CWSandbox:
             raise _invalid("timeEntry", errors)
         before = (entry.get("chargeToType"), entry.get("chargeToId"))
         entry.clear()
-        entry.update(link("time_entries", updated))
+        entry.update(updated)
         self._touch_time_ticket(entry)
         if before != (entry.get("chargeToType"), entry.get("chargeToId")) and before[0] in _TICKET_CHARGES:
             self._touch_time_ticket({"chargeToType": before[0], "chargeToId": before[1]})
-        return 200, self._time_entry_view(entry), []
+        return 200, link("time_entries", self._time_entry_view(entry)), []
 
     def delete_time_entry(self, req):
         entry = self._time_entry(req.route_args["id"])
@@ -1739,7 +1741,7 @@ class CWSandbox:
         found = self.state["work_types"].get(req.route_args["id"])
         if found is None:
             raise _not_found("WorkType", req.route_args["id"])
-        return self._one(req, found)
+        return self._one(req, found, "work_types")
 
     def list_work_roles(self, req):
         return self._list(req, list(self.state["work_roles"].values()), "work_roles")
@@ -1748,7 +1750,7 @@ class CWSandbox:
         found = self.state["work_roles"].get(req.route_args["id"])
         if found is None:
             raise _not_found("WorkRole", req.route_args["id"])
-        return self._one(req, found)
+        return self._one(req, found, "work_roles")
 
 
 # --- module helpers ------------------------------------------------------------------------------
@@ -1892,7 +1894,7 @@ def _read_state(path: Path, like: dict) -> dict | None:
         counters[kind] = max([counters[kind], *(i + 1 for i in state[name])])
     counters["note"] = max([counters["note"], *(n["id"] + 1 for ns in state["notes"].values() for n in ns
                                                  if isinstance(n, dict) and type(n.get("id")) is int)])
-    return link_state(state)  # a file saved before references carried hrefs gets them
+    return state
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -1951,6 +1953,11 @@ def _now_dt() -> datetime:
 
 def _now() -> str:
     return iso(_now_dt())
+
+
+def _linked_fields(fields: list[list[str]]) -> set[str] | None:
+    """The top-level fields a ``fields=`` answer keeps (None: all): only their references need hrefs."""
+    return {path[0] for path in fields} if fields else None
 
 
 def _origin(environ: dict) -> str:

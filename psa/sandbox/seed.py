@@ -6,8 +6,8 @@ priorities 1-4, schedule types 4/5/6, tickets from 1000. Dates are relative to `
 (the sandbox passes the build time floored to the hour), so ages stay realistic.
 
 Every reference names its record the same way everywhere: an id has one name (``SERVICE_LOCATIONS``,
-``SOURCES``, ``WORK_TYPES``, ... are fixed id -> name tables) and carries ConnectWise's ``_info``
-``<kind>_href`` (see ``link``), stored relative to the API root and made absolute per request.
+``SOURCES``, ``WORK_TYPES``, ... are fixed id -> name tables). The state holds no hrefs: ``link`` adds
+ConnectWise's ``_info`` ``<kind>_href`` to each reference of an object as it is served.
 """
 
 from __future__ import annotations
@@ -196,6 +196,7 @@ HREFS: dict[str, dict[str, tuple[str, str]]] = {
                 "status": ("status_href", "/schedule/statuses/{id}"), "type": ("type_href", "/schedule/types/{id}"),
                 "span": ("span_href", "/schedule/spans/{id}")},
     "notes": _COMMON,
+    "all_notes": _COMMON,
     "time_entries": _COMMON,
     "members": {**_COMMON, "securityRole": ("securityRole_href", "/system/securityRoles/{id}"),
                 "timeZone": ("timeZoneSetup_href", "/system/timeZoneSetups/{id}")},
@@ -214,48 +215,69 @@ HREFS: dict[str, dict[str, tuple[str, str]]] = {
                        "status": ("status_href", "/company/configurations/statuses/{id}"),
                        "manufacturer": ("manufacturer_href", "/procurement/manufacturers/{id}")},
 }
-_shared_info: dict[tuple[str, str], dict] = {}  # one ``_info`` dict per href: the seed snapshot stays small
+# Per collection: (field, href key, template, what besides the id the template needs: 0 nothing, 1 the
+# object's board id, 2 its company id, 3 its own id).
+_PLANS = {collection: tuple((fld, key, template, 1 if "{board}" in template else 2 if "{company}" in template
+                             else 3 if "{self}" in template else 0) for fld, (key, template) in table.items())
+          for collection, table in HREFS.items()}
+_info_cache: dict[tuple, dict] = {}  # one ``_info`` dict per href, shared by every answer that carries it
 
 
-def _info_for(key: str, href: str) -> dict:
-    """The (shared, never mutated) ``_info`` of a reference. Callers replace it, never edit it in place."""
-    info = _shared_info.get((key, href))
+def _info_for(key: str, template: str, ref_id: int, needs: int, obj: dict) -> dict | None:
+    """The ``_info`` of one reference of ``obj`` (shared: never edit it), or None when the board/company it
+    sits under is unknown (no href rather than a wrong one)."""
+    if needs:
+        if needs == 3:
+            where = obj.get("id")
+        else:
+            parent = obj.get("board" if needs == 1 else "company")
+            where = parent.get("id") if type(parent) is dict else None
+        if type(where) is not int:
+            return None
+        cache_key = (template, ref_id, where)
+    else:
+        where, cache_key = None, (template, ref_id)
+    info = _info_cache.get(cache_key)
     if info is None:
-        if len(_shared_info) > 50_000:
-            _shared_info.clear()
-        info = _shared_info[(key, href)] = {key: href}
+        if len(_info_cache) > 100_000:
+            _info_cache.clear()
+        info = _info_cache[cache_key] = {key: API_PREFIX + template.format(id=ref_id, board=where, company=where,
+                                                                             self=where)}
     return info
 
 
-def link(collection: str, obj: dict) -> dict:
-    """Give each reference of ``obj`` (an object of ``collection``) its ``_info`` href; returns ``obj``.
-    Idempotent; called on every object the seed builds, loaded from a saved state, or a write changes."""
-    table = HREFS.get(collection)
-    if table is None:
+def link(collection: str, obj: dict, only: set[str] | frozenset[str] | None = None) -> dict:
+    """``obj`` (an object of ``collection``) as served: each reference with its ``_info`` href (only the
+    top-level fields in ``only``, when given: what a ``fields=`` answer keeps). A copy where anything is
+    added; ``obj`` itself when nothing is. The state never holds hrefs: they are made per answer (absolute
+    per request in app.py), so saved states stay small and a record edited in place still gets them."""
+    plan = _PLANS.get(collection)
+    if plan is None:
         return obj
-    board = obj.get("board")
-    company = obj.get("company")
-    ids = {"board": board.get("id") if isinstance(board, dict) else None,
-           "company": company.get("id") if isinstance(company, dict) else None, "self": obj.get("id")}
-    for fld, (key, template) in table.items():
+    out = None
+    for fld, key, template, needs in plan:
         value = obj.get(fld)
-        for ref in (value if isinstance(value, list) else (value,)):
-            if isinstance(ref, dict) and isinstance(ref.get("id"), int):
-                href = API_PREFIX + template.format(id=ref["id"], **ids)
-                if "/None/" not in href:  # no board/company to place it under: no href rather than a wrong one
-                    ref["_info"] = _info_for(key, href)
-    return obj
-
-
-def link_state(state: dict) -> dict:
-    """``link`` every object of every collection (the seed, or a state saved before hrefs existed)."""
-    for collection in HREFS:
-        table = state.get(collection) or {}
-        for value in table.values():
-            for obj in (value if isinstance(value, list) else (value,)):
-                if isinstance(obj, dict):
-                    link(collection, obj)
-    return state
+        if value is None or (only is not None and fld not in only):
+            continue
+        if type(value) is dict:
+            ref_id = value.get("id")
+            info = _info_for(key, template, ref_id, needs, obj) if type(ref_id) is int else None
+            if info is not None:
+                if out is None:
+                    out = obj.copy()
+                ref = value.copy()
+                ref["_info"] = info
+                out[fld] = ref
+        elif type(value) is list and value and type(value[0]) is dict:
+            refs = []
+            for ref in value:
+                ref_id = ref.get("id") if type(ref) is dict else None
+                info = _info_for(key, template, ref_id, needs, obj) if type(ref_id) is int else None
+                refs.append({**ref, "_info": info} if info is not None else ref)
+            if out is None:
+                out = obj.copy()
+            out[fld] = refs
+    return out if out is not None else obj
 
 
 def build_seed(seed: int, now: datetime) -> dict:
@@ -555,7 +577,7 @@ def build_seed(seed: int, now: datetime) -> dict:
                          "time_entry": max(state["time_entries"], default=FIRST_TIME_ENTRY_ID - 1) + 1}
     for ticket in tickets.values():
         recompute_resources(state, ticket["id"])
-    return link_state(state)
+    return state
 
 
 FIRST_TIME_ENTRY_ID = 40000

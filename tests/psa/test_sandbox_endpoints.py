@@ -378,13 +378,16 @@ def test_every_href_the_sandbox_serves_leads_to_the_record_it_names(cw):
     assert served > 20
 
 
-def test_hrefs_are_stored_relative_so_a_restart_on_another_port_names_the_new_one(sandbox, tmp_path):
-    sandbox.remember_in(tmp_path / "cw.json")
-    try:
-        saved = (tmp_path / "cw.json").read_text()
-        assert '"board_href":"/v4_6_release/apis/3.0/service/boards/' in saved and "sandbox.local" not in saved
-    finally:
-        sandbox.remember_in(None)
+def test_hrefs_are_made_per_answer_so_a_restart_on_another_port_names_the_new_one(tmp_path):
+    path = tmp_path / "cw.json"
+    CWSandbox(seed=7, state_file=path)
+    assert "_href" not in path.read_text()  # the saved state holds records, not links
+    restarted = CWSandbox(seed=7, state_file=path)
+    base = "http://127.0.0.1:9999/v4_6_release/apis/3.0"
+    with httpx.Client(transport=httpx.WSGITransport(app=restarted), base_url=base, auth=AUTH,
+                      headers={"clientId": "x"}) as client:
+        board = client.get("/service/tickets/1042").json()["board"]
+    assert board["_info"] == {"board_href": f"{base}/service/boards/{board['id']}"}
 
 
 # --- state across restarts ------------------------------------------------------------------------------
@@ -410,12 +413,15 @@ def test_a_state_file_from_before_time_entries_still_loads(tmp_path):
     for name in ("work_types", "work_roles", "subtypes", "items", "associations", "time_entries"):
         del doc["state"][name]
     del doc["state"]["next_ids"]["time_entry"]
-    doc["state"]["tickets"]["1042"]["board"].pop("_info")  # written before references carried hrefs
     path.write_text(json.dumps(doc))
     sandbox = CWSandbox(seed=7, state_file=path)
     assert not path.with_name("cw.json.corrupt").exists()
-    assert sandbox.state["time_entries"] == {} and len(sandbox.state["work_types"]) == 5
-    assert sandbox.state["tickets"][1042]["board"]["_info"]["board_href"].endswith("/service/boards/1")
+    with httpx.Client(transport=httpx.WSGITransport(app=sandbox), base_url=BASE_URL, auth=AUTH,
+                      headers={"clientId": "x"}) as client:
+        assert client.get("/time/entries/count").json() == {"count": 0}
+        assert len(client.get("/time/workTypes").json()) == 5
+        created = client.post("/time/entries", json=TIME_ON_1042)
+        assert created.status_code == 201 and created.json()["id"] >= 40000
 
 
 # --- every response matches the schema -------------------------------------------------------------------

@@ -128,6 +128,22 @@ def test_a_ticket_read_back_can_be_put_back_with_unknown_and_read_only_fields(cw
     assert {**response.json(), "summary": ticket["summary"]} == {**ticket, "_info": response.json()["_info"]}
 
 
+def test_moving_an_assignment_to_another_ticket_moves_the_assignee(cw):
+    first, second = (cw.post("/service/tickets", json=NEW_TICKET).json()["id"] for _ in range(2))
+    entry = cw.post("/schedule/entries", json={**NEW_ENTRY, "objectId": first, "member": {"id": 103}}).json()
+    assert cw.patch(f"/schedule/entries/{entry['id']}", json=[replace("objectId", second)]).status_code == 200
+    assert "resources" not in cw.get(f"/service/tickets/{first}").json()
+    assert cw.get(f"/service/tickets/{second}").json()["resources"] == "mchen"
+
+
+def test_clearing_a_childs_parent_unbundles_it(cw):
+    parent, child = (cw.post("/service/tickets", json=NEW_TICKET).json()["id"] for _ in range(2))
+    cw.post(f"/service/tickets/{parent}/attachChildren", json={"childTicketIds": [child]})
+    unbundled = cw.patch(f"/service/tickets/{child}", json=[replace("parentTicketId", None)])
+    assert unbundled.status_code == 200 and "parentTicketId" not in unbundled.json()
+    assert cw.get(f"/service/tickets/{parent}").json()["hasChildTicket"] is False
+
+
 # --- refused: ConnectWise's error body, nothing changed -----------------------------------------------------
 
 # (method, path, body, resource, field, code)
