@@ -3,7 +3,8 @@
  * CSP-friendly: no inline scripts or handlers anywhere; behaviour is wired here through data-*
  * attributes and htmx events.
  *   - toasts: HX-Trigger {"toast": {"message", "level"}} -> a toast built with textContent
- *   - drawer (#drawer): focus on open, Esc / [data-drawer-close] closes and restores focus
+ *   - drawer (#drawer): focus on open, Esc / [data-drawer-close] closes and restores focus; on a phone
+ *     (under 768 px) it is a full-screen sheet: modal (aria-modal, the page behind inert, no page scroll)
  *   - queue keys: j/k move between [data-row], Enter opens, "/" focuses the search box
  *   - company filter: <input data-company-input="<hidden id>" list=...> keeps the hidden id in sync
  *   - forms marked data-clean-params drop empty GET parameters (clean, shareable URLs)
@@ -46,12 +47,27 @@
   // --- drawer -------------------------------------------------------------------------------
   var lastFocus = null;
 
+  var phone = window.matchMedia("(max-width: 767.98px)");
+
   function drawerHost() { return document.getElementById("drawer"); }
+
+  // The page's state follows whether a drawer is showing: after an open, a close, a resize across
+  // 768 px, and a history restore (Back/Forward swap the page, the body's class and the inert stay).
+  function syncDrawerState() {
+    var dialog = document.querySelector("#drawer [data-drawer]");
+    var sheet = Boolean(dialog) && phone.matches;
+    document.body.classList.toggle("drawer-open", Boolean(dialog));
+    if (dialog) dialog.setAttribute("aria-modal", sheet ? "true" : "false");
+    document.querySelectorAll(".shell").forEach(function (shell) { shell.inert = sheet; });
+  }
+
+  if (phone.addEventListener) phone.addEventListener("change", syncDrawerState);
+  document.addEventListener("htmx:historyRestore", syncDrawerState);
 
   function openDrawer() {
     var dialog = document.querySelector("#drawer [data-drawer]");
     if (!dialog) return;
-    document.body.classList.add("drawer-open");
+    syncDrawerState();
     markActiveRow(dialog.getAttribute("data-ticket-id"));
     dialog.focus({ preventScroll: true });
   }
@@ -60,7 +76,7 @@
     var host = drawerHost();
     if (!host || !host.firstElementChild) return false;
     host.replaceChildren();
-    document.body.classList.remove("drawer-open");
+    syncDrawerState();
     markActiveRow(null);
     var url = new URL(window.location.href);
     if (url.searchParams.has("ticket")) {
@@ -371,11 +387,12 @@
 })();
 /* --- end assist: pending message --- */
 
-/* --- phone layout: the Menu disclosure --- */
-/* Under 768 px the sidebar is a top bar whose links open from a Menu button: a link to its panel
- * (a[role=button], with aria-expanded and aria-controls). Without JavaScript the link's #fragment opens
- * the panel (:target); here a click toggles it instead. Esc closes the menu and gives focus back; a
- * tap elsewhere only closes it. */
+/* --- phone layout: the Menu and "Filters (n)" disclosures --- */
+/* Under 768 px the sidebar is a top bar whose links open from a Menu button, and the queue's filters
+ * other than Search fold behind "Filters (n)". Both are links to their panel (a[role=button], with
+ * aria-expanded and aria-controls): without JavaScript the link's #fragment opens the panel (:target);
+ * here a click toggles it instead. Esc closes the menu and gives focus back; a tap elsewhere only closes it.
+ * "n" counts the filters in the panel that narrow the list (a chosen option, a company, Include closed). */
 (function () {
   "use strict";
 
@@ -392,6 +409,25 @@
 
   function menuOpen() { return Boolean(document.querySelector(".sidebar.nav-open")); }
 
+  function setFilters(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    var form = toggle.closest("form");
+    if (form) form.classList.toggle("filters-open", open);
+  }
+
+  function countFilters() {
+    var panel = document.getElementById("filter-more");
+    var out = document.querySelector("[data-filter-count]");
+    if (!panel || !out) return;
+    var count = 0;
+    panel.querySelectorAll("select, input[type='hidden'], input[type='checkbox']").forEach(function (field) {
+      if (field.tagName === "SELECT") { if (field.selectedIndex > 0) count += 1; }
+      else if (field.type === "checkbox") { if (field.checked) count += 1; }
+      else if (field.value) count += 1;
+    });
+    out.textContent = count ? " (" + count + ")" : "";
+  }
+
   document.addEventListener("click", function (event) {
     if (!event.target.closest) return;
     var navToggle = event.target.closest("[data-nav-toggle]");
@@ -399,6 +435,11 @@
       event.preventDefault();
       setMenu(navToggle.getAttribute("aria-expanded") !== "true", false);
       return;
+    }
+    var filtersToggle = event.target.closest("[data-filters-toggle]");
+    if (filtersToggle) {
+      event.preventDefault();
+      setFilters(filtersToggle, filtersToggle.getAttribute("aria-expanded") !== "true");
     }
   });
 
@@ -418,10 +459,14 @@
       return;
     }
     // A link acting as a button answers Space as well as Enter.
-    if (event.key === " " && event.target.matches && event.target.matches("a[role='button'][data-nav-toggle]")) {
+    if (event.key === " " && event.target.matches && event.target.matches("a[role='button'][data-nav-toggle], a[role='button'][data-filters-toggle]")) {
       event.preventDefault();
       event.target.click();
     }
   }, true);
+
+  document.addEventListener("change", countFilters);
+  document.addEventListener("htmx:afterSettle", countFilters);
+  document.addEventListener("DOMContentLoaded", countFilters);
 })();
 /* --- end phone layout --- */

@@ -10,7 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_responsive import DESKTOP, PHONE
+from tests.e2e.conftest import TIMEOUT_MS, log_in, settled
+from tests.e2e.test_responsive import DESKTOP, PHONE, check_layout
 
 pytestmark = pytest.mark.e2e
 
@@ -54,3 +55,49 @@ def test_on_a_desktop_the_sidebar_shows_its_links_and_no_menu_button(logged_in_p
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     for name in ("Assist", "Tickets", "Integrations", "Team"):
         expect(page.get_by_role("navigation", name="Main").get_by_role("link", name=name)).to_be_visible()
+
+
+def test_the_drawer_is_a_dialog_beside_the_queue_on_a_desktop_and_a_modal_sheet_on_a_phone(logged_in_page):
+    page = logged_in_page
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tickets?ticket=1042")
+    dialog = page.get_by_role("dialog", name="#1042")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("aria-modal", "false")
+    expect(page.locator(".shell")).to_have_js_property("inert", False)
+    expect(page.get_by_label("Search")).to_be_editable()  # the queue stays usable beside it
+
+    page.set_viewport_size(PHONE)  # turned into a phone-sized window: the drawer becomes a modal sheet
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(page.locator(".shell")).to_have_js_property("inert", True)
+    expect(page.locator("body")).to_have_css("overflow", "hidden")  # the queue behind does not scroll
+
+    page.set_viewport_size(DESKTOP)
+    expect(dialog).to_have_attribute("aria-modal", "false")
+    expect(page.locator(".shell")).to_have_js_property("inert", False)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_a_touch_tablet_keeps_the_desktop_layout_with_thumb_sized_controls_and_a_narrower_drawer(browser, live_server, alice_mapping):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 768, "height": 1024}, has_touch=True,
+                                  reduced_motion="reduce")  # the drawer is measured where it lands
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = log_in(context.new_page(), "alice", "pw-alice")
+        page.goto("/tickets")
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Tickets")).to_be_visible()
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+        expect(page.get_by_label("Board")).to_be_visible()  # no "Filters" disclosure
+        check_layout(page, "the queue on a touch tablet")  # 44 px controls, 16 px fields, nothing sideways
+
+        page.locator("#results [data-row]").first.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.locator(".fact-grid")).to_be_visible()
+        settled(page)
+        check_layout(page, "the drawer on a touch tablet")
+        box = dialog.bounding_box()
+        assert box["x"] > 0 and box["width"] <= 0.65 * 768, "the drawer leaves part of the queue in sight"
+        expect(dialog).to_have_attribute("aria-modal", "false")
+    finally:
+        context.close()

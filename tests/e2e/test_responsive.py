@@ -95,8 +95,9 @@ def reachable(locator):
 
 @pytest.fixture
 def audit_context(browser, live_server, transactional_db):
-    """A browser context for the audit: the CSP is bypassed so axe-core can be injected."""
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, bypass_csp=True)
+    """A browser context for the audit: the CSP is bypassed so axe-core can be injected. Reduced motion:
+    the drawer's slide-in would otherwise be measured half-way (24 px to the right)."""
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, bypass_csp=True, reduced_motion="reduce")
     context.set_default_timeout(TIMEOUT_MS)
     yield context
     context.close()
@@ -142,3 +143,34 @@ def test_quickstart_fits_and_passes_axe(audit_page, size):
         assert widgets[1]["y"] >= widgets[0]["y"] + widgets[0]["height"]
     else:  # side by side
         assert widgets[1]["x"] >= widgets[0]["x"] + widgets[0]["width"]
+
+
+@SIZES
+def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size):
+    page = audit_page
+    page.set_viewport_size(size)
+    page.goto("/tickets")
+    expect(page.locator("#results [data-row]").first).to_be_visible()
+    check(page, "the queue")
+    in_sight(page.get_by_role("link", name="New ticket"))
+    if size["width"] < 768:
+        filters = page.get_by_role("button", name="Filters")
+        in_sight(filters)
+        expect(page.get_by_label("Board")).to_be_hidden()
+        filters.click()
+        expect(page.get_by_label("Board")).to_be_visible()
+        check(page, "the queue with its filters open")
+    else:
+        expect(page.get_by_label("Board")).to_be_visible()
+    reachable(page.get_by_role("button", name="Next"))
+
+    row = page.locator("#results [data-row]").first
+    row.scroll_into_view_if_needed()
+    ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
+    row.click()
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    expect(dialog.locator(".fact-grid")).to_be_visible()
+    check(page, "the ticket drawer")
+    in_sight(dialog.get_by_role("link", name=f"Close ticket #{ticket_id}"))
+    reachable(dialog.get_by_role("button", name="Add note"))
+    in_sight(dialog.get_by_role("link", name=f"Close ticket #{ticket_id}"))  # still there after scrolling
