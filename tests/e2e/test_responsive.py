@@ -174,3 +174,33 @@ def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size)
     in_sight(dialog.get_by_role("link", name=f"Close ticket #{ticket_id}"))
     reachable(dialog.get_by_role("button", name="Add note"))
     in_sight(dialog.get_by_role("link", name=f"Close ticket #{ticket_id}"))  # still there after scrolling
+
+
+@SIZES
+def test_the_new_ticket_modal_fits_on_both_tabs_and_after_a_parse_and_passes_axe(audit_page, size):
+    page = audit_page
+    page.set_viewport_size(size)
+    page.goto("/tickets")
+    expect(page.locator("#results [data-row]").first).to_be_visible()
+    page.get_by_role("link", name="New ticket").click()
+    dialog = page.get_by_role("dialog", name="New ticket")
+    expect(dialog.get_by_label("Summary")).to_be_visible()
+    check(page, "the New Ticket modal (Full Form)")
+    in_sight(dialog.get_by_role("link", name="Cancel"))
+    in_sight(dialog.get_by_role("button", name="Create ticket"))
+
+    dialog.get_by_role("tab", name="Quick Create").click()
+    expect(dialog.get_by_label("Describe the ticket")).to_be_visible()
+    check(page, "the New Ticket modal (Quick Create)")
+    in_sight(dialog.get_by_role("button", name="Parse"))
+    in_sight(dialog.get_by_role("link", name="Cancel"))
+
+    dialog.get_by_label("Describe the ticket").fill("Acme Corp: Outlook not syncing for the CFO, high priority, assign to me")
+    dialog.get_by_role("button", name="Parse").click()
+    expect(dialog.get_by_text("Review before creating")).to_be_visible()
+    check(page, "the New Ticket modal after a parse")
+    for control in (dialog.get_by_role("button", name="Parse again"), dialog.get_by_role("link", name="Cancel"),
+                    dialog.get_by_role("button", name="Create ticket")):
+        in_sight(control)
+    reachable(dialog.get_by_label("Description"))
+    in_sight(dialog.get_by_role("button", name="Create ticket"))  # the action bar stays while the form scrolls

@@ -15,6 +15,7 @@ from tests.e2e.test_responsive import PHONE, check_layout, in_sight
 
 pytestmark = pytest.mark.e2e
 
+CREATED = re.compile(r"Ticket #(\d+) created in ConnectWise")
 
 
 @pytest.fixture
@@ -91,6 +92,33 @@ def test_on_a_phone_a_ticket_is_a_full_screen_sheet_that_close_and_back_both_clo
     close.click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator(f"#ticket-row-{ticket_id}")).to_be_focused()
+
+
+def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox):
+    page = phone
+    before = sandbox.ticket_count()
+    page.goto("/tickets")
+    expect(_rows(page).first).to_be_visible()
+    page.get_by_role("link", name="New ticket").click()
+    dialog = page.get_by_role("dialog", name="New ticket")
+    assert dialog.bounding_box() == {"x": 0, "y": 0, "width": PHONE["width"], "height": PHONE["height"]}
+    dialog.get_by_role("tab", name="Quick Create").click()
+    dialog.get_by_label("Describe the ticket").fill("New ticket for Acme Corp, Outlook not syncing for the CFO, high priority, assign to me")
+    dialog.get_by_role("button", name="Parse").click()
+
+    expect(dialog.get_by_label("Summary")).to_have_value("Outlook not syncing for the CFO")
+    dialog.get_by_label("Board").select_option(label="Service Desk")
+    expect(dialog.get_by_label("Status")).to_be_enabled()
+    dialog.get_by_label("Status").select_option(label="New")
+    dialog.get_by_label("Priority").select_option(label="Priority 1 - Emergency Response")
+    dialog.get_by_role("button", name="Create ticket").click()
+
+    toast = page.locator(".toast").filter(has_text=CREATED)
+    expect(toast).to_be_in_viewport()
+    ticket_id = CREATED.search(toast.inner_text()).group(1)
+    expect(page.get_by_role("dialog", name="New ticket")).to_have_count(0)
+    expect(page.locator(f"#ticket-row-{ticket_id}")).to_contain_text("Outlook not syncing for the CFO")
+    assert sandbox.ticket_count() == before + 1
 
 
 def test_on_a_phone_my_queue_opens_the_sheet_and_close_returns_to_quickstart(phone, live_server):
