@@ -204,3 +204,38 @@ def test_the_new_ticket_modal_fits_on_both_tabs_and_after_a_parse_and_passes_axe
         in_sight(control)
     reachable(dialog.get_by_label("Description"))
     in_sight(dialog.get_by_role("button", name="Create ticket"))  # the action bar stays while the form scrolls
+
+
+@pytest.fixture
+def session_with_a_suggestion(alice_mapping):
+    """alice's Assist session linked to ticket #1042, with a reply and a pending spin-off suggestion."""
+    from assist import services
+    from psa.schemas import PSATicketDetail
+
+    session = services.create_session(alice_mapping.account, alice_mapping.user, "Outlook crashes for the CFO")
+    services.link_ticket(session, 1042, ticket=PSATicketDetail(id=1042, summary="Outlook crashes on launch",
+                                                               company_id=251, board_id=1))
+    services.post_message(session, "Outlook crashes on launch. Also the fax machine is dead.")
+    return session
+
+
+@SIZES
+def test_assist_fits_with_the_tasklane_below_the_chat_on_a_phone_and_passes_axe(audit_page, session_with_a_suggestion, size):
+    page = audit_page
+    page.set_viewport_size(size)
+    page.goto("/assist/")
+    check(page, "the Assist sessions page")
+
+    page.goto(f"/assist/{session_with_a_suggestion.id}/")
+    expect(page.locator(".message-assistant")).to_be_visible()
+    check(page, "an Assist session")
+    chat, lane = page.locator("#chat").bounding_box(), page.locator("#tasklane").bounding_box()
+    box = page.get_by_label("Message").bounding_box()
+    if size["width"] < 768:
+        assert lane["y"] >= chat["y"] + chat["height"], "the TaskLane is below the chat"
+        assert box["width"] >= chat["width"] - 40, "the message box keeps the chat's width"
+    else:
+        assert lane["x"] >= chat["x"] + chat["width"], "the TaskLane is beside the chat"
+    reachable(page.get_by_role("button", name="Send"))
+    reachable(page.get_by_role("link", name="New Ticket", exact=True))
+    reachable(page.get_by_role("complementary", name="TaskLane").get_by_role("link").first)

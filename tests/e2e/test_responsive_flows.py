@@ -121,6 +121,44 @@ def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox):
     assert sandbox.ticket_count() == before + 1
 
 
+@pytest.fixture
+def session_with_a_suggestion(alice_mapping):
+    from assist import services
+    from psa.schemas import PSATicketDetail
+
+    session = services.create_session(alice_mapping.account, alice_mapping.user, "Outlook crashes for the CFO")
+    services.link_ticket(session, 1042, ticket=PSATicketDetail(id=1042, summary="Outlook crashes on launch",
+                                                               company_id=251, board_id=1))
+    services.post_message(session, "Outlook crashes on launch. Also the fax machine is dead.")
+    return session
+
+
+def test_on_a_phone_a_message_sends_and_a_spin_off_becomes_a_ticket(phone, session_with_a_suggestion, sandbox):
+    page = phone
+    before = sandbox.ticket_count()
+    page.goto(f"/assist/{session_with_a_suggestion.id}/")
+    page.get_by_label("Message").fill("Safe mode works; rebuilding the profile now.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-user").last).to_contain_text("rebuilding the profile now")
+    expect(page.locator(".message-assistant")).to_have_count(2)
+
+    settled(page)
+    lane = page.get_by_role("complementary", name="TaskLane")
+    lane.get_by_role("link", name=re.compile("The fax machine is dead")).click()
+    dialog = page.get_by_role("dialog", name="New ticket")
+    dialog.get_by_role("button", name="Parse").click()
+    expect(dialog.get_by_label("Summary")).to_have_value("The fax machine is dead")
+    dialog.get_by_label("Status").select_option(label="New")
+    dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    dialog.get_by_role("button", name="Create ticket").click()
+
+    toast = page.locator(".toast").filter(has_text=CREATED)
+    expect(toast).to_be_visible()
+    ticket_id = CREATED.search(toast.inner_text()).group(1)
+    expect(lane.get_by_role("link", name=f"Ticket #{ticket_id}")).to_be_visible()
+    assert sandbox.ticket_count() == before + 1
+
+
 def test_on_a_phone_my_queue_opens_the_sheet_and_close_returns_to_quickstart(phone, live_server):
     page = phone
     page.goto("/")
