@@ -89,6 +89,9 @@ COMPANY_PAGES_MAX = 20  # 10,000 companies
 TICKET_NUMBER = re.compile(r"^T\d{8}\.\d{4}(\.\d{1,4})?$", re.I)
 RESOURCE_FIELDS = ["id", "firstName", "lastName", "userName", "email", "isActive", "defaultServiceDeskRoleID"]
 ASK = object()  # remove_resource's default: ask which secondary becomes primary
+# The highest ticket id seen per Autotask database (zone lookup root + API user), shared by the providers of
+# this process: a provider rebuilt after its connection was saved starts its cut searches from it.
+_id_hints: dict[tuple[str, str], int] = {}
 
 
 class AutotaskChoosePrimaryError(PSAConflictError):
@@ -199,7 +202,8 @@ class AutotaskProvider(PSAProvider):
         self._cache: dict[str, tuple[float, Any]] = {}
         self._cache_locks: dict[str, threading.Lock] = {}
         self._cache_lock = threading.Lock()
-        self._id_hint: int | None = None  # the highest ticket id seen: where a cut search starts
+        self._hint_key = (self.client.root, self.client.username.casefold())
+        self._id_hint: int | None = _id_hints.get(self._hint_key)  # the highest ticket id seen: where a cut search starts
 
     def __repr__(self) -> str:
         return f"<AutotaskProvider {self.client.root} user={self.client.username}>"
@@ -246,7 +250,7 @@ class AutotaskProvider(PSAProvider):
     def _seen(self, *ids: int) -> None:
         for ticket_id in ids:
             if self._id_hint is None or ticket_id > self._id_hint:
-                self._id_hint = ticket_id
+                self._id_hint = _id_hints[self._hint_key] = ticket_id
 
     # --- rows: tickets with their names -------------------------------------------------------------
 
