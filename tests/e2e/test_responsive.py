@@ -239,3 +239,25 @@ def test_assist_fits_with_the_tasklane_below_the_chat_on_a_phone_and_passes_axe(
     reachable(page.get_by_role("button", name="Send"))
     reachable(page.get_by_role("link", name="New Ticket", exact=True))
     reachable(page.get_by_role("complementary", name="TaskLane").get_by_role("link").first)
+
+
+@SIZES
+def test_integrations_and_the_team_page_fit_and_pass_axe(audit_page, account, alice, bob, size):
+    from teams.models import Invitation
+
+    Invitation.issue(account, by=alice, email="dana@acme.example")
+    page = audit_page
+    page.set_viewport_size(size)
+    page.goto("/account/integrations")
+    expect(page.locator("#mappings tr").first).to_be_visible()
+    check(page, "the integrations page")
+    reachable(page.get_by_role("button", name="Save connection"))
+    reachable(page.get_by_role("button", name="Test connection"))
+    reachable(page.get_by_label("ResolutionFlow user for Sam Wilson"))
+
+    page.goto("/account/team")
+    check(page, "the team page")
+    reachable(page.get_by_label("Role of bob"))
+    reachable(page.get_by_role("button", name="Remove"))
+    reachable(page.get_by_role("button", name="Create invitation"))
+    reachable(page.get_by_role("button", name="Withdraw"))

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import settled
+from tests.e2e.conftest import log_in, settled
 from tests.e2e.test_responsive import PHONE, check_layout, in_sight
 
 pytestmark = pytest.mark.e2e
@@ -172,3 +172,18 @@ def test_on_a_phone_my_queue_opens_the_sheet_and_close_returns_to_quickstart(pho
     dialog.get_by_role("link", name=f"Close ticket #{ticket_id}").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert page.url == live_server.url + "/"
+
+
+def test_on_a_phone_an_engineer_maps_themselves_and_tests_the_connection(page, alice, connection):
+    page.set_viewport_size(PHONE)
+    page.emulate_media(reduced_motion="reduce")
+    log_in(page, "alice", "pw-alice")
+    page.goto("/account/integrations")
+    settled(page)
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#test-result")).to_have_text(re.compile(r"Connected to ConnectWise v\d"))
+    page.get_by_label("Map my PSA member").select_option(label="John Smith (jsmith)")
+    page.get_by_role("button", name="Map my PSA member").click()
+    expect(page.locator("#my-mapping")).to_contain_text("You are mapped to John Smith (jsmith).")
+    settled(page)
+    check_layout(page, "the integrations page after mapping")
