@@ -1,6 +1,10 @@
-"""Takes docs/tickets-drawer.png: the ticket queue with the drawer open, from the demo data.
+"""Takes docs/tickets-drawer.png: the ticket queue with the drawer open, from the demo data; with
+``--phone``, docs/phone-queue.png and docs/phone-drawer.png: the queue and a ticket on a phone (390x844,
+a touch screen, drawn at 2x like a phone's screen).
 
     .venv/bin/python docs/screenshot.py [--out docs/tickets-drawer.png]
+    .venv/bin/python docs/screenshot.py --phone
+    .venv/bin/python docs/screenshot.py --modal   # docs/new-ticket-modal.png: Quick Create after a parse
 
 Everything runs in-process and offline: a throw-away SQLite database, the ``demo`` management
 command's data (user demo/demo, the in-process ConnectWise sandbox), the app served on a loopback
@@ -19,6 +23,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+MODAL_PROMPT = "New ticket for Acme: Outlook not syncing for the CFO since the update, high priority, assign to me"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
@@ -48,6 +53,10 @@ def main() -> int:
     parser.add_argument("--ticket-row", type=int, default=2, help="which queue row to open (1-based; 0 = no drawer)")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--phone", action="store_true",
+                        help="write docs/phone-queue.png and docs/phone-drawer.png (390x844, touch) instead")
+    parser.add_argument("--modal", action="store_true",
+                        help="write docs/new-ticket-modal.png (the New Ticket modal after a Quick Create parse) instead")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="rf-screenshot-")
@@ -74,22 +83,40 @@ def main() -> int:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
+        if args.phone:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True)
+        else:
+            page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
         page.goto(f"{base}/login/")
         page.get_by_label("Username").fill("demo")
         page.get_by_label("Password").fill("demo")
         page.get_by_role("button", name="Sign in").click()
         page.goto(f"{base}/tickets")
-        if args.ticket_row > 0:
-            page.locator("#results [data-row]").nth(args.ticket_row - 1).click()
-            dialog = page.get_by_role("dialog")
-            expect(dialog.locator(".note, .notes .empty").first).to_be_visible(timeout=15_000)
-            expect(dialog.locator(".assignees")).to_be_visible(timeout=15_000)
-            page.wait_for_timeout(300)  # let the slide-in animation settle
-        page.screenshot(path=args.out)
+        shots = [(args.out, args.ticket_row)]
+        if args.phone:
+            shots = [(str(ROOT / "docs" / "phone-queue.png"), 0), (str(ROOT / "docs" / "phone-drawer.png"), args.ticket_row)]
+        if args.modal:
+            shots = []
+            page.get_by_role("link", name="New ticket").click()
+            dialog = page.get_by_role("dialog", name="New ticket")
+            dialog.get_by_role("tab", name="Quick Create").click()
+            dialog.get_by_label("Describe the ticket").fill(MODAL_PROMPT)
+            dialog.get_by_role("button", name="Parse").click()
+            expect(dialog.get_by_text("Review before creating")).to_be_visible(timeout=15_000)
+            out = str(ROOT / "docs" / "new-ticket-modal.png")
+            page.screenshot(path=out)
+            print(f"wrote {out}")
+        for out, row in shots:
+            if row > 0:
+                page.locator("#results [data-row]").nth(row - 1).click()
+                dialog = page.get_by_role("dialog")
+                expect(dialog.locator(".note, .notes .empty").first).to_be_visible(timeout=15_000)
+                expect(dialog.locator(".assignees")).to_be_visible(timeout=15_000)
+                page.wait_for_timeout(300)  # let the slide-in animation settle
+            page.screenshot(path=out)
+            print(f"wrote {out}")
         browser.close()
     server.shutdown()
-    print(f"wrote {args.out}")
     return 0
 
 
