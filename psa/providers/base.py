@@ -11,7 +11,8 @@ request URLs with secrets.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from psa.schemas import (
     NoteKind,
@@ -111,6 +112,33 @@ class PSAMalformedResponseError(PSAUnavailableError):
     outcome_unknown = True
 
 
+class PSAUnsupportedError(PSAError):
+    """This PSA's provider cannot do this (yet): an optional capability the product degrades without."""
+
+    default_message = "This PSA connection does not support this yet"
+
+
+@dataclass(frozen=True)
+class ChangedTickets:
+    """Tickets updated after a moment (``PSAProvider.changed_tickets``), most recently updated first.
+
+    ``changes`` holds ``(ticket id, last updated)`` of at most ``limit`` tickets; ``total`` counts them all
+    (more than ``len(changes)`` when the limit cut the list short)."""
+
+    changes: tuple[tuple[int, datetime | None], ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class TicketStamp:
+    """What changes on a ticket that an open drawer shows, read as cheaply as the PSA allows."""
+
+    ticket_id: int
+    last_updated: datetime | None
+    status_id: int | None = None
+    resources: tuple[str, ...] = field(default_factory=tuple)  # assignee member identifiers
+
+
 # Longest ``external_ref`` a provider must store (ConnectWise ``Ticket.externalXRef``: max 100).
 EXTERNAL_REF_MAX = 100
 
@@ -125,6 +153,24 @@ class PSAProvider(ABC):
 
     @abstractmethod
     def get_ticket(self, ticket_id: int) -> PSATicketDetail: ...
+
+    # Optional capabilities (not abstract: a provider without them still works, the feature degrades).
+    def count_tickets(self, query: TicketSearchQuery) -> int:
+        """How many tickets match ``query`` (one cheap count call: saved views' open-ticket counts)."""
+        raise PSAUnsupportedError(f"{type(self).__name__} cannot count tickets")
+
+    def changed_tickets(self, query: TicketSearchQuery, since: datetime, *, also_ids: tuple[int, ...] = (),
+                        limit: int = 200) -> ChangedTickets:
+        """Tickets last updated after ``since`` that match ``query`` or are one of ``also_ids`` (the rows
+        a queue shows, which may have left the filter), most recently updated first: one cheap query."""
+        raise PSAUnsupportedError(f"{type(self).__name__} cannot list changed tickets")
+
+    def ticket_stamp(self, ticket_id: int) -> TicketStamp:
+        """The ticket's last update, status and assignees (an open drawer asks whether it changed).
+        Default: read from the whole ticket; a provider can ask for just these fields."""
+        ticket = self.get_ticket(ticket_id)
+        return TicketStamp(ticket_id=ticket.id, last_updated=ticket.last_updated, status_id=ticket.status_id,
+                           resources=tuple(ticket.resources))
 
     @abstractmethod
     def create_ticket(self, payload: TicketCreatePayload, external_ref: str | None = None) -> PSATicketCreated:

@@ -22,9 +22,10 @@ from psa import concurrency
 from psa.capacity import CircuitBreaker
 from psa.connectwise import mapping
 from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
-from psa.connectwise.conditions import C, Condition, as_int, ticket_conditions
+from psa.connectwise.conditions import C, Condition, as_int, literal, ticket_conditions
 from psa.providers.base import (
     EXTERNAL_REF_MAX,
+    ChangedTickets,
     FieldError,
     PSAAuthError,
     PSAError,
@@ -33,6 +34,7 @@ from psa.providers.base import (
     PSAProvider,
     PSAUnknownCompanyError,
     PSAValidationError,
+    TicketStamp,
 )
 from psa.schemas import (
     NOTE_MAX,
@@ -66,6 +68,10 @@ ASSIGNMENT_DURATION = timedelta(hours=1)
 CONFIGURATION_FIELDS = (
     "id,name,deviceIdentifier,type/name,status/name,serialNumber,modelNumber,ipAddress,osInfo,lastLoginName"
 )
+# What a change poll reads per ticket (``changed_tickets``) and what an open drawer compares (``ticket_stamp``).
+CHANGED_FIELDS = "id,_info/lastUpdated"
+STAMP_FIELDS = "id,status/id,resources,_info/lastUpdated"
+ALSO_IDS_MAX = 100  # rows of one queue page (at most 100) that a change poll also watches
 
 def _gather(futures: list[Future[T]]) -> list[T]:
     """Wait for all, then raise the first failure (so no call is left running unobserved)."""
@@ -209,6 +215,60 @@ class ConnectWiseProvider(PSAProvider):
         count = self._submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
         rows_json, count_json = _gather([rows, count])
         return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
+
+    @_psa_errors_only
+    def count_tickets(self, query: TicketSearchQuery) -> int:
+        """One ``/service/tickets/count`` with the queue's conditions."""
+        count = self.client.get("/service/tickets/count", {"conditions": self._conditions(query)})
+        return int(count["count"])
+
+    def _conditions(self, query: TicketSearchQuery) -> str:
+        try:
+            return ticket_conditions(query)
+        except ValueError as exc:
+            raise _invalid("assigned", str(exc)) from None
+
+    @_psa_errors_only
+    def changed_tickets(self, query: TicketSearchQuery, since: datetime, *, also_ids: tuple[int, ...] = (),
+                        limit: int = 200) -> ChangedTickets:
+        """One GET: ``lastUpdated > [since] and (<the queue's conditions> or id in (<also_ids>))`` asking only
+        for ``id`` and ``_info/lastUpdated``. The ``/count`` is asked only when a full page came back (then
+        the page is not all of them); otherwise the page's length is the count."""
+        limit = min(max(1, int(limit)), PAGE_SIZE_MAX)
+        ids = list(dict.fromkeys(_id(ticket_id, "also_ids") for ticket_id in also_ids))[:ALSO_IDS_MAX]
+        matching = self._conditions(query)
+        condition = Condition(f"lastUpdated > {literal(since)}")
+        if matching:  # no conditions at all (closed included, nothing chosen) already covers every row
+            scope = Condition(f"({matching})")
+            if ids:
+                scope = scope | Condition(f"id in ({', '.join(str(i) for i in ids)})")
+            condition = condition & scope
+        conditions = str(condition)
+        rows = self.client.get(
+            "/service/tickets",
+            {"conditions": conditions, "fields": CHANGED_FIELDS, "orderBy": "id desc", "pageSize": limit},
+        )
+        if not isinstance(rows, list):
+            raise PSAMalformedResponseError()
+        changes = tuple(
+            (int(row["id"]), mapping.parse_datetime((row.get("_info") or {}).get("lastUpdated"))) for row in rows
+        )
+        total = len(changes)
+        if total >= limit:
+            total = int(self.client.get("/service/tickets/count", {"conditions": conditions})["count"])
+        return ChangedTickets(changes=changes, total=max(total, len(changes)))
+
+    @_psa_errors_only
+    def ticket_stamp(self, ticket_id: int) -> TicketStamp:
+        """One GET of the ticket asking only for its status id, resources and ``_info/lastUpdated``."""
+        ticket_id = _id(ticket_id, "ticket_id")
+        row = self.client.get(f"/service/tickets/{ticket_id}", {"fields": STAMP_FIELDS})
+        return TicketStamp(
+            ticket_id=int(row["id"]),
+            last_updated=mapping.parse_datetime((row.get("_info") or {}).get("lastUpdated")),
+            status_id=_int_or_none((row.get("status") or {}).get("id")),
+            resources=tuple(mapping.split_resources(row.get("resources"))),
+        )
 
     @_psa_errors_only
     def get_ticket(self, ticket_id: int) -> PSATicketDetail:
