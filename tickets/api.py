@@ -481,3 +481,6 @@ def member_mappings(request):
     ]
     mine = next((m for m in mappings if m.user_id == request.auth.pk), None)
     return MemberMappingsOut(mappings=mappings, current_user_mapped=mine is not None, current_user_mapping=mine)
+
+
+api.add_router("/", "tickets.api_views.router")  # saved views and spin-off back-links (tickets/api_views.py)

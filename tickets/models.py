@@ -5,6 +5,10 @@
   user's account, until ``revoked_at`` is set.
 * ``IdempotencyRecord``: one row per (account, user, Idempotency-Key) for ticket creation; see
   ``tickets.service.create_ticket`` for the state machine.
+* ``SavedView`` / ``DefaultSavedView``: named queue filters, personal or shared with the account, and
+  each user's default for ``/tickets``; see ``tickets.service.saved_views``.
+* ``SpinOffLink``: the back-link notes between a ticket spun off from Assist and its original, so a
+  failed note can be retried without ever writing it twice; see ``tickets.service.backlinks``.
 """
 
 from __future__ import annotations
@@ -102,3 +106,76 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state}, ticket {self.ticket_id})"
+
+
+SAVED_VIEW_NAME_MAX = 80
+SAVED_VIEW_QUERY_MAX = 1000  # the normalised filter query string; every filter at its longest fits
+
+
+class SavedView(models.Model):
+    """A named queue filter: ``query`` is the /tickets query string, normalised (filters only, fixed order).
+
+    Personal (``shared`` False: only the owner sees it) or shared with the account (every member sees it;
+    the owner and the account's admins change it). ``position`` orders the owner's personal views, and
+    the account's shared views, each group on its own."""
+
+    account = models.ForeignKey("psa.Account", on_delete=models.CASCADE, related_name="saved_views")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=SAVED_VIEW_NAME_MAX)
+    query = models.CharField(max_length=SAVED_VIEW_QUERY_MAX, blank=True, default="")
+    shared = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "owner", "name"], name="one_saved_view_name_per_owner"),
+        ]
+        indexes = [models.Index(fields=["account", "shared", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'shared' if self.shared else 'personal'}: ?{self.query})"
+
+
+class DefaultSavedView(models.Model):
+    """The view a user's bare ``/tickets`` opens. A row of its own (not a flag on ``SavedView``): a user may
+    choose a colleague's shared view, and each user has at most one; deleting the view deletes the choice."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="default_saved_view")
+    view = models.ForeignKey(SavedView, on_delete=models.CASCADE, related_name="default_for")
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.view_id}"
+
+
+class SpinOffLink(models.Model):
+    """A ticket spun off from an Assist session and the session's ticket, with the two back-link notes.
+
+    A note id is set once its note is confirmed in the PSA; a retry writes only the missing ones (after
+    looking for a note an unanswered attempt may have written), so neither ticket ever gets a note twice."""
+
+    account = models.ForeignKey("psa.Account", on_delete=models.CASCADE, related_name="spin_off_links")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    original_ticket_id = models.PositiveIntegerField()
+    spin_off_ticket_id = models.PositiveIntegerField()
+    original_summary = models.CharField(max_length=200, blank=True, default="")
+    spin_off_summary = models.CharField(max_length=200, blank=True, default="")
+    origin_url = models.CharField(max_length=500, blank=True, default="")  # the Assist session's absolute link
+    original_note_id = models.PositiveIntegerField(null=True, blank=True)  # "Spin-off #M created: ..." on #N
+    spin_off_note_id = models.PositiveIntegerField(null=True, blank=True)  # "Spun off from #N ..." on #M
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "spin_off_ticket_id"], name="one_link_per_spin_off"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.spin_off_ticket_id} spun off from #{self.original_ticket_id}"
+
+    @property
+    def complete(self) -> bool:
+        return self.original_note_id is not None and self.spin_off_note_id is not None

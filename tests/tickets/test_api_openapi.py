@@ -19,6 +19,16 @@ EXPECTED = {
     ("get", "/integrations/psa/members"),
     ("get", "/integrations/psa/companies"),
     ("get", "/integrations/psa/member-mappings"),
+    # saved views and spin-off back-links (tickets/api_views.py)
+    ("get", "/integrations/psa/views"),
+    ("post", "/integrations/psa/views"),
+    ("get", "/integrations/psa/views/default"),
+    ("put", "/integrations/psa/views/default"),
+    ("put", "/integrations/psa/views/order"),
+    ("get", "/integrations/psa/views/{view_id}"),
+    ("patch", "/integrations/psa/views/{view_id}"),
+    ("delete", "/integrations/psa/views/{view_id}"),
+    ("post", "/integrations/psa/tickets/{ticket_id}/spin-off-links/retry"),
 }
 
 
