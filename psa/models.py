@@ -38,14 +38,26 @@ class Membership(models.Model):
 
 
 class PSAConnection(models.Model):
-    """One PSA connection per account. The private key is encrypted at rest and write-only.
+    """One PSA connection per account. The secret is encrypted at rest and write-only.
 
-    ``site`` is the ConnectWise site host (``na.myconnectwise.net``; an ``http://host:port`` URL for
-    a local sandbox server) or the special value ``sandbox`` for the in-process sandbox.
+    ``provider`` says which PSA it is:
+
+    * ConnectWise: ``site`` is the ConnectWise site host (``na.myconnectwise.net``; an ``http://host:port``
+      URL for a local sandbox server) or ``sandbox`` for the in-process sandbox; ``company_id``,
+      ``public_key``, ``client_id`` and the private key.
+    * Autotask: ``site`` is where the zone lookup goes (``webservices.autotask.net``, Autotask's global
+      lookup host; ``http://host:port`` for a local ``at_sandbox``; ``sandbox`` for the in-process Autotask
+      sandbox); ``username`` (the API user), ``integration_code`` (the API tracking identifier) and the
+      secret. ``zone_url`` is the zone the lookup answered, stored when a Test connection discovers it.
+
+    The one encrypted column ``private_key_encrypted`` holds the connection's secret whatever the provider
+    (ConnectWise's private key, Autotask's API secret): write-only, re-required when the connection moves,
+    and re-encrypted by the same key rotation.
     """
 
     class Provider(models.TextChoices):
         CONNECTWISE = "connectwise", "ConnectWise PSA"
+        AUTOTASK = "autotask", "Autotask PSA"
 
     SANDBOX_SITE = "sandbox"
 
@@ -56,6 +68,9 @@ class PSAConnection(models.Model):
     public_key = models.CharField(max_length=100)
     private_key_encrypted = models.TextField(blank=True, default="", editable=False)
     client_id = models.CharField(max_length=100, blank=True, default="")
+    username = models.CharField(max_length=254, blank=True, default="")
+    integration_code = models.CharField(max_length=100, blank=True, default="")
+    zone_url = models.CharField(max_length=255, blank=True, default="", editable=False)
     updated = models.DateTimeField(auto_now=True)
 
     def __repr__(self) -> str:
@@ -63,7 +78,18 @@ class PSAConnection(models.Model):
         return f"<PSAConnection account={self.account_id} provider={self.provider} site={self.site!r} company={self.company_id!r}>"
 
     def __str__(self) -> str:
+        if self.is_autotask:
+            return f"{self.get_provider_display()} ({self.site}, user {self.username})"
         return f"{self.get_provider_display()} ({self.site}, company {self.company_id})"
+
+    @property
+    def is_autotask(self) -> bool:
+        return self.provider == self.Provider.AUTOTASK
+
+    @property
+    def psa_name(self) -> str:
+        """The PSA's name in sentences: "ConnectWise" or "Autotask"."""
+        return "Autotask" if self.is_autotask else "ConnectWise"
 
     @property
     def has_private_key(self) -> bool:

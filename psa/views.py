@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from psa import forms as psa_forms
+from psa.autotask.client import AutotaskUnknownUserError
 from psa.models import Membership, PSAConnection
 from psa.providers.base import (
     PSAAuthError,
@@ -54,12 +55,21 @@ def _require_admin(request) -> None:
         raise PermissionDenied("Only account admins can change this")
 
 
+def psa_words(connection) -> dict:
+    """The words the integrations page uses for the connection's PSA (ConnectWise unless it is Autotask):
+    ``psa`` ("Autotask"), ``member`` ("resource"), ``members`` ("resources")."""
+    if connection is not None and connection.is_autotask:
+        return {"psa": "Autotask", "member": "resource", "members": "resources"}
+    return {"psa": "ConnectWise", "member": "member", "members": "members"}
+
+
 def _getting_started(tenant: Tenant) -> list[dict] | None:
     """An admin's remaining first-run steps (after setup named the team), or None when all are done."""
+    words = psa_words(tenant.connection)
     steps = [
         {"label": "Name your team", "done": True},
-        {"label": "Connect ConnectWise", "done": tenant.has_connection},
-        {"label": "Map yourself to your ConnectWise member", "done": tenant.mapping is not None},
+        {"label": f"Connect {words['psa']}", "done": tenant.has_connection},
+        {"label": f"Map yourself to your {words['psa']} {words['member']}", "done": tenant.mapping is not None},
         {"label": "Invite colleagues", "done": Membership.objects.filter(account_id=tenant.account.pk).count() > 1,
          "url": "team"},
     ]
@@ -69,15 +79,17 @@ def _getting_started(tenant: Tenant) -> list[dict] | None:
 def _page_context(request, form=None, **extra) -> dict:
     tenant = _tenant(request)
     if form is None and tenant.is_admin:
-        form = psa_forms.ConnectionForm(instance=tenant.connection, account=tenant.account)
+        form = psa_forms.ConnectionForm(instance=tenant.connection, account=tenant.account,
+                                        provider=request.GET.get("provider"))
     steps = _getting_started(tenant) if tenant.is_admin else None
-    return {"connection": tenant.connection, "form": form, "is_admin": tenant.is_admin, "steps": steps, **extra}
+    return {"connection": tenant.connection, "form": form, "is_admin": tenant.is_admin, "steps": steps,
+            "psa_words": psa_words(tenant.connection), **extra}
 
 
 # --- the page and the connection form ---------------------------------------------------------
 
 
-@sensitive_post_parameters("private_key", "public_key")  # never in an error report or a debug page
+@sensitive_post_parameters("private_key", "public_key", "integration_code")  # never in an error report or a debug page
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def integrations(request):
@@ -105,8 +117,40 @@ def integrations(request):
     return trigger_client_event(response, "psaConnectionSaved", {})
 
 
-def _test_result(connection, error: PSAError | None = None, info=None) -> dict:
+def _autotask_test_result(connection, error: PSAError | None = None, info=None, zone_url: str = "") -> dict:
+    """Test connection's words for an Autotask connection (the zone lookup, then the version)."""
+    if info is not None:
+        version = info.version or "unknown version"
+        zone = f" (zone {info.cloud_region}: {zone_url})" if info.cloud_region and zone_url else (
+            f" (zone {zone_url})" if zone_url else "")
+        return {"ok": True, "message": f"Connected to Autotask {version}{zone}."}
+    site = connection.site
+    if isinstance(error, PSASitePolicyError):
+        message = f"Not allowed: {error.message}"
+    elif isinstance(error, AutotaskUnknownUserError):
+        message = (f"Unknown username: Autotask's zone lookup at {site} does not know \"{connection.username}\". "
+                   "Check the API user's username.")
+    elif isinstance(error, PSAAuthError):
+        message = ("Bad credentials: Autotask found the API user's zone but refused the secret or the integration "
+                   "code. Check them (and that the user's security level is API User).")
+    elif isinstance(error, PSATimeoutError):
+        message = f"Timeout: Autotask did not answer within {settings.PSA_TIMEOUT_SECONDS:g} seconds."
+    elif isinstance(error, PSAUnavailableError) and error.status is None and not isinstance(error, PSAMalformedResponseError):
+        message = f"Unreachable host: could not connect to Autotask at {site}. Check the site."
+    elif isinstance(error, PSAUnavailableError) and error.status:
+        message = f"Autotask is unavailable right now (HTTP {error.status}). Try again later."
+    elif isinstance(error, PSAPermissionError):
+        message = "Connected, but the API user's security level may not read the Autotask version."
+    else:
+        status = f" (HTTP {error.status})" if error.status else ""
+        message = f"Test failed: {type(error).default_message}{status}."
+    return {"ok": False, "message": message}
+
+
+def _test_result(connection, error: PSAError | None = None, info=None, zone_url: str = "") -> dict:
     """What Test connection reports. Built from the site and the error type only: never a secret."""
+    if connection.is_autotask:
+        return _autotask_test_result(connection, error=error, info=info, zone_url=zone_url)
     if info is not None:
         version = info.version or "unknown version"
         where = f", {info.cloud_region} cloud" if info.is_cloud and info.cloud_region else ""
@@ -146,7 +190,8 @@ def test_connection(request):
         result = {"ok": False, "message": "Save a connection first."}
     else:
         try:
-            result = _test_result(connection, info=tenant.provider.system_info())
+            result = _test_result(connection, info=tenant.provider.system_info(),
+                                  zone_url=_store_zone(connection, tenant.provider))
         except PSAError as error:
             logger.info("Test connection failed for account=%s: %s", tenant.account.pk, type(error).__name__)
             result = _test_result(connection, error=error)
@@ -155,12 +200,26 @@ def test_connection(request):
     return render(request, PAGE, _page_context(request, test_result=result))
 
 
+def _store_zone(connection, provider) -> str:
+    """An Autotask connection's discovered zone URL, stored on the connection for the page and for the next
+    provider (which then skips the lookup). Stored without bumping ``updated``: the provider in use already
+    knows its zone. "" for ConnectWise."""
+    zone = getattr(getattr(provider, "client", None), "zone", None)
+    if not connection.is_autotask or zone is None:
+        return ""
+    url = zone().url
+    if url != connection.zone_url:
+        PSAConnection.objects.filter(pk=connection.pk).update(zone_url=url)
+        connection.zone_url = url
+    return url
+
+
 # --- member mappings --------------------------------------------------------------------------
 
 
 def _mappings_context(request, *, error: str | None = None) -> dict:
     tenant = _tenant(request)
-    context = {"is_admin": tenant.is_admin, "mapping_error": error}
+    context = {"is_admin": tenant.is_admin, "mapping_error": error, "psa_words": psa_words(tenant.connection)}
     if not tenant.has_connection:
         context["no_connection"] = True
         return context
@@ -199,6 +258,11 @@ def _find_member(tenant: Tenant, member_id):
     return next((m for m in tenant.reference("members").members if str(m.id) == str(member_id)), None)
 
 
+def _members_words(tenant: Tenant) -> str:
+    words = psa_words(tenant.connection)
+    return f"{words['psa']} {words['members']}"
+
+
 @require_GET
 def mappings(request):
     return _render_mappings(request)
@@ -212,9 +276,10 @@ def map_me(request):
     try:
         member = _find_member(tenant, member_id) if member_id else None
     except (PSAError, NoPSAConnection) as error:
-        return _render_mappings(request, error=f"Could not load ConnectWise members: {error.message}")
+        return _render_mappings(request, error=f"Could not load {_members_words(tenant)}: {error.message}")
     if member is None:
-        return _render_mappings(request, error="Choose your ConnectWise member.")
+        words = psa_words(tenant.connection)
+        return _render_mappings(request, error=f"Choose your {words['psa']} {words['member']}.")
     try:
         psa_forms.map_member(tenant.account, request.user, member)
     except psa_forms.MappingError as error:
@@ -244,9 +309,10 @@ def member_mapping(request, member_id: int):
     try:
         member = _find_member(tenant, member_id)
     except (PSAError, NoPSAConnection) as error:
-        return _render_mappings(request, error=f"Could not load ConnectWise members: {error.message}")
+        return _render_mappings(request, error=f"Could not load {_members_words(tenant)}: {error.message}")
     if member is None:
-        return _render_mappings(request, error="ConnectWise has no such member.")
+        words = psa_words(tenant.connection)
+        return _render_mappings(request, error=f"{words['psa']} has no such {words['member']}.")
     current = next((m for m in tenant.mappings if m.user_id == user.pk), None)
     if current is not None and current.psa_member_id == member.id:
         return _render_mappings(request)
