@@ -5,7 +5,9 @@ optionally ``action_id``). Sent with ``tenant``, ``session_id``, ``action_id``; 
 ``Http404`` when the origin is not the requesting user's (so it propagates: use ``send``).
 
 ``spin_off_created``: a ticket was created from such a modal. Sent with ``tenant``, ``session_id``,
-``action_id`` and ``ticket_id``.
+``action_id``, ``ticket_id``, ``summary`` (the new ticket's) and ``origin_url`` (the session page's absolute
+URL). A receiver may return a ``tickets.service.backlinks.BackLinks`` (the back-link notes it wrote): the
+modal's toast reports one that failed, with Retry. Receivers must not raise once the ticket exists.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from tickets.ai.client import engine_status
 from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_prompt
 from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
+from tickets.service.backlinks import BackLinks
 from tickets.shell import shell_from_params, shell_from_ticket
 from tickets.signals import spin_off_created, spin_off_opened
 
@@ -465,14 +466,27 @@ def _create_from_draft(request, draft: Draft, reference, choices: dict):
 
 
 def _ticket_created(request, draft: Draft, created):
+    back_links = None
     if draft.session_id is not None:
-        spin_off_created.send(sender=None, tenant=request.tenant, session_id=draft.session_id,
-                              action_id=draft.action_id, ticket_id=created.id)
+        replies = spin_off_created.send(sender=None, tenant=request.tenant, session_id=draft.session_id,
+                                        action_id=draft.action_id, ticket_id=created.id, summary=created.summary,
+                                        origin_url=request.build_absolute_uri(_origin_url(draft)))
+        back_links = next((reply for _, reply in replies if isinstance(reply, BackLinks)), None)
     if not request.htmx:
         return redirect(_origin_url(draft) or f"{reverse('ticket_list')}?ticket={created.id}")
     response = HttpResponse(status=204)
     trigger_client_event(response, "closeModal", True)
     trigger_client_event(response, "ticketCreated", {"id": created.id})
+    if back_links is not None and back_links.failed_ticket_ids:
+        # The ticket exists: the toast says so, names the missing link note and offers Retry (which writes
+        # only the missing notes, never one twice: tickets.service.backlinks).
+        numbers = " and ".join(f"#{ticket_id}" for ticket_id in back_links.failed_ticket_ids)
+        notes = "notes" if len(back_links.failed_ticket_ids) > 1 else "note"
+        retry = reverse("psa_api:retry_spin_off_links", args=[created.id])
+        return trigger_client_event(response, "toast", {
+            "message": f"Ticket #{created.id} created; the link {notes} on {numbers} could not be added",
+            "level": "error", "action": {"label": "Retry", "method": "post", "url": retry},
+        })
     return toast(response, f"Ticket #{created.id} created in ConnectWise")
 
 

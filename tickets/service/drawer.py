@@ -3,6 +3,11 @@
 ``get_ticket_panel`` fetches detail, notes, configuration references and related tickets in one
 parallel round; each section carries its value or the PSA error that stopped it, so one failing
 call never blanks the drawer. Assignees are enriched with ``is_rf_user`` from the member mappings.
+
+Related tickets: the same company's open tickets and the ConnectWise parent/children, plus the tickets
+named by the ticket's spin-off back-link notes (``tickets.service.backlinks``): the original a spin-off came
+from, and the spin-offs of an original, first and labelled (``RelatedTicket.relation``). They are read
+from the notes the panel already fetches, so they cost no PSA call.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from psa.schemas import (
     PSANote,
     PSAResource,
     PSATicketDetail,
+    PSATicketSearchResult,
     PSATicketStatusUpdate,
 )
 from psa.tenancy import Tenant
+from tickets.service.backlinks import relations_in_notes
 
 MAX_CONFIGURATION_IDS = 50  # configurations attached to one ticket; more is not a drawer request
 
@@ -30,6 +37,12 @@ class Section:
 
     value: object = None
     error: PSAError | None = None
+
+
+class RelatedTicket(PSATicketSearchResult):
+    """A row of the drawer's Related list; ``relation`` names a spin-off link ("Spun off from", "Spin-off")."""
+
+    relation: str | None = None
 
 
 @dataclass
@@ -74,7 +87,25 @@ def get_ticket_panel(tenant: Tenant, ticket_id: int, company_id: int | None) -> 
         concurrency.fan_out(_section, provider.list_related_tickets, ticket_id, company_id, key=lane),
     ]
     detail, notes, configurations, related = (f.result() for f in futures)
+    related = _with_spin_offs(related, notes, ticket_id)
     return TicketPanel(detail=detail, notes=notes, configurations=configurations, related=related)
+
+
+def _with_spin_offs(related: Section, notes: Section, ticket_id: int) -> Section:
+    """Related tickets with the ones the spin-off notes name first, labelled; a linked ticket the related
+    search did not return (another company, closed) is listed from the note (its number and summary)."""
+    if related.error is not None or notes.error is not None or not notes.value:
+        return related
+    relations = relations_in_notes(notes.value, ticket_id)
+    if not relations:
+        return related
+    rows = {row.id: row for row in related.value or []}
+    linked = []
+    for relation in relations:
+        row = rows.pop(relation.ticket_id, None)
+        values = row.model_dump() if row is not None else {"id": relation.ticket_id, "summary": relation.summary}
+        linked.append(RelatedTicket(**values, relation=relation.label))
+    return Section(value=[*linked, *rows.values()])
 
 
 def get_configurations(tenant: Tenant, ticket_id: int, config_ids: list[int] | None = None) -> list[PSAConfiguration]:
