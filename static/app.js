@@ -299,6 +299,114 @@
 })();
 /* --- end new ticket modal --- */
 
+/* --- bulk actions in the queue --- */
+/* Rows carry input[data-bulk-check] (tickets/rows.py) that belong to form#bulk-form (tickets/bulk.html) through
+ * form=; the bar shows while something is selected and says how many. "Select all on this page" ([data-bulk-all])
+ * checks every row (and shows "mixed" when some are); shift-click checks or clears the range from the last
+ * clicked box; "x" toggles the focused row's box. The bar's action buttons ([data-bulk-open]) each show their
+ * panel (one at a time). While the POST runs, the result region says how many tickets are being worked on. */
+(function () {
+  "use strict";
+  var lastClicked = null;
+
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll("#results [data-bulk-check]")); }
+
+  function sync() {
+    var all = boxes();
+    var chosen = all.filter(function (box) { return box.checked; }).length;
+    var bar = document.querySelector("[data-bulk-bar]");
+    if (bar) bar.hidden = chosen === 0;
+    var count = document.querySelector("[data-bulk-count]");
+    if (count) count.textContent = chosen + " selected";
+    var head = document.querySelector("#results [data-bulk-all]");
+    if (head) {
+      head.checked = all.length > 0 && chosen === all.length;
+      head.indeterminate = chosen > 0 && chosen < all.length;
+    }
+    all.forEach(function (box) {
+      var line = box.closest(".row-line");
+      if (line) line.classList.toggle("is-selected", box.checked);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    var box = event.target.closest("[data-bulk-check]");
+    if (box) {
+      if (event.shiftKey && lastClicked && document.contains(lastClicked)) {
+        var all = boxes();
+        var from = all.indexOf(lastClicked), to = all.indexOf(box);
+        if (from !== -1 && to !== -1) {
+          all.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) { other.checked = box.checked; });
+        }
+      }
+      lastClicked = box;
+      sync();
+      return;
+    }
+    var opener = event.target.closest("[data-bulk-open]");
+    if (opener) {
+      var wanted = opener.getAttribute("aria-controls");
+      var open = opener.getAttribute("aria-expanded") !== "true";
+      document.querySelectorAll("[data-bulk-open]").forEach(function (button) {
+        var mine = button === opener && open;
+        button.setAttribute("aria-expanded", mine ? "true" : "false");
+        var panel = document.getElementById(button.getAttribute("aria-controls"));
+        if (panel) panel.hidden = !mine;
+      });
+      var panel = open && document.getElementById(wanted);
+      var field = panel && panel.querySelector("select, textarea");
+      if (field) field.focus();
+      return;
+    }
+    if (event.target.closest("[data-bulk-clear]")) {
+      boxes().forEach(function (other) { other.checked = false; });
+      sync();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches) return;
+    if (event.target.matches("[data-bulk-all]")) {
+      boxes().forEach(function (box) { box.checked = event.target.checked; });
+      sync();
+    } else if (event.target.matches("[data-bulk-check]")) {
+      sync();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "x" || event.altKey || event.ctrlKey || event.metaKey) return;
+    var row = document.activeElement && document.activeElement.closest && document.activeElement.closest(".row-line");
+    var box = row && row.querySelector("[data-bulk-check]");
+    if (!box || event.target.tagName === "INPUT" && event.target !== box) return;
+    if (event.target !== box) {
+      event.preventDefault();
+      box.checked = !box.checked;
+      lastClicked = box;
+      sync();
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("#bulk-form, .bulk-retry")) return;
+    var result = document.getElementById("bulk-result");
+    var count = form.id === "bulk-form" ? boxes().filter(function (box) { return box.checked; }).length
+                                        : form.querySelectorAll("input[name='ids']").length;
+    if (!result) return;
+    // Written beside what is there, not over it: the Retry form that sent this request must stay in the page
+    // until the answer is swapped in (htmx looks the out-of-band rows up from it).
+    var note = result.querySelector(".bulk-working") || document.createElement("p");
+    note.className = "bulk-working";
+    note.textContent = "Working on " + count + (count === 1 ? " ticket…" : " tickets…");
+    result.insertBefore(note, result.firstChild);
+  });
+
+  document.addEventListener("htmx:afterSettle", sync);
+})();
+/* --- end bulk actions --- */
+
 /* --- dashboard & integrations --- */
 /* My Queue rows open the ticket drawer in place (htmx, no navigation). While a drawer is showing,
  * its ticket's row stays highlighted; a status or assignee change made in the drawer reloads

@@ -278,6 +278,16 @@ def row_html(row: TicketRow, oob: bool = False) -> str:
     )
 
 
+def row_line_html(row: TicketRow) -> str:
+    """The row with its bulk-selection checkbox beside it (not inside: a link holds no controls). The
+    checkbox belongs to the bulk bar's form (``tickets/bulk.html``) through ``form=``; an out-of-band
+    row swap replaces only the ``<a>``, so a selection survives it."""
+    return (
+        f'<div class="row-line"><input type="checkbox" class="row-check" name="ids" value="{row.id}" form="bulk-form"'
+        f' aria-label="Select #{row.id}" data-bulk-check>{row_html(row)}</div>'
+    )
+
+
 def rows_html(rows: list[TicketRow]) -> SafeString:
-    """Every row of the list, one after the other."""
-    return SafeString("\n      ".join([row_html(row) for row in rows]))
+    """Every row of the list (each with its selection checkbox), one after the other."""
+    return SafeString("\n      ".join([row_line_html(row) for row in rows]))

@@ -1,0 +1,91 @@
+"""Bulk actions in the queue, in a browser: selecting rows (checkbox, shift-click range, "x", the page's
+select-all box), the "Bulk actions" toolbar, a run with its per-ticket result in the status region, Retry
+failed for the failed tickets only; and the bar on a phone and a desktop with axe."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import settled
+from tests.e2e.test_responsive import DESKTOP, SIZES, audit_context, audit_page, check  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+
+def _row_ids(page, count):
+    rows = page.locator("#results [data-row]")
+    expect(rows.first).to_be_visible()
+    return [rows.nth(i).get_attribute("id").removeprefix("ticket-row-") for i in range(count)]
+
+
+def test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket(logged_in_page, sandbox):
+    page = logged_in_page
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tickets?assigned=all")
+    settled(page)
+    ids = _row_ids(page, 4)
+    toolbar = page.get_by_role("toolbar", name="Bulk actions")
+    expect(toolbar).to_be_hidden()
+
+    page.get_by_role("checkbox", name=f"Select #{ids[0]}").check()
+    expect(toolbar).to_be_visible()
+    expect(toolbar).to_contain_text("1 selected")
+    page.get_by_role("checkbox", name=f"Select #{ids[2]}").click(modifiers=["Shift"])  # the range 0..2
+    expect(toolbar).to_contain_text("3 selected")
+    expect(page.get_by_role("checkbox", name=f"Select #{ids[1]}")).to_be_checked()
+
+    page.locator(f"#ticket-row-{ids[3]}").focus()  # "x" toggles the focused row
+    page.keyboard.press("x")
+    expect(page.get_by_role("checkbox", name=f"Select #{ids[3]}")).to_be_checked()
+    expect(toolbar).to_contain_text("4 selected")
+    expect(page.get_by_role("checkbox", name="Select all on this page")).not_to_be_checked()
+
+    sandbox.inject("400", method="PATCH", path=rf"/service/tickets/{ids[1]}$")
+    toolbar.get_by_role("button", name="Change status").click()
+    page.get_by_label("New status").select_option("Escalated")
+    page.get_by_role("button", name="Apply status").click()
+    summary = page.get_by_role("status").and_(page.locator("#bulk-result"))
+    expect(summary).to_contain_text("4 of 4 done")
+    expect(summary).to_contain_text("1 failed")
+    expect(summary.locator("li", has_text=f"#{ids[1]}")).to_contain_text("Failed")
+    expect(page.locator(f"#ticket-row-{ids[0]} .c-status")).to_have_text("Escalated")
+
+    sandbox.clear_faults()
+    summary.get_by_role("button", name="Retry failed (1)").click()
+    expect(summary).to_contain_text("1 of 1 done: 1 changed")
+    expect(page.locator(f"#ticket-row-{ids[1]} .c-status")).to_have_text("Escalated")
+
+
+def test_select_all_checks_every_row_on_the_page_and_clear_empties_the_selection(logged_in_page):
+    page = logged_in_page
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tickets?assigned=all")
+    settled(page)
+    rows = page.locator("#results [data-bulk-check]")
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    toolbar = page.get_by_role("toolbar", name="Bulk actions")
+    expect(toolbar).to_contain_text(f"{rows.count()} selected")
+    toolbar.get_by_role("button", name="Clear selection").click()
+    expect(toolbar).to_be_hidden()
+    expect(page.locator("#results [data-bulk-check]:checked")).to_have_count(0)
+
+
+@SIZES
+def test_the_bulk_bar_and_its_result_fit_and_pass_axe(audit_page, size):
+    page = audit_page
+    page.set_viewport_size(size)
+    page.goto("/tickets?assigned=all")
+    settled(page)
+    ids = _row_ids(page, 2)
+    for ticket_id in ids:
+        box = page.get_by_role("checkbox", name=f"Select #{ticket_id}")
+        box.scroll_into_view_if_needed()
+        box.check()
+    toolbar = page.get_by_role("toolbar", name="Bulk actions")
+    toolbar.get_by_role("button", name="Add note").click()
+    page.get_by_label("Note").fill("Checked during the morning clean-up")
+    check(page, "the queue with the bulk bar")
+    page.get_by_role("button", name="Add note to all").click()
+    expect(page.get_by_role("status").and_(page.locator("#bulk-result"))).to_contain_text("2 of 2 done")
+    check(page, "the queue with a bulk result")

@@ -1,0 +1,81 @@
+"""HTML views for an engineer's daily ticket work beyond the drawer's basics: bulk actions on the queue.
+
+Thin function views over ``tickets.service.bulk``: parse the form, run, render a partial of
+``tickets/bulk.html``. Failures are shown where the request came from (422, which htmx swaps), and
+nothing the engineer typed is in the swapped part, so it survives every failure.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from psa.providers.base import PSAError
+from psa.web import to_int, toast
+from tickets import service
+from tickets.service.bulk import BULK_MAX, BulkInputError, run_bulk
+from tickets.views import _list_query
+
+BULK = "tickets/bulk.html"
+NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resolution", "Resolution"))
+
+
+def _bulk_choices(tenant) -> dict:
+    """The bar's choices: every status name once (the status each ticket gets is the same-named one on its
+    own board), and the members (ResolutionFlow users first). Cached reference data."""
+    reference = tenant.reference("boards", "members")
+    names = list(dict.fromkeys(status.name for status in reference.all_statuses))
+    return {"status_names": names, "members": reference.members}
+
+
+def _bulk_failed(request, message: str, *, status: int = 422):
+    response = render(request, f"{BULK}#bulk_result", {"bulk_error": message}, status=status)
+    return toast(response, message, "error")
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_bulk(request):
+    """GET: the bulk bar of the queue (loaded once by /tickets). POST ``action`` (status | assign | note),
+    ``ids`` (the selected tickets), ``status`` (a status name), ``member`` (an id), ``text`` and ``kind``
+    (a note): runs it on every ticket and answers the per-ticket result, with the rows that changed."""
+    if request.method == "GET":
+        try:
+            context = {"choices": _bulk_choices(request.tenant), "note_kinds": NOTE_KINDS, "bulk_max": BULK_MAX}
+        except (service.NoPSAConnection, PSAError):
+            context = {"unavailable": True}
+        return render(request, f"{BULK}#bulk_bar", context)
+
+    action = request.POST.get("action", "")
+    ids = [to_int(raw) for raw in request.POST.getlist("ids")]
+    if any(ticket_id is None or ticket_id <= 0 for ticket_id in ids):
+        return _bulk_failed(request, "The selection is not valid: reload the page")
+    raw_value = request.POST.get("member" if action == "assign" else "status", "")
+    value = to_int(raw_value) if action == "assign" else raw_value
+    try:
+        result = run_bulk(request.tenant, action, ids, value=value, text=request.POST.get("text", ""),
+                          kind=request.POST.get("kind", "internal"))
+    except BulkInputError as error:
+        return _bulk_failed(request, str(error))
+    except service.NoPSAConnection:
+        return _bulk_failed(request, "No PSA connection")
+    except PSAError as error:
+        return _bulk_failed(request, f"Nothing was changed: {error.message}")
+    context = {
+        "result": result,
+        "retry": {"action": action, "status": raw_value if action == "status" else "",
+                  "member": raw_value if action == "assign" else "", "text": request.POST.get("text", ""),
+                  "kind": request.POST.get("kind", "internal")},
+        "list_query": _list_query(request),
+    }
+    response = render(request, f"{BULK}#bulk_result", context)
+    level = "error" if result.failed else "success"
+    return toast(response, _summary(result), level)
+
+
+def _summary(result) -> str:
+    parts = [f"{len(result.done)} done"]
+    if result.failed:
+        parts.append(f"{len(result.failed)} failed")
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} skipped")
+    return f"{len(result.outcomes)} of {len(result.outcomes)} tickets processed: " + ", ".join(parts)
