@@ -119,6 +119,11 @@ def _list_related(connect, facts) -> None:
     connect().list_related_tickets(ticket.id, ticket.company_id, parent_ticket_id=ticket.parent_ticket_id)
 
 
+def _changed_tickets(connect, facts) -> None:
+    long_ago = facts["ticket"].date_entered.replace(year=2000)
+    assert connect().changed_tickets(TicketSearchQuery(), long_ago, limit=1).total > 1  # a full page: + /count
+
+
 DRIVERS: dict[str, Callable] = {
     "search_tickets": lambda connect, f: connect().search_tickets(TicketSearchQuery(search="printer")),
     "get_ticket": lambda connect, f: connect().get_ticket(f["ticket"].id),
@@ -140,6 +145,9 @@ DRIVERS: dict[str, Callable] = {
     "list_members": lambda connect, f: connect().list_members(),
     "search_companies": lambda connect, f: connect().search_companies("Acme"),
     "get_company": lambda connect, f: connect().get_company(250),
+    "count_tickets": lambda connect, f: connect().count_tickets(TicketSearchQuery(board_id=1)),
+    "changed_tickets": _changed_tickets,
+    "ticket_stamp": lambda connect, f: connect().ticket_stamp(f["ticket"].id),
     "system_info": _system_info,
     "close": lambda connect, f: connect().close(),
 }
