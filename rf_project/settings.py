@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "psa.tenancy.TenancyMiddleware",
+    "tickets.timezones.ViewerTimeZoneMiddleware",  # dates and times in the viewer's zone
     "teams.middleware.NoTeamMiddleware",  # a user in no account: setup or the "not in a team" page
     "psa.capacity.DeadlineMiddleware",
 ]

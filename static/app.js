@@ -407,6 +407,20 @@
 })();
 /* --- end bulk actions --- */
 
+/* --- the browser's time zone, sent once --- */
+/* The server shows dates and times in the viewer's zone (tickets/timezones.py): unless the user picked one on
+ * their profile, the browser's, which this sends as the rf_browser_tz cookie (set again only when it changes). */
+(function () {
+  "use strict";
+  var zone;
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+  if (!zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) return;
+  var current = document.cookie.split("; ").find(function (part) { return part.indexOf("rf_browser_tz=") === 0; });
+  if (current === "rf_browser_tz=" + zone) return;
+  document.cookie = "rf_browser_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
+})();
+/* --- end browser time zone --- */
+
 /* --- dashboard & integrations --- */
 /* My Queue rows open the ticket drawer in place (htmx, no navigation). While a drawer is showing,
  * its ticket's row stays highlighted; a status or assignee change made in the drawer reloads

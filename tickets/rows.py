@@ -169,7 +169,7 @@ class TicketRow:
     priority_css: str
     assignees: tuple[str, ...]  # member identifiers
     entered_iso: str  # "" when there is no date
-    entered_text: str  # "Nov 3, 2026 14:05" in the current time zone
+    entered_text: str  # "Nov 3, 2026 14:05 CET" in the current time zone, which it names
     age: str  # "3d", "5h", "12m"
 
     def __getitem__(self, key):  # a template's ``row.x`` tries ``row["x"]`` first: answer it directly
@@ -208,7 +208,9 @@ def _entered(moment: datetime, zone, months: dict[int, str]) -> tuple[str, str]:
     month = months.get(moment.month)
     if month is None:
         month = months[moment.month] = str(MONTHS_3[moment.month]).title()
-    return moment.isoformat(), f"{month} {moment.day}, {moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
+    zone_name = (moment.tzname() or "") if moment.utcoffset() is not None else ""  # "CET", "EST", "UTC": named on hover
+    text = f"{month} {moment.day}, {moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
+    return moment.isoformat(), f"{text} {zone_name}" if zone_name else text
 
 
 def build_row(ticket, list_query: str, urls: RowUrls, clock: _Clock) -> TicketRow:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tickets", views.ticket_list, name="ticket_list"),
     path("tickets/new", views.new_ticket, name="ticket_new"),
     path("tickets/bulk", views_work.ticket_bulk, name="ticket_bulk"),
+    path("account/profile", views_work.profile, name="profile"),
     path("tickets/<int:ticket_id>/panel", views.ticket_panel, name="ticket_panel"),
     path("tickets/<int:ticket_id>/detail", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:ticket_id>/configurations", views.ticket_configurations, name="ticket_configurations"),

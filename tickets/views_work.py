@@ -1,4 +1,5 @@
-"""HTML views for an engineer's daily ticket work beyond the drawer's basics: bulk actions on the queue.
+"""HTML views for an engineer's daily ticket work beyond the drawer's basics: bulk actions on the queue,
+and the profile page (the viewer's time zone).
 
 Thin function views over ``tickets.service.bulk``: parse the form, run, render a partial of
 ``tickets/bulk.html``. Failures are shown where the request came from (422, which htmx swaps), and
@@ -7,16 +8,19 @@ nothing the engineer typed is in the swapped part, so it survives every failure.
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from psa.providers.base import PSAError
 from psa.web import to_int, toast
+from tickets import timezones
 from tickets import service
 from tickets.service.bulk import BULK_MAX, BulkInputError, run_bulk
 from tickets.views import _list_query
 
 BULK = "tickets/bulk.html"
+PROFILE = "tickets/profile.html"
 NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resolution", "Resolution"))
 
 
@@ -79,3 +83,30 @@ def _summary(result) -> str:
     if result.skipped:
         parts.append(f"{len(result.skipped)} skipped")
     return f"{len(result.outcomes)} of {len(result.outcomes)} tickets processed: " + ", ".join(parts)
+
+
+# --- the profile page: the viewer's time zone ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """/account/profile: which zone dates and times are shown in. POST ``zone``: an IANA name, or empty for
+    automatic (the browser's). Kept in a year-long cookie (``tickets.timezones``)."""
+    context = {"zones": timezones.zone_names(), "picked": request.COOKIES.get(timezones.PICKED_COOKIE, ""),
+               "source": getattr(request, "viewer_zone_source", "default"),
+               "browser": request.COOKIES.get(timezones.BROWSER_COOKIE, "")}
+    if request.method == "GET":
+        return render(request, PROFILE, context)
+    name = request.POST.get("zone", "").strip()
+    if name and timezones.zone(name) is None:
+        context.update(picked=name[:timezones.ZONE_NAME_MAX], error="Choose a time zone from the list")
+        return render(request, PROFILE, context, status=422)
+    response = redirect("profile")
+    if name:
+        response.set_cookie(timezones.PICKED_COOKIE, name, max_age=timezones.COOKIE_MAX_AGE, samesite="Lax",
+                            httponly=True, secure=request.is_secure())
+        messages.success(request, f"Dates and times are now shown in {name}.")
+    else:
+        response.delete_cookie(timezones.PICKED_COOKIE, samesite="Lax")
+        messages.success(request, "Dates and times now follow your browser's time zone.")
+    return response

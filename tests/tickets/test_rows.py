@@ -50,7 +50,7 @@ def test_a_row_shows_the_ticket_with_its_badge_and_priority_classes():
     assert '<span class="badge st-amber">In Progress</span>' in html
     assert '<span class="dot p1" aria-hidden="true"></span><span class="prio-label">P1</span>' in html
     assert '<span id="ticket-assignees-1630" class="c-assignees">pwilliams, jsmith</span>' in html
-    assert 'datetime="2026-11-30T00:12:00+00:00" title="Entered Nov 30, 2026 00:12"' in html
+    assert 'datetime="2026-11-30T00:12:00+00:00" title="Entered Nov 30, 2026 00:12 UTC"' in html
 
 
 def test_the_row_links_to_its_deep_link_and_opens_the_drawer_with_its_own_data():
@@ -122,7 +122,7 @@ def test_a_closed_ticket_is_marked_closed_and_a_ticket_without_a_date_has_no_age
 def test_the_entry_date_is_shown_in_the_current_time_zone():
     with timezone.override("America/New_York"):
         html = _html(_ticket())
-    assert 'datetime="2026-11-29T19:12:00-05:00" title="Entered Nov 29, 2026 19:12"' in html
+    assert 'datetime="2026-11-29T19:12:00-05:00" title="Entered Nov 29, 2026 19:12 EST"' in html
 
 
 def test_the_row_partial_renders_one_row_out_of_band_for_a_status_change():

@@ -89,6 +89,7 @@ def sla_targets(detail) -> list[dict]:
         ("Resolved", detail.date_resolved, detail.resolve_minutes),
     ):
         if done is not None:
+            done = timezone.localtime(done) if timezone.is_aware(done) else done  # in the viewer's zone
             took = f" in {_compact(timedelta(minutes=minutes))}" if minutes else ""
             targets.append({"label": label, "due": done, "state": "met", "text": f"{done:%b} {done.day}, {done:%H:%M}{took}"})
     if detail.sla_stage and detail.sla_due is not None:

@@ -1,0 +1,78 @@
+"""The viewer's time zone: the picked one (profile page), else the browser's (sent once by app.js as a
+cookie), else the deployment's UTC; every page names it, and row and drawer times are in it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _entered_titles(html: str) -> list[str]:
+    return re.findall(r'title="Entered ([^"]+)"', html)
+
+
+def test_without_a_zone_times_are_in_utc_and_the_sidebar_says_so(alice_client, alice_mapping):
+    html = alice_client.get("/tickets?assigned=all").content.decode()
+    assert re.search(r'class="sidebar-zone"[^>]*>UTC</a>', html)
+    assert _entered_titles(html) and all(title.endswith(" UTC") for title in _entered_titles(html))
+
+
+def test_the_browsers_zone_is_used_once_it_is_known(alice_client, alice_mapping):
+    utc = _entered_titles(alice_client.get("/tickets?assigned=all").content.decode())
+    alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
+    html = alice_client.get("/tickets?assigned=all").content.decode()
+    tokyo = _entered_titles(html)
+    assert re.search(r'class="sidebar-zone"[^>]*>Asia/Tokyo</a>', html)
+    assert all(title.endswith(" JST") for title in tokyo)
+    assert tokyo[0][:-4] != utc[0][:-4]  # nine hours later on the clock
+
+
+def test_a_zone_picked_on_the_profile_wins_over_the_browsers(alice_client, alice_mapping):
+    alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
+    response = alice_client.post("/account/profile", {"zone": "America/New_York"})
+    assert response.status_code == 302 and response["Location"] == "/account/profile"
+    html = alice_client.get("/account/profile").content.decode()
+    assert "Dates and times are now shown in America/New_York." in html
+    assert "<strong>America/New_York</strong>" in html and "(your choice)" in html
+    assert '<option value="America/New_York" selected>' in html
+    titles = _entered_titles(alice_client.get("/tickets?assigned=all").content.decode())
+    assert all(title.endswith((" EST", " EDT")) for title in titles)
+
+
+def test_choosing_automatic_goes_back_to_the_browsers_zone(alice_client, alice_mapping):
+    alice_client.cookies["rf_browser_tz"] = "Europe/Berlin"
+    alice_client.post("/account/profile", {"zone": "Asia/Tokyo"})
+    alice_client.post("/account/profile", {"zone": ""})
+    html = alice_client.get("/account/profile").content.decode()
+    assert "<strong>Europe/Berlin</strong>" in html and "(your browser's)" in html
+    assert "Automatic (browser: Europe/Berlin)" in html
+
+
+def test_an_unknown_zone_is_refused_and_what_was_chosen_is_named(alice_client, alice_mapping):
+    response = alice_client.post("/account/profile", {"zone": "Mars/Olympus_Mons"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Choose a time zone from the list" in html and 'aria-invalid="true"' in html
+    assert "rf_tz" not in response.cookies
+
+
+def test_a_forged_zone_cookie_is_ignored(alice_client, alice_mapping):
+    alice_client.cookies["rf_tz"] = "../../etc/passwd"
+    alice_client.cookies["rf_browser_tz"] = "Not/AZone"
+    html = alice_client.get("/tickets?assigned=all").content.decode()
+    assert re.search(r'class="sidebar-zone"[^>]*>UTC</a>', html)
+
+
+def test_drawer_times_name_their_zone_on_hover(alice_client, alice_mapping):
+    from psa.models import Account
+    from psa.tenancy import tenant_for_account
+    from tickets import service
+
+    ticket = service.search_tickets(tenant_for_account(Account.objects.get(name="Acme MSP")),
+                                    service.TicketFilters(assigned="all")).items[0]
+    alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
+    html = alice_client.get(f"/tickets/{ticket.id}/detail?company={ticket.company_id}", HTTP_HX_REQUEST="true").content.decode()
+    assert re.search(r'<time datetime="[^"]+\+09:00" title="[^"]+ JST">', html)
