@@ -17,8 +17,14 @@ to the sandbox the records that name sandbox tickets are deleted: Assist session
 spin-off tickets) and the JSON API's idempotency records (their ticket ids) -- a fresh sandbox hands those
 ids to other tickets. Users, accounts, connections and member mappings stay (member ids are fixed by the
 seed); the setup then links a new demo Assist session to a seed ticket.
+
+``--psa autotask`` runs the same tour on the in-process Autotask sandbox (``psa.autotask_sandbox``: in memory
+only, so it starts from its seed on every run): the demo account's connection becomes an Autotask one and demo
+is mapped to the Autotask resource with the most open tickets. Switching the demo account from one PSA to the
+other deletes its member mappings, Assist sessions and idempotency records (they name the other PSA's ids).
 """
 
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +36,8 @@ from django.db import transaction
 from assist import services
 from assist.chat import OfflineAssistant
 from assist.models import AssistSession
+from psa.autotask_sandbox import API_INTEGRATION_CODE, API_SECRET, API_USERNAME, default_at_sandbox
+from psa.autotask_sandbox.seed import COMPLETE as AUTOTASK_COMPLETE
 from psa.models import Account, MemberMapping, Membership, PSAConnection
 from psa.providers.base import PSAError
 from psa.sandbox import default_sandbox
@@ -67,6 +75,8 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true",
                             help="Start fresh: the sandbox back to its seed data, and the Assist sessions and API "
                                  "idempotency records of accounts connected to the sandbox deleted")
+        parser.add_argument("--psa", choices=["connectwise", "autotask"], default="connectwise",
+                            help="Which PSA sandbox the demo account is connected to (default: connectwise)")
         parser.add_argument("--state-file", default=None,
                             help=f"Where the sandbox keeps its state (default: {STATE_FILE_NAME} beside the SQLite "
                                  f"database, else in the project directory)")
@@ -79,6 +89,7 @@ class Command(BaseCommand):
             self.start_fresh(state_file)
         if not setup_only:
             self.remember_sandbox(state_file)
+        self.psa = options.get("psa") or "connectwise"
         self.setup()
         self.stdout.write(self.style.WARNING(
             f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} — for local use only; never expose this server."
@@ -93,6 +104,7 @@ class Command(BaseCommand):
         except OSError as error:  # before anything else changes
             raise CommandError(f"Cannot delete the sandbox's saved state {state_file}: {error}") from error
         default_sandbox().reset()
+        default_at_sandbox().reset()
         with transaction.atomic():
             accounts = Account.objects.filter(psa_connection__site=PSAConnection.SANDBOX_SITE)
             _, sessions = AssistSession.objects.filter(account__in=accounts).delete()
@@ -116,6 +128,46 @@ class Command(BaseCommand):
                               "that name tickets created before may now point at other tickets or none; "
                               "`manage.py demo --reset` deletes them.")
 
+    def connect(self, account, psa: str) -> PSAConnection:
+        """The demo account's sandbox connection to ``psa``; switching PSA drops what names the other's ids."""
+        connection = PSAConnection.objects.filter(account=account).first()
+        wanted = PSAConnection.Provider.AUTOTASK if psa == "autotask" else PSAConnection.Provider.CONNECTWISE
+        if connection is not None and connection.provider == wanted:
+            return connection
+        if connection is not None:
+            MemberMapping.objects.filter(account=account).delete()
+            AssistSession.objects.filter(account=account).delete()
+            IdempotencyRecord.objects.filter(account=account).delete()
+            self.stdout.write(f"Switched the demo account to {wanted.label}: its member mappings, Assist sessions and "
+                              "idempotency records (which named the other PSA's ids) were deleted.")
+        else:
+            connection = PSAConnection(account=account)
+        connection.provider, connection.site, connection.zone_url = wanted, PSAConnection.SANDBOX_SITE, ""
+        if wanted == PSAConnection.Provider.AUTOTASK:
+            connection.username, connection.integration_code = API_USERNAME, API_INTEGRATION_CODE
+            connection.set_private_key(API_SECRET)
+        else:
+            connection.company_id, connection.public_key = "sandbox", "sandbox-public"
+            connection.client_id = "resolutionflow-demo"
+            connection.set_private_key("sandbox-private")
+        connection.save()
+        return connection
+
+    @staticmethod
+    def busiest_member(connection) -> dict:
+        """The sandbox member (Autotask: resource) with the most open tickets."""
+        if not connection.is_autotask:
+            return default_sandbox().members()[0]
+        sb = default_at_sandbox()
+        open_counts = Counter(t.get("assignedResourceID") for t in sb.state["tickets"].values()
+                              if t["status"] != AUTOTASK_COMPLETE)
+        resources = [r for r in sb.state["resources"].values() if sb.state["resource_roles"].get(str(r["id"]))]
+        best = max(resources, key=lambda r: (open_counts[r["id"]], -r["id"]))
+        name = " ".join(part for part in (best.get("firstName"), best.get("lastName")) if part)
+        return {"id": best["id"], "identifier": best["userName"], "name": name or best["userName"]}
+
+    psa = "connectwise"  # --psa
+
     @transaction.atomic
     def setup(self):
         account, _ = Account.objects.get_or_create(name=DEMO_ACCOUNT)
@@ -128,15 +180,10 @@ class Command(BaseCommand):
             user.save()
         Membership.objects.get_or_create(user=user, defaults={"account": account, "role": Membership.Role.ADMIN})
 
-        connection = PSAConnection.objects.filter(account=account).first()
-        if connection is None:
-            connection = PSAConnection(account=account, site=PSAConnection.SANDBOX_SITE, company_id="sandbox",
-                                       public_key="sandbox-public", client_id="resolutionflow-demo")
-            connection.set_private_key("sandbox-private")
-            connection.save()
+        connection = self.connect(account, self.psa)
 
         if not MemberMapping.objects.filter(account=account, user=user).exists():
-            member = default_sandbox().members()[0]  # the member with the most open tickets
+            member = self.busiest_member(connection)  # the member with the most open tickets
             MemberMapping.objects.get_or_create(
                 account=account, psa_member_id=member["id"],
                 defaults={"user": user, "identifier": member["identifier"], "name": member["name"]},
