@@ -1,0 +1,155 @@
+"""PSA calls per screen on an Autotask connection: the budgets of ``test_psa_call_counts.py``, for Autotask.
+
+Always on the in-process Autotask sandbox (whatever ``RF_TEST_PSA`` says), so both providers' budgets are
+asserted in every run. Counted from the Autotask sandbox's request log (zone lookups included: a provider
+looks its zone up once) and cross-checked with the ``Server-Timing`` header. "Warm" means the account's
+reference data (queues, statuses, priorities, resources, companies) is cached, as after the first visit.
+
+Autotask has no server-side sort, so a queue page costs more than ConnectWise's 2 calls: one count per
+priority bucket, one page of tickets, and the look-ups of the page's companies and contacts (README,
+"Sort without a server-side sort").
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from django.test import Client
+
+from psa import registry
+from psa.autotask_sandbox import API_INTEGRATION_CODE, API_SECRET, API_USERNAME, default_at_sandbox
+from psa.models import MemberMapping, PSAConnection
+from psa.tenancy import tenant_for
+from tests.conftest import autotask_members
+from tickets import service
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+def log_shape(sb) -> Counter:
+    """``Counter`` of "METHOD /path/{id}/..." (after ``/ATServicesRest/V1.0``) logged since the last clear."""
+    shapes = Counter()
+    for entry in sb.request_log:
+        path = entry.path.split("V1.0/", 1)[-1] if "V1.0/" in entry.path else entry.path
+        shapes[f"{entry.method} " + "/".join("{id}" if p.isdigit() else p for p in path.split("/"))] += 1
+    return shapes
+
+
+def server_timing_calls(response) -> int:
+    part = next(p for p in response.headers["Server-Timing"].split(",") if "psa" in p)
+    return int(float(part.split("dur=")[1]))
+
+
+@pytest.fixture
+def at_sb():
+    sb = default_at_sandbox()
+    sb.reset()
+    yield sb
+    sb.reset()
+    registry.forget()
+
+
+@pytest.fixture
+def resource(at_sb):
+    return autotask_members(at_sb)[0]
+
+
+@pytest.fixture
+def web(alice, account, at_sb, resource):
+    connection = PSAConnection(account=account, provider="autotask", site="sandbox", username=API_USERNAME,
+                               integration_code=API_INTEGRATION_CODE)
+    connection.set_private_key(API_SECRET)
+    connection.save()
+    MemberMapping.objects.create(account=account, user=alice, psa_member_id=resource["id"],
+                                 identifier=resource["identifier"], name=resource["name"])
+    browser = Client()
+    browser.force_login(alice)
+    return browser
+
+
+@pytest.fixture
+def warm(web, at_sb):
+    """The queue visited once (reference data cached, zone known), then a clean request log."""
+    assert web.get("/tickets").status_code == 200
+    at_sb.clear_log()
+    return web
+
+
+@pytest.fixture
+def first_row(alice, warm, at_sb):
+    row = service.search_tickets(tenant_for(alice), service.TicketFilters(), page=1, page_size=25).items[0]
+    at_sb.clear_log()
+    return row
+
+
+def test_the_queue_page_with_a_warm_cache_is_bucket_counts_one_page_and_its_look_ups(warm, at_sb):
+    response = warm.get("/tickets", headers=HX)
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200
+    assert shapes["GET Tickets/query/count"] + shapes["POST Tickets/query/count"] == 5  # 4 priorities + the rest
+    assert shapes["GET Tickets/query"] + shapes["POST Tickets/query"] == 1
+    assert sum(shapes.values()) == server_timing_calls(response) == 9
+
+
+def test_my_queue_with_a_warm_cache_is_bucket_counts_pages_and_look_ups(warm, at_sb):
+    response = warm.get("/tickets?assigned=me", headers=HX)
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200
+    assert shapes["GET Tickets/query/count"] == 5
+    # Assigned to me: primary or secondary resource, so the secondary-resource rows are read first.
+    assert server_timing_calls(response) == sum(shapes.values()) == 11
+
+
+def test_drawer_detail_is_the_ticket_its_notes_and_look_ups(warm, at_sb, first_row):
+    response = warm.get(f"/tickets/{first_row.id}/detail?company={first_row.company_id}", headers=HX)
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200
+    assert shapes["GET Tickets/{id}"] == 1
+    assert server_timing_calls(response) == sum(shapes.values()) == DRAWER_BUDGET
+
+
+def test_a_status_change_is_a_read_and_one_patch(warm, at_sb, first_row):
+    response = warm.post(f"/tickets/{first_row.id}/status",
+                         {"status": 8 if first_row.status_id != 8 else 1, "board": first_row.board_id,
+                          "current": first_row.status_id, "current_name": first_row.status_name}, headers=HX)
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200
+    assert shapes["PATCH Tickets"] == 1
+    assert server_timing_calls(response) == sum(shapes.values()) == STATUS_BUDGET
+
+
+def test_adding_a_note_is_one_post_after_the_publish_picklist_is_read_once(warm, at_sb, first_row):
+    note = {"text": "Rebooted the switch", "kind": "internal"}
+    assert warm.post(f"/tickets/{first_row.id}/notes", note, headers=HX).status_code == 200
+    assert log_shape(at_sb) == Counter({"POST Tickets/{id}/Notes": 1, "GET TicketNotes/entityInformation/fields": 1})
+    at_sb.clear_log()
+    assert warm.post(f"/tickets/{first_row.id}/notes", note, headers=HX).status_code == 200
+    assert log_shape(at_sb) == Counter({"POST Tickets/{id}/Notes": 1})
+
+
+def test_creating_an_assigned_ticket_is_one_post_beside_the_company_read(alice, warm, at_sb, resource):
+    from tickets.models import APIToken
+
+    _, raw = APIToken.issue(alice, name="perf")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    payload = {"summary": "Printer down", "company_id": 250, "board_id": 1, "status_id": 1, "priority_id": 2,
+               "assigned_member_id": resource["id"]}
+    response = api.post("/integrations/psa/tickets", json.dumps(payload), content_type="application/json",
+                        headers={"Idempotency-Key": "perf-at-1"})
+    shapes = log_shape(at_sb)
+    assert response.status_code == 201, response.content
+    assert shapes["POST Tickets"] == 1  # create and assign in one call: they cannot half-fail
+    assert sum(shapes.values()) == CREATE_BUDGET
+
+
+# Recorded budgets (ConnectWise: drawer 5, status change 2, create with an assignee 2).
+# The drawer: the ticket, its notes, its secondary resources and look-ups, and the related tickets of the same
+# company (two sorted searches: bucket counts and a page each).
+DRAWER_BUDGET = 20
+# The status change: the ticket read, the PATCH, and the row's company, contact and secondary resources.
+STATUS_BUDGET = 5
+# The create: one POST (assignee included) beside the company read for its name.
+CREATE_BUDGET = 2
