@@ -26,9 +26,12 @@ from django.core.cache import cache
 from psa import concurrency
 from psa.capacity import capacity_key
 from psa.registry import provider_for
-from psa.schemas import PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus
+from psa.schemas import PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus, PSAWorkRole, PSAWorkType
 
 ALL_PARTS = ("boards", "priorities", "members", "companies")
+# Time entries' reference data (the Log time form): parts of their own, so a screen without time never
+# loads them (nor counts them against its PSA call budget).
+TIME_PARTS = ("work_types", "work_roles")
 COMPANIES_MAX = 1000  # one page of ConnectWise's largest page size
 
 
@@ -51,6 +54,8 @@ _FETCH = {
     "priorities": lambda provider: _dump(provider.list_priorities()),
     "members": lambda provider: _dump(provider.list_members()),
     "companies": lambda provider: _dump(provider.search_companies(None, limit=COMPANIES_MAX)),
+    "work_types": lambda provider: _dump(provider.list_work_types()),
+    "work_roles": lambda provider: _dump(provider.list_work_roles()),
 }
 
 # Loads in progress in this process, by cache key: a second request wanting the same part waits for
@@ -136,6 +141,10 @@ class Reference:
             return [PSAPriority.model_validate(p) for p in data]
         if part == "companies":
             return [PSACompany.model_validate(c) for c in data]
+        if part == "work_types":
+            return [PSAWorkType.model_validate(w) for w in data]
+        if part == "work_roles":
+            return [PSAWorkRole.model_validate(r) for r in data]
         return [PSAMember.model_validate(m) for m in data]
 
     # --- the parts ------------------------------------------------------------------------------
@@ -167,6 +176,15 @@ class Reference:
     def companies(self) -> list[PSACompany]:
         return self._part("companies")
 
+    @property
+    def work_types(self) -> list[PSAWorkType]:
+        """Active work types by name (the PSA's overall default has ``is_default``)."""
+        return self._part("work_types")
+
+    @property
+    def work_roles(self) -> list[PSAWorkRole]:
+        return self._part("work_roles")
+
     # --- look-ups -------------------------------------------------------------------------------
 
     def statuses(self, board_id: int | None) -> list[PSAStatus]:
@@ -195,3 +213,9 @@ class Reference:
 
     def company(self, company_id) -> PSACompany | None:
         return next((c for c in self.companies if c.id == company_id), None)
+
+    def work_type(self, work_type_id) -> PSAWorkType | None:
+        return next((w for w in self.work_types if w.id == work_type_id), None)
+
+    def work_role(self, work_role_id) -> PSAWorkRole | None:
+        return next((r for r in self.work_roles if r.id == work_role_id), None)

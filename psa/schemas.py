@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SUMMARY_MAX = 100  # ConnectWise Ticket.summary maxLength
 # C0 controls and DEL, except tab, line feed and carriage return (text may have lines and tabs).
@@ -42,10 +42,15 @@ class PSAStatus(_DTO):
     inactive: bool = False
 
 
+# The ``sort`` of a priority whose PSA gave no order: after every real one (a missing order is never
+# "most urgent"), and still an int so every ``sorted(..., key=lambda p: (p.sort, p.id))`` keeps working.
+PRIORITY_SORT_LAST = 2**31 - 1
+
+
 class PSAPriority(_DTO):
     id: int
     name: str
-    sort: int = 0  # lower = more urgent (ConnectWise sortOrder)
+    sort: int = PRIORITY_SORT_LAST  # lower = more urgent (ConnectWise sortOrder); PRIORITY_SORT_LAST: unknown
     level: str | None = None  # Critical / High / Medium / Low
     color: str | None = None
 
@@ -103,6 +108,12 @@ class PSATicketDetail(PSATicketSearchResult):
     parent_ticket_id: int | None = None
     has_child_ticket: bool = False
     required_date: datetime | None = None
+    # The editable classification (inline edit): ids beside the names the drawer shows.
+    type_id: int | None = None
+    subtype_id: int | None = None
+    subtype_name: str | None = None
+    item_id: int | None = None
+    item_name: str | None = None
     # SLA
     sla_name: str | None = None
     respond_minutes: int | None = None
@@ -112,6 +123,7 @@ class PSATicketDetail(PSATicketSearchResult):
     date_resplan: datetime | None = None
     date_resolved: datetime | None = None
     last_updated: datetime | None = None
+    updated_by: str | None = None  # who changed it last (the PSA's member identifier)
 
 
 NoteKind = Literal["discussion", "internal", "resolution"]
@@ -124,6 +136,10 @@ class PSANote(_DTO):
     kind: NoteKind = "discussion"
     author: str | None = None
     created_at: datetime | None = None
+    # The note's member (when it has one): ``author`` is their name, or their identifier when the PSA's
+    # reference lacked the name (``tickets.service`` then looks the name up in the member directory).
+    author_member_id: int | None = None
+    author_identifier: str | None = None
 
 
 class PSAConfiguration(_DTO):
@@ -244,3 +260,171 @@ class AiParseResponse(_DTO):
     description: str | None = None
     missing_fields: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+
+
+# --- time entries (issue 19) ---------------------------------------------------------------------
+
+# Whether time is billed: provider-neutral names of ConnectWise's billableOption (Billable, DoNotBill,
+# NoCharge, NoDefault). Leave it out of a new entry to get the PSA's default (from the work type).
+BillableOption = Literal["billable", "do_not_bill", "no_charge", "no_default"]
+BILLABLE_LABELS: dict[str, str] = {
+    "billable": "Billable", "do_not_bill": "Do not bill", "no_charge": "No charge", "no_default": "No default",
+}
+TIME_NOTES_MAX = NOTE_MAX
+TIME_ENTRY_HOURS_MAX = 24  # one entry; longer work is more than one entry
+
+
+class PSAWorkType(_DTO):
+    """What kind of work (Regular, After Hours, Travel…): it modifies the rate and carries the default billability."""
+
+    id: int
+    name: str
+    billable: BillableOption | None = None  # the default billable option of time of this type
+    is_default: bool = False  # the PSA's overall default work type
+
+
+class PSAWorkRole(_DTO):
+    """Who did the work (Service Desk Technician, Network Engineer…): it sets the hourly rate."""
+
+    id: int
+    name: str
+
+
+class PSATimeEntry(_DTO):
+    id: int
+    ticket_id: int | None = None
+    member_id: int | None = None
+    member_identifier: str | None = None
+    member_name: str | None = None  # the name; the identifier when the PSA's reference lacked it
+    start: datetime | None = None
+    end: datetime | None = None
+    hours: float = 0.0
+    billable: BillableOption | None = None
+    notes: str = ""
+    work_type_id: int | None = None
+    work_type_name: str | None = None
+    work_role_id: int | None = None
+    work_role_name: str | None = None
+    # The entry's notes also shown on the ticket as a note of that kind (ConnectWise's "add to" flags).
+    add_to_discussion: bool = False
+    add_to_internal: bool = False
+    add_to_resolution: bool = False
+
+
+class TimeEntryCreate(_DTO):
+    """A time entry charged to a ticket, as the ticket service hands it to the provider: the member is the
+    engineer's mapped PSA member, start and end are known (a duration was turned into them), and work type,
+    work role and billable option are left out (None) to take the PSA's defaults."""
+
+    member_id: int = Field(gt=0)
+    start: datetime
+    end: datetime
+    notes: str = Field(default="", max_length=TIME_NOTES_MAX)
+    work_type_id: int | None = Field(default=None, gt=0)
+    work_role_id: int | None = Field(default=None, gt=0)
+    billable: BillableOption | None = None
+    add_to_discussion: bool = False
+    add_to_internal: bool = False
+    add_to_resolution: bool = False
+
+
+# --- ticket editing (issue 19) -------------------------------------------------------------------
+
+
+class PSABoardType(_DTO):
+    id: int
+    name: str
+    is_default: bool = False
+
+
+class PSABoardSubtype(_DTO):
+    id: int
+    name: str
+    type_ids: list[int] = Field(default_factory=list)  # the board types it may be used with (empty: any)
+
+
+class PSABoardItem(_DTO):
+    id: int
+    name: str
+
+
+class TicketEditFields(_DTO):
+    """The ticket fields the drawer header edits, by id (the summary and required date as they are)."""
+
+    summary: str | None = None
+    priority_id: int | None = None
+    type_id: int | None = None
+    subtype_id: int | None = None
+    item_id: int | None = None
+    required_date: datetime | None = None
+    board_id: int | None = None
+    status_id: int | None = None
+
+    @classmethod
+    def of(cls, ticket: PSATicketDetail) -> TicketEditFields:
+        return cls(**{name: getattr(ticket, name) for name in cls.model_fields})
+
+
+# Fields of TicketChanges that may be set to null (cleared); the others need a value when they are sent.
+CLEARABLE_TICKET_FIELDS = frozenset({"type_id", "subtype_id", "item_id", "required_date"})
+
+
+class TicketChanges(TicketEditFields):
+    """An inline edit: only the fields that were sent change (``model_fields_set``); a clearable field sent
+    as null is cleared. A board move names a status of the new board."""
+
+    summary: str | None = Field(default=None, min_length=1, max_length=SUMMARY_MAX)
+    priority_id: int | None = Field(default=None, gt=0)
+    type_id: int | None = Field(default=None, gt=0)
+    subtype_id: int | None = Field(default=None, gt=0)
+    item_id: int | None = Field(default=None, gt=0)
+    board_id: int | None = Field(default=None, gt=0)
+    status_id: int | None = Field(default=None, gt=0)
+
+    # A field validator runs only for a field that was sent, so these say which field is wrong.
+    @field_validator("summary", "priority_id", "board_id", "status_id")
+    @classmethod
+    def _not_cleared(cls, value):
+        if value is None:
+            raise ValueError("This field cannot be empty")
+        return value
+
+    @field_validator("summary")
+    @classmethod
+    def _summary_text(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Summary is required")
+        if CONTROL_CHARACTERS.search(value):
+            raise ValueError(CONTROL_CHARACTERS_MESSAGE)
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> TicketChanges:
+        sent = self.model_fields_set
+        if not sent:
+            raise ValueError("Nothing to change: send at least one field")
+        if "board_id" in sent and "status_id" not in sent:
+            raise ValueError("Moving the ticket to another board needs a status of that board (status_id)")
+        return self
+
+    @property
+    def sent(self) -> dict[str, object]:
+        """The fields to change and their new values (None: clear)."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name in self.model_fields_set}
+
+
+class TicketFieldChange(_DTO):
+    """One field someone else changed since the drawer loaded the ticket: its value now, as shown."""
+
+    field: str  # a TicketEditFields name
+    label: str  # "Priority"
+    current: str | None = None  # the value now ("Priority 1 - Emergency Response"), None when empty
+
+
+class PSATicketUpdate(_DTO):
+    """An applied inline edit: the ticket before (as read for the concurrent-edit check) and after."""
+
+    ticket_id: int
+    previous: PSATicketDetail
+    ticket: PSATicketDetail

@@ -12,8 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from psa.schemas import (
+    PRIORITY_SORT_LAST,
+    BillableOption,
     NoteKind,
     PSABoard,
+    PSABoardItem,
+    PSABoardSubtype,
+    PSABoardType,
     PSACompany,
     PSAConfiguration,
     PSAMember,
@@ -25,6 +30,9 @@ from psa.schemas import (
     PSATicketCreated,
     PSATicketDetail,
     PSATicketSearchResult,
+    PSATimeEntry,
+    PSAWorkRole,
+    PSAWorkType,
 )
 
 # What a queue row shows: list calls ask ConnectWise for these fields only.
@@ -47,6 +55,9 @@ _DTO_FIELDS = {
     "member": "assigned_member_id", "member/id": "assigned_member_id", "owner": "assigned_member_id",
     "owner/id": "assigned_member_id", "resources": "assigned_member_id",
     "initialdescription": "description", "description": "description",
+    # inline edits (``TicketChanges``)
+    "type": "type_id", "type/id": "type_id", "subtype": "subtype_id", "subtype/id": "subtype_id",
+    "item": "item_id", "item/id": "item_id", "requireddate": "required_date",
 }
 
 
@@ -100,9 +111,16 @@ def _info(obj: dict[str, Any], key: str) -> Any:
     return info.get(key) if isinstance(info, dict) else None
 
 
+def _order(ref: dict[str, Any]) -> int | None:
+    """A priority's urgency order: ``sort`` on a PriorityReference, ``sortOrder`` on a full Priority."""
+    value = _int(ref.get("sort"))
+    return value if value is not None else _int(ref.get("sortOrder"))
+
+
 def _row_fields(t: dict[str, Any]) -> dict[str, Any]:
     board, status, priority = _ref(t, "board"), _ref(t, "status"), _ref(t, "priority")
     company, contact = _ref(t, "company"), _ref(t, "contact")
+    sla_status = _str(t.get("slaStatus"))
     return {
         "id": int(t["id"]),
         "summary": t.get("summary") or "",
@@ -112,15 +130,19 @@ def _row_fields(t: dict[str, Any]) -> dict[str, Any]:
         "status_name": _str(status.get("name")),
         "priority_id": _int(priority.get("id")),
         "priority_name": _str(priority.get("name")),
-        "priority_sort": _int(priority.get("sort")),
+        "priority_sort": _order(priority),
         "company_id": _int(company.get("id")),
         "company_name": _str(company.get("name")),
-        "contact_name": _str(contact.get("name")) or _str(t.get("contactName")),
+        # The ticket's own contact name first (it goes with contactEmailAddress/contactPhoneNumber); queue
+        # rows ask only for contact/name.
+        "contact_name": _str(t.get("contactName")) or _str(contact.get("name")),
         "resources": split_resources(t.get("resources")),
         "date_entered": parse_datetime(_info(t, "dateEntered")),
         "closed": bool(t.get("closedFlag")),
-        **sla_target(_str(t.get("slaStatus"))),
-        "is_in_sla": t.get("isInSla") if isinstance(t.get("isInSla"), bool) else None,
+        **sla_target(sla_status),
+        # isInSla without an slaStatus says nothing (captured payloads: false on tickets with no SLA
+        # running): unknown, never "breached".
+        "is_in_sla": t.get("isInSla") if isinstance(t.get("isInSla"), bool) and sla_status else None,
     }
 
 
@@ -147,15 +169,30 @@ def ticket_row(t: dict[str, Any]) -> PSATicketSearchResult:
     return PSATicketSearchResult(**_row_fields(t))
 
 
+def _contact(t: dict[str, Any]) -> dict[str, Any]:
+    """The ticket's contact as one person: contactName, contactEmailAddress and contactPhoneNumber belong
+    together (ConnectWise keeps them on the ticket, and they may differ from the contact record). The
+    contact record's name is used only when the ticket carries none of the three."""
+    own = {"contact_name": _str(t.get("contactName")), "contact_email": _str(t.get("contactEmailAddress")),
+           "contact_phone": _str(t.get("contactPhoneNumber"))}
+    if not any(own.values()):
+        own["contact_name"] = _str(_ref(t, "contact").get("name"))
+    return own
+
+
 def ticket_detail(t: dict[str, Any]) -> PSATicketDetail:
     contact, owner, ttype, sla = _ref(t, "contact"), _ref(t, "owner"), _ref(t, "type"), _ref(t, "sla")
+    subtype, item = _ref(t, "subType"), _ref(t, "item")
     return PSATicketDetail(
-        **_row_fields(t),
+        **{**_row_fields(t), **_contact(t)},
         contact_id=_int(contact.get("id")),
-        contact_email=_str(t.get("contactEmailAddress")),
-        contact_phone=_str(t.get("contactPhoneNumber")),
         owner_identifier=_str(owner.get("identifier")),
+        type_id=_int(ttype.get("id")),
         type_name=_str(ttype.get("name")),
+        subtype_id=_int(subtype.get("id")),
+        subtype_name=_str(subtype.get("name")),
+        item_id=_int(item.get("id")),
+        item_name=_str(item.get("name")),
         severity=_str(t.get("severity")),
         impact=_str(t.get("impact")),
         parent_ticket_id=_int(t.get("parentTicketId")),
@@ -169,6 +206,7 @@ def ticket_detail(t: dict[str, Any]) -> PSATicketDetail:
         date_resplan=parse_datetime(t.get("dateResplan")),
         date_resolved=parse_datetime(t.get("dateResolved")),
         last_updated=parse_datetime(_info(t, "lastUpdated")),
+        updated_by=_str(_info(t, "updatedBy")),
     )
 
 
@@ -209,14 +247,27 @@ NOTE_FLAGS: dict[str, str] = {
 
 
 def note(n: dict[str, Any], ticket_id: int) -> PSANote:
-    member = _ref(n, "member")
+    """The author is the note's member (its name; its identifier when the reference lacks the name, for
+    ``tickets.service`` to look up), else its contact (a customer's reply). ``createdBy`` is who saved the
+    record (the API member, for a note written through an integration), so it names the author only when
+    the note has neither."""
+    member, contact = _ref(n, "member"), _ref(n, "contact")
+    member_id, identifier = _int(member.get("id")), _str(member.get("identifier"))
+    if member_id is not None or identifier:
+        author = _str(member.get("name")) or identifier
+    elif contact:
+        author = _str(contact.get("name"))
+    else:
+        author = _str(n.get("createdBy"))
     return PSANote(
         id=int(n["id"]),
         ticket_id=_int(n.get("ticketId")) or ticket_id,
         text=n.get("text") or "",
         kind=note_kind(n),
-        author=_str(member.get("name")) or _str(n.get("createdBy")),
+        author=author,
         created_at=parse_datetime(n.get("dateCreated")) or parse_datetime(_info(n, "dateEntered")),
+        author_member_id=member_id,
+        author_identifier=identifier,
     )
 
 
@@ -262,10 +313,11 @@ def status(s: dict[str, Any], board_id: int | None = None) -> PSAStatus:
 
 
 def priority(p: dict[str, Any]) -> PSAPriority:
+    order = _order(p)
     return PSAPriority(
         id=int(p["id"]),
         name=p.get("name") or "",
-        sort=_int(p.get("sortOrder")) or 0,
+        sort=PRIORITY_SORT_LAST if order is None else order,  # no order: after every ordered one
         level=_str(p.get("level")),
         color=_str(p.get("color")),
     )
@@ -292,3 +344,110 @@ def system_info(i: dict[str, Any]) -> PSASystemInfo:
         server_time_zone=_str(i.get("serverTimeZone")),
         cloud_region=_str(i.get("cloudRegion")),
     )
+
+
+# --- time entries (issue 19) -------------------------------------------------------------------------
+
+BILLABLE_FROM_CW: dict[str, BillableOption] = {
+    "Billable": "billable", "DoNotBill": "do_not_bill", "NoCharge": "no_charge", "NoDefault": "no_default",
+}
+BILLABLE_TO_CW: dict[str, str] = {ours: theirs for theirs, ours in BILLABLE_FROM_CW.items()}
+# The time-entry fields the drawer's Time section shows: list calls ask ConnectWise for these only.
+TIME_ENTRY_FIELDS = (
+    "id,chargeToId,chargeToType,member/id,member/identifier,member/name,timeStart,timeEnd,hoursDeduct,"
+    "actualHours,billableOption,notes,workType/id,workType/name,workRole/id,workRole/name,"
+    "addToDetailDescriptionFlag,addToInternalAnalysisFlag,addToResolutionFlag"
+)
+
+# ConnectWise's field names in a time entry's 400 errors -> ``TimeEntryCreate``'s. The client has already
+# passed every name through ``dto_field`` (made for tickets), so "member" arrives as "assigned_member_id".
+_TIME_ENTRY_DTO_FIELDS = {
+    "timestart": "start", "timeend": "end", "actualhours": "end", "hoursdeduct": "end",
+    "member": "member_id", "member/id": "member_id", "member/identifier": "member_id",
+    "assigned_member_id": "member_id",
+    "worktype": "work_type_id", "worktype/id": "work_type_id", "worktype/name": "work_type_id",
+    "workrole": "work_role_id", "workrole/id": "work_role_id", "workrole/name": "work_role_id",
+    "billableoption": "billable", "notes": "notes", "internalnotes": "notes",
+    "chargetoid": "ticket_id", "chargetotype": "ticket_id",
+    "adddetaildescriptionflag": "add_to_discussion", "addtointernalanalysisflag": "add_to_internal",
+    "addtoresolutionflag": "add_to_resolution",
+}
+
+
+def time_entry_field(name: str | None) -> str | None:
+    """The ``TimeEntryCreate`` field a ConnectWise time-entry error names (unknown names pass through)."""
+    if not name:
+        return name
+    return _TIME_ENTRY_DTO_FIELDS.get(name.strip().lower(), name)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def time_entry(e: dict[str, Any]) -> PSATimeEntry:
+    member, work_type, work_role = _ref(e, "member"), _ref(e, "workType"), _ref(e, "workRole")
+    start, end = parse_datetime(e.get("timeStart")), parse_datetime(e.get("timeEnd"))
+    hours = _float(e.get("actualHours"))
+    if hours is None and start is not None and end is not None:  # not sent back: what ConnectWise derives
+        hours = max((end - start).total_seconds() / 3600 - (_float(e.get("hoursDeduct")) or 0.0), 0.0)
+    identifier = _str(member.get("identifier"))
+    charged_to_ticket = e.get("chargeToType") in ("ServiceTicket", "ProjectTicket")
+    return PSATimeEntry(
+        id=int(e["id"]),
+        ticket_id=_int(e.get("chargeToId")) if charged_to_ticket else None,
+        member_id=_int(member.get("id")),
+        member_identifier=identifier,
+        member_name=_str(member.get("name")) or identifier,
+        start=start,
+        end=end,
+        hours=round(hours or 0.0, 2),
+        billable=BILLABLE_FROM_CW.get(e.get("billableOption")),
+        notes=e.get("notes") if isinstance(e.get("notes"), str) else "",
+        work_type_id=_int(work_type.get("id")),
+        work_type_name=_str(work_type.get("name")),
+        work_role_id=_int(work_role.get("id")),
+        work_role_name=_str(work_role.get("name")),
+        add_to_discussion=e.get("addToDetailDescriptionFlag") is True,
+        add_to_internal=e.get("addToInternalAnalysisFlag") is True,
+        add_to_resolution=e.get("addToResolutionFlag") is True,
+    )
+
+
+def work_type(w: dict[str, Any]) -> PSAWorkType:
+    return PSAWorkType(id=int(w["id"]), name=w.get("name") or "", billable=BILLABLE_FROM_CW.get(w.get("billTime")),
+                       is_default=w.get("overallDefaultFlag") is True)
+
+
+def work_role(r: dict[str, Any]) -> PSAWorkRole:
+    return PSAWorkRole(id=int(r["id"]), name=r.get("name") or "")
+
+
+# --- ticket editing (issue 19) -----------------------------------------------------------------------
+
+# What the concurrent-edit check reads before an inline edit: the editable fields (with the names a
+# conflict shows) and who changed the ticket last, when.
+TICKET_EDIT_FIELDS = (
+    "id,summary,board/id,board/name,status/id,status/name,priority/id,priority/name,priority/sort,"
+    "type/id,type/name,subType/id,subType/name,item/id,item/name,requiredDate,closedFlag,"
+    "_info/lastUpdated,_info/updatedBy"
+)
+
+
+def board_type(t: dict[str, Any]) -> PSABoardType:
+    return PSABoardType(id=int(t["id"]), name=t.get("name") or "", is_default=t.get("defaultFlag") is True)
+
+
+def board_subtype(s: dict[str, Any]) -> PSABoardSubtype:
+    ids = s.get("typeAssociationIds")
+    type_ids = [i for i in (_int(v) for v in ids) if i is not None] if isinstance(ids, list) else []
+    return PSABoardSubtype(id=int(s["id"]), name=s.get("name") or "", type_ids=type_ids)
+
+
+def board_item(i: dict[str, Any]) -> PSABoardItem:
+    return PSABoardItem(id=int(i["id"]), name=i.get("name") or "")

@@ -41,6 +41,9 @@ TABLE_SETUP_INQUIRE = "System > Table Setup: Inquire"
 MEMBERS_INQUIRE = "System > Member Maintenance: Inquire"
 COMPANIES_INQUIRE = "Companies > Company Maintenance: Inquire"
 CONFIGURATIONS_INQUIRE = "Companies > Configurations: Inquire"
+TIME_ENTRY_INQUIRE = "Time & Expense > Time Entry: Inquire"
+TIME_ENTRY_ADD = "Time & Expense > Time Entry: Add"
+TIME_ENTRY_BILLABLE_ADD = "Time & Expense > Time Entry Billable Option: Add"
 NO_MODULE_NAMED = "not documented"
 NO_PERMISSION = "none (sent without credentials)"
 
@@ -93,6 +96,24 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 ("GET /system/members",), MEMBERS_INQUIRE, GUIDES),
     Requirement("Companies (filters, New ticket, AI parse)", ("search_companies", "get_company"),
                 ("GET /company/companies",), COMPANIES_INQUIRE, GUIDES),
+    Requirement("Ticket drawer: time entries", ("list_time_entries",),
+                ("GET /time/entries",), TIME_ENTRY_INQUIRE, GUIDES),
+    Requirement("Log time", ("add_time_entry",),
+                ("POST /time/entries",), TIME_ENTRY_ADD, GUIDES),
+    Requirement("Log time with a chosen billable option", ("add_time_entry",),
+                ("POST /time/entries",), TIME_ENTRY_BILLABLE_ADD, GUIDES),
+    Requirement("Work types and work roles (Log time)", ("list_work_types", "list_work_roles"),
+                ("GET /time/workTypes", "GET /time/workRoles"), TABLE_SETUP_INQUIRE, ASSUMED),
+    Requirement("Edit a ticket (summary, priority, type, required date, board)", ("update_ticket",),
+                ("GET /service/tickets/{id}",), TICKETS_INQUIRE, GUIDES),
+    Requirement("Edit a ticket (summary, priority, type, required date, board)", ("update_ticket",),
+                ("PATCH /service/tickets/{id}",), TICKETS_EDIT, GUIDES),
+    Requirement("Move a ticket to another board in a closed status", ("update_ticket",),
+                ("PATCH /service/tickets/{id}",), CLOSE_TICKETS_EDIT, GUIDES),
+    Requirement("Ticket types, subtypes and items (edit a ticket)",
+                ("list_board_types", "list_board_subtypes", "list_board_items"),
+                ("GET /service/boards/{id}/types", "GET /service/boards/{id}/subtypes", "GET /service/boards/{id}/items"),
+                TABLE_SETUP_INQUIRE, GUIDES),
     Requirement("Saved views: open-ticket counts", ("count_tickets",),
                 ("GET /service/tickets/count",), TICKETS_INQUIRE, GUIDES),
     Requirement("Live updates: what changed in the queue", ("changed_tickets",),

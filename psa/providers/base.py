@@ -17,6 +17,9 @@ from datetime import datetime
 from psa.schemas import (
     NoteKind,
     PSABoard,
+    PSABoardItem,
+    PSABoardSubtype,
+    PSABoardType,
     PSACompany,
     PSAConfiguration,
     PSAMember,
@@ -29,9 +32,16 @@ from psa.schemas import (
     PSATicketDetail,
     PSATicketSearchResult,
     PSATicketStatusUpdate,
+    PSATicketUpdate,
+    PSATimeEntry,
+    PSAWorkRole,
+    PSAWorkType,
+    TicketChanges,
     TicketCreatePayload,
+    TicketFieldChange,
     TicketPage,
     TicketSearchQuery,
+    TimeEntryCreate,
 )
 
 
@@ -110,6 +120,38 @@ class PSAMalformedResponseError(PSAUnavailableError):
 
     default_message = "ConnectWise sent a malformed response"
     outcome_unknown = True
+
+
+class PSANotSupportedError(PSAError):
+    """This PSA (or this provider of it) has no such operation; nothing was sent. The methods added to
+    ``PSAProvider`` for time entries and ticket edits raise it until a provider implements them."""
+
+    default_message = "This operation is not supported by this PSA"
+
+    def __init__(self, operation: str | None = None, *, status: int | None = None):
+        super().__init__(f"{operation} is not supported by this PSA" if operation else None, status=status)
+        self.operation = operation
+
+
+class PSAEditConflict(PSAConflictError):
+    """The ticket changed in the PSA since the caller loaded it (its last-updated time differs), so an
+    edit was not applied. ``current`` is the ticket as it is now, ``updated_by``/``last_updated`` who
+    changed it last and when. ``changes`` (filled by the ticket service when it knows what the caller
+    loaded) lists the fields that differ, with their values now. To re-apply, send the edit again with
+    ``last_updated`` as the expected time; to discard, show ``current``."""
+
+    default_message = "The ticket was changed in ConnectWise since you loaded it"
+
+    def __init__(self, ticket_id: int, current: PSATicketDetail, *, last_updated: datetime | None,
+                 updated_by: str | None):
+        who = f" by {updated_by}" if updated_by else ""
+        super().__init__(f"Ticket #{ticket_id} was changed in ConnectWise{who} since you loaded it")
+        self.ticket_id = ticket_id
+        self.current = current
+        self.last_updated = last_updated
+        self.updated_by = updated_by
+        self.updated_by_name: str | None = None  # the member's name, when the service could look it up
+        self.changes: list[TicketFieldChange] = []
 
 
 class PSAUnsupportedError(PSAError):
@@ -240,6 +282,46 @@ class PSAProvider(ABC):
 
     @abstractmethod
     def get_company(self, company_id: int) -> PSACompany: ...
+
+    # --- time entries and ticket edits (issue 19). Not abstract, so a provider written before them still
+    # instantiates: until it implements them, each raises PSANotSupportedError and sends nothing.
+
+    def list_time_entries(self, ticket_id: int) -> list[PSATimeEntry]:
+        """The time entries charged to the ticket, oldest first."""
+        raise PSANotSupportedError("Listing time entries")
+
+    def add_time_entry(self, ticket_id: int, payload: TimeEntryCreate) -> PSATimeEntry:
+        """Charges time to the ticket as ``payload.member_id``; work type, work role and billable option
+        left out (None) take the PSA's defaults. The PSA's validation errors name ``TimeEntryCreate``'s
+        fields (``start``, ``end``, ``member_id``, ``work_type_id``, ...)."""
+        raise PSANotSupportedError("Logging time")
+
+    def list_work_types(self) -> list[PSAWorkType]:
+        """Active work types, by name."""
+        raise PSANotSupportedError("Work types")
+
+    def list_work_roles(self) -> list[PSAWorkRole]:
+        """Active work roles, by name."""
+        raise PSANotSupportedError("Work roles")
+
+    def update_ticket(self, ticket_id: int, changes: TicketChanges,
+                      expected_last_updated: datetime | None = None) -> PSATicketUpdate:
+        """Applies the fields sent in ``changes`` (``TicketChanges.sent``). With ``expected_last_updated``
+        (the ticket's ``last_updated`` as the caller loaded it), a ticket changed since then is left alone
+        and ``PSAEditConflict`` is raised instead."""
+        raise PSANotSupportedError("Editing tickets")
+
+    def list_board_types(self, board_id: int) -> list[PSABoardType]:
+        """The board's active ticket types."""
+        raise PSANotSupportedError("Ticket types")
+
+    def list_board_subtypes(self, board_id: int) -> list[PSABoardSubtype]:
+        """The board's active ticket subtypes, each with the types it may be used with."""
+        raise PSANotSupportedError("Ticket subtypes")
+
+    def list_board_items(self, board_id: int) -> list[PSABoardItem]:
+        """The board's active ticket items."""
+        raise PSANotSupportedError("Ticket items")
 
     # --- connection
     @abstractmethod

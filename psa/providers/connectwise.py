@@ -28,6 +28,7 @@ from psa.providers.base import (
     ChangedTickets,
     FieldError,
     PSAAuthError,
+    PSAEditConflict,
     PSAError,
     PSAMalformedResponseError,
     PSANotFoundError,
@@ -40,6 +41,9 @@ from psa.schemas import (
     NOTE_MAX,
     NoteKind,
     PSABoard,
+    PSABoardItem,
+    PSABoardSubtype,
+    PSABoardType,
     PSACompany,
     PSAConfiguration,
     PSAMember,
@@ -52,9 +56,15 @@ from psa.schemas import (
     PSATicketDetail,
     PSATicketSearchResult,
     PSATicketStatusUpdate,
+    PSATicketUpdate,
+    PSATimeEntry,
+    PSAWorkRole,
+    PSAWorkType,
+    TicketChanges,
     TicketCreatePayload,
     TicketPage,
     TicketSearchQuery,
+    TimeEntryCreate,
 )
 
 logger = logging.getLogger("psa.connectwise")
@@ -138,6 +148,44 @@ def _external_ref(value: Any) -> str:
 
 def _cw_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Time charged to a ticket of the service queue (a project ticket would be "ProjectTicket").
+TIME_CHARGE_TYPE = "ServiceTicket"
+TICKET_CHARGE_TYPES = ("ServiceTicket", "ProjectTicket")
+# Inline edits: TicketChanges field -> the Ticket field it patches, in the order the operations are sent
+# (the board before its status, the type before its subtype and item).
+EDIT_PATHS = {
+    "summary": "summary", "priority_id": "priority", "board_id": "board", "status_id": "status",
+    "type_id": "type", "subtype_id": "subType", "item_id": "item", "required_date": "requiredDate",
+}
+# Reference fields whose id the PATCH answer must show as sent (else ConnectWise did not take the change).
+_CHECKED_REFS = {"priority_id": "priority", "board_id": "board", "status_id": "status"}
+
+
+def _edit_operations(sent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The PatchOperation list of an inline edit: "replace" with ``{"id": n}`` for references, the text
+    for the summary, a UTC date-time for the required date, "remove" for a cleared field."""
+    operations = []
+    for name, path in EDIT_PATHS.items():
+        if name not in sent:
+            continue
+        value = sent[name]
+        if value is None:
+            operations.append({"op": "remove", "path": path})
+        elif name == "summary":
+            operations.append({"op": "replace", "path": path, "value": value})
+        elif name == "required_date":
+            operations.append({"op": "replace", "path": path, "value": _cw_datetime(value)})
+        else:
+            operations.append({"op": "replace", "path": path, "value": {"id": _id(value, name)}})
+    return operations
+
+
+def _time_entry_invalid(error: PSAValidationError) -> PSAValidationError:
+    """ConnectWise's 400 for a time entry, its fields named as ``TimeEntryCreate`` names them."""
+    fields = [FieldError(mapping.time_entry_field(e.field), e.message) for e in error.field_errors]
+    return PSAValidationError(error.message, status=error.status, field_errors=fields)
 
 
 class ConnectWiseProvider(PSAProvider):
@@ -350,6 +398,36 @@ class ConnectWiseProvider(PSAProvider):
             new_status=new_status.get("name") or "",
             ticket=_updated_ticket(updated, ticket_id),
         )
+
+    @_psa_errors_only
+    def update_ticket(self, ticket_id: int, changes: TicketChanges,
+                      expected_last_updated: datetime | None = None) -> PSATicketUpdate:
+        """A GET of the editable fields and ``_info`` (the concurrent-edit check), then one PATCH.
+
+        ConnectWise has no conditional write (no ETag, no If-Match): a change made between the GET and the
+        PATCH (one round trip) is not detected. A ticket whose ``lastUpdated`` is not the expected one is
+        left alone: ``PSAEditConflict`` with the ticket as it is now. The PATCH answer is the whole ticket;
+        one that does not show the sent board, status or priority is refused as ConnectWise's own."""
+        ticket_id = _id(ticket_id, "ticket_id")
+        sent = changes.sent
+        operations = _edit_operations(sent)
+        if not operations:
+            raise _invalid("changes", "Nothing to change")
+        previous = mapping.ticket_detail(
+            self.client.get(f"/service/tickets/{ticket_id}", {"fields": mapping.TICKET_EDIT_FIELDS})
+        )
+        if (expected_last_updated is not None and previous.last_updated is not None
+                and previous.last_updated != expected_last_updated):
+            raise PSAEditConflict(ticket_id, previous, last_updated=previous.last_updated,
+                                  updated_by=previous.updated_by)
+        updated = self.client.patch(f"/service/tickets/{ticket_id}", operations)
+        ticket = _updated_ticket(updated, ticket_id)
+        if ticket is None:  # it may well have changed: say "not confirmed", not "failed"
+            raise PSAMalformedResponseError()
+        for name, path in _CHECKED_REFS.items():
+            if name in sent and getattr(ticket, name) != sent[name]:
+                raise _invalid(name, f"ConnectWise did not accept that {path} for this ticket")
+        return PSATicketUpdate(ticket_id=ticket_id, previous=previous, ticket=ticket)
 
     @_psa_errors_only
     def list_related_tickets(
@@ -583,6 +661,100 @@ class ConnectWiseProvider(PSAProvider):
         if not rows:
             raise PSANotFoundError("Company not found in ConnectWise")
         return mapping.company(rows[0])
+
+    # --- time entries ------------------------------------------------------------------------------
+    #
+    # Time on a ticket is a time entry charged to it (chargeToType "ServiceTicket", chargeToId = the
+    # ticket). /service/tickets/{id}/timeentries answers references only ({id, _info}), so the entries
+    # are read from /time/entries filtered by the charge, as ConnectWise's own summary of that route says.
+
+    @_psa_errors_only
+    def list_time_entries(self, ticket_id: int) -> list[PSATimeEntry]:
+        """One GET (the fields the Time section shows), oldest first."""
+        ticket_id = _id(ticket_id, "ticket_id")
+        charge = C.eq("chargeToType", TICKET_CHARGE_TYPES[0]) | C.eq("chargeToType", TICKET_CHARGE_TYPES[1])
+        rows = self.client.get_all(
+            "/time/entries",
+            {"conditions": str(charge & C.eq("chargeToId", ticket_id)), "orderBy": "timeStart asc, id asc",
+             "fields": mapping.TIME_ENTRY_FIELDS},
+        )
+        return [mapping.time_entry(row) for row in rows]
+
+    @_psa_errors_only
+    def add_time_entry(self, ticket_id: int, payload: TimeEntryCreate) -> PSATimeEntry:
+        """One POST /time/entries charged to the ticket, never retried (a write). Work type, work role and
+        billable option are sent only when chosen: ConnectWise fills in its own defaults otherwise (the
+        member's, board's or work type's). The three "add to" flags are always sent, as ConnectWise's
+        time screen does."""
+        ticket_id = _id(ticket_id, "ticket_id")
+        if payload.end <= payload.start:
+            raise _invalid("end", "The end must be after the start")
+        body: dict[str, Any] = {
+            "chargeToType": TIME_CHARGE_TYPE,
+            "chargeToId": ticket_id,
+            "member": {"id": _id(payload.member_id, "member_id")},
+            "timeStart": _cw_datetime(payload.start),
+            "timeEnd": _cw_datetime(payload.end),
+            "addToDetailDescriptionFlag": payload.add_to_discussion,
+            "addToInternalAnalysisFlag": payload.add_to_internal,
+            "addToResolutionFlag": payload.add_to_resolution,
+        }
+        if payload.notes.strip():
+            body["notes"] = payload.notes.strip()
+        if payload.work_type_id is not None:
+            body["workType"] = {"id": _id(payload.work_type_id, "work_type_id")}
+        if payload.work_role_id is not None:
+            body["workRole"] = {"id": _id(payload.work_role_id, "work_role_id")}
+        if payload.billable is not None:
+            body["billableOption"] = mapping.BILLABLE_TO_CW[payload.billable]
+        try:
+            created = self.client.post("/time/entries", body)
+        except PSAValidationError as error:
+            raise _time_entry_invalid(error) from None
+        return mapping.time_entry(created)
+
+    @_psa_errors_only
+    def list_work_types(self) -> list[PSAWorkType]:
+        rows = self.client.get_all(
+            "/time/workTypes",
+            {"conditions": str(C.eq("inactiveFlag", False)), "orderBy": "name asc",
+             "fields": "id,name,billTime,overallDefaultFlag,inactiveFlag"},
+        )
+        return [mapping.work_type(w) for w in rows if not w.get("inactiveFlag")]
+
+    @_psa_errors_only
+    def list_work_roles(self) -> list[PSAWorkRole]:
+        rows = self.client.get_all(
+            "/time/workRoles",
+            {"conditions": str(C.eq("inactiveFlag", False)), "orderBy": "name asc", "fields": "id,name,inactiveFlag"},
+        )
+        return [mapping.work_role(r) for r in rows if not r.get("inactiveFlag")]
+
+    # --- a board's ticket types, subtypes and items (the inline edit's selects) -----------------------
+
+    @_psa_errors_only
+    def list_board_types(self, board_id: int) -> list[PSABoardType]:
+        rows = self.client.get_all(
+            f"/service/boards/{_id(board_id, 'board_id')}/types",
+            {"orderBy": "name asc", "fields": "id,name,defaultFlag,inactiveFlag"},
+        )
+        return [mapping.board_type(t) for t in rows if not t.get("inactiveFlag")]
+
+    @_psa_errors_only
+    def list_board_subtypes(self, board_id: int) -> list[PSABoardSubtype]:
+        rows = self.client.get_all(
+            f"/service/boards/{_id(board_id, 'board_id')}/subtypes",
+            {"orderBy": "name asc", "fields": "id,name,typeAssociationIds,inactiveFlag"},
+        )
+        return [mapping.board_subtype(s) for s in rows if not s.get("inactiveFlag")]
+
+    @_psa_errors_only
+    def list_board_items(self, board_id: int) -> list[PSABoardItem]:
+        rows = self.client.get_all(
+            f"/service/boards/{_id(board_id, 'board_id')}/items",
+            {"orderBy": "name asc", "fields": "id,name,inactiveFlag"},
+        )
+        return [mapping.board_item(i) for i in rows if not i.get("inactiveFlag")]
 
     # --- connection ----------------------------------------------------------------------------------
 

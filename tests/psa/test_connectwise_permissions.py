@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ from psa.connectwise.client import API_PATH, base_url_for_site
 from psa.connectwise.permissions import BASES, GUIDES, REQUIREMENTS, Requirement, role
 from psa.providers.base import PSAAuthError, PSAProvider, PSAUnknownCompanyError
 from psa.providers.connectwise import ConnectWiseProvider
-from psa.schemas import TicketCreatePayload, TicketSearchQuery
+from psa.schemas import TicketChanges, TicketCreatePayload, TicketSearchQuery, TimeEntryCreate
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE_START = "<!-- connectwise-permissions:start -->"
@@ -119,6 +120,18 @@ def _list_related(connect, facts) -> None:
     connect().list_related_tickets(ticket.id, ticket.company_id, parent_ticket_id=ticket.parent_ticket_id)
 
 
+def _add_time_entry(connect, facts) -> None:
+    start = datetime(2025, 5, 16, 8, 0, tzinfo=UTC)
+    entry = TimeEntryCreate(member_id=facts["assigned_member"], start=start, end=start + timedelta(hours=1),
+                            notes="Replaced the toner", billable="no_charge")
+    assert connect().add_time_entry(facts["ticket"].id, entry).billable == "no_charge"
+
+
+def _update_ticket(connect, facts) -> None:
+    changes = TicketChanges(summary="Scanner on floor 3 offline again", priority_id=2)
+    assert connect().update_ticket(facts["ticket"].id, changes).ticket.priority_id == 2
+
+
 def _changed_tickets(connect, facts) -> None:
     long_ago = facts["ticket"].date_entered.replace(year=2000)
     assert connect().changed_tickets(TicketSearchQuery(), long_ago, limit=1).total > 1  # a full page: + /count
@@ -150,6 +163,14 @@ DRIVERS: dict[str, Callable] = {
     "ticket_stamp": lambda connect, f: connect().ticket_stamp(f["ticket"].id),
     "system_info": _system_info,
     "close": lambda connect, f: connect().close(),
+    "list_time_entries": lambda connect, f: connect().list_time_entries(f["ticket"].id),
+    "add_time_entry": _add_time_entry,
+    "list_work_types": lambda connect, f: connect().list_work_types(),
+    "list_work_roles": lambda connect, f: connect().list_work_roles(),
+    "update_ticket": _update_ticket,
+    "list_board_types": lambda connect, f: connect().list_board_types(f["ticket"].board_id),
+    "list_board_subtypes": lambda connect, f: connect().list_board_subtypes(f["ticket"].board_id),
+    "list_board_items": lambda connect, f: connect().list_board_items(f["ticket"].board_id),
 }
 
 
