@@ -661,3 +661,91 @@
   }, true);
 })();
 /* --- end keyboard help and go-to keys --- */
+
+/* --- saved views and calm live updates --- */
+/* Background checks ([data-live-poll]: the queue's "N tickets changed" and the drawer's "This ticket changed")
+ * poll with htmx ("every Ns"); a check is skipped while the tab is hidden (the CSP forbids htmx's [condition]
+ * filters, which need eval) and runs once at once when the tab is shown again ("liveVisible").
+ *   - Refresh ([data-live-refresh]) or "r" reloads #results; the rows whose ids it carries (data-changed-ids)
+ *     get .is-changed once the new list is in (a brief highlight, see app.css). Nothing moves until then.
+ *   - A drawer Reload ([data-live-reload]), and the drawer's own successful change (status, note, assignee),
+ *     re-arm its check from now: a GET with reset=1 answers the new "since" out of band.
+ *   - The Save view dialog (into #modal) gives focus back to the Save view button when it closes. */
+(function () {
+  "use strict";
+  var marks = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("[data-live-poll]") && document.visibilityState !== "visible") event.preventDefault();
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    document.querySelectorAll("[data-live-poll]").forEach(function (poll) { window.htmx.trigger(poll, "liveVisible"); });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    var refresh = event.target.closest("[data-live-refresh]");
+    if (refresh) {
+      marks = { results: document.getElementById("results"), ids: (refresh.getAttribute("data-changed-ids") || "").split(",") };
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var results = document.getElementById("results");
+    if (!marks || !results || results === marks.results) return;
+    marks.ids.forEach(function (id) {
+      var row = id && document.getElementById("ticket-row-" + id);
+      if (row) row.classList.add("is-changed");
+    });
+    marks = null;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "r" || event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
+    var el = event.target;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) return;
+    if (document.querySelector("dialog[open]")) return;
+    var refresh = document.querySelector("#results [data-live-refresh]");
+    if (refresh) {
+      event.preventDefault();
+      refresh.click();
+    }
+  });
+
+  function rearm(ticketId) {
+    var poll = document.querySelector("[data-live-ticket='" + ticketId + "']");
+    if (!poll || !window.htmx) return;
+    var url = poll.getAttribute("hx-get");
+    window.htmx.ajax("GET", url + (url.indexOf("?") === -1 ? "?" : "&") + "reset=1", {
+      source: poll, target: poll.querySelector("[data-live-message]"), swap: "innerHTML",
+    });
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail;
+    if (!detail.successful) return;
+    var reload = detail.elt && detail.elt.getAttribute && detail.elt.getAttribute("data-live-reload");
+    if (reload) { rearm(reload); return; }
+    var path = (detail.pathInfo && detail.pathInfo.requestPath) || "";
+    var verb = (detail.requestConfig && detail.requestConfig.verb) || "";
+    var match = verb === "post" && /^\/tickets\/(\d+)\/(status|notes|resources)/.exec(path);
+    if (match) rearm(match[1]);
+  });
+
+  var saveOpener = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-save-view]");
+    if (button) saveOpener = button;
+  });
+  document.addEventListener("close", function (event) {
+    if (event.target.matches && event.target.matches("#modal dialog.save-view-dialog") && saveOpener && document.contains(saveOpener)) {
+      var opener = saveOpener;
+      saveOpener = null;
+      setTimeout(function () { opener.focus(); }, 0);
+    }
+  }, true);
+})();
+/* --- end saved views and calm live updates --- */

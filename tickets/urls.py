@@ -2,10 +2,17 @@
 
 from django.urls import path
 
-from tickets import views, views_work
+from tickets import views, views_queue_extras, views_work
 
 urlpatterns = [
-    path("tickets", views.ticket_list, name="ticket_list"),
+    path("tickets", views_queue_extras.ticket_list, name="ticket_list"),  # a bare /tickets opens the default view
+    path("tickets/views", views_queue_extras.saved_views_manage, name="saved_views_manage"),
+    path("tickets/views/nav", views_queue_extras.saved_views_nav, name="saved_views_nav"),
+    path("tickets/views/new", views_queue_extras.saved_view_new, name="saved_view_new"),
+    path("tickets/views/no-default", views_queue_extras.saved_view_no_default, name="saved_view_no_default"),
+    path("tickets/views/<int:view_id>/<slug:action>", views_queue_extras.saved_view_action, name="saved_view_action"),
+    path("tickets/changes", views_queue_extras.queue_changes, name="queue_changes"),
+    path("tickets/<int:ticket_id>/changes", views_queue_extras.ticket_changes, name="ticket_changes"),
     path("tickets/new", views.new_ticket, name="ticket_new"),
     path("tickets/bulk", views_work.ticket_bulk, name="ticket_bulk"),
     path("account/profile", views_work.profile, name="profile"),

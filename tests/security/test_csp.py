@@ -164,7 +164,13 @@ def ids(alice, bob, account, alice_tenant, alice_mapping, sandbox):
     return {"ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk,
             "action": action.pk, "board": 1, "user": alice.pk, "app_label": "psa", "admin_url": "psa/nothing",
             "content_type": 1, "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token,
-            "uid": "MQ"}
+            "uid": "MQ", "saved_view": _saved_view(account, alice), "view_action": "rename"}
+
+
+def _saved_view(account, alice) -> int:
+    from tickets.models import SavedView
+
+    return SavedView.objects.create(account=account, owner=alice, name="Service Desk", query="board=1").pk
 
 
 HTML_ROUTES = [r for r in ROUTES if not r.startswith(("admin/", API_PREFIX))]

@@ -43,7 +43,14 @@ def ids(alice, bob, account, alice_tenant, alice_mapping, connection, sandbox):
     return {"ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk, "action": action.pk,
             "board": 1, "user": alice.pk, "group": 1, "account": account.pk, "connection": connection.pk,
             "app_label": "psa", "admin_url": "psa/nothing", "content_type": 1,
-            "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token, "uid": "MQ"}
+            "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token, "uid": "MQ",
+            "saved_view": _saved_view(account, alice), "view_action": "rename"}
+
+
+def _saved_view(account, alice) -> int:
+    from tickets.models import SavedView
+
+    return SavedView.objects.create(account=account, owner=alice, name="Service Desk", query="board=1").pk
 
 
 def state(sandbox) -> dict:
@@ -53,9 +60,11 @@ def state(sandbox) -> dict:
     from assist.models import AssistSession, Message, SessionAction
     from psa.models import MemberMapping, Membership, PSAConnection
     from teams.models import Invitation
-    from tickets.models import IdempotencyRecord
+    from tickets.models import DefaultSavedView, IdempotencyRecord, SavedView
 
     return {
+        "saved_views": list(SavedView.objects.values_list("id", "name", "shared", "position")),
+        "default_views": list(DefaultSavedView.objects.values_list("user_id", "view_id")),
         "sessions": list(AssistSession.objects.values_list("id", "title", "linked_ticket_id")),
         "messages": Message.objects.count(),
         "actions": list(SessionAction.objects.values_list("id", "status")),

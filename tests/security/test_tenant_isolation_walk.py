@@ -43,6 +43,8 @@ FILL = {
     "invitation_id": "invitation",
     "token": "link_token",  # invite/<token>, reset/<uidb64>/<token>/: a link nobody issued
     "uidb64": "uid",
+    "view_id": "saved_view",
+    "action": "view_action",  # tickets/views/<view_id>/<action>: rename, delete, ...
 }
 # Admin model URLs -> which of A's objects fills their object_id.
 ADMIN_MODELS = {
@@ -128,7 +130,11 @@ def a_ids(alice, account, alice_mapping, connection, sandbox):
     from teams.models import Invitation
 
     invitation, _ = Invitation.issue(account, by=alice, email=f"{MARK}@acme.example")
+    from tickets.models import SavedView
+
+    saved_view = SavedView.objects.create(account=account, owner=alice, name=f"{MARK} view", query="board=1", shared=True)
     return {
+        "saved_view": saved_view.pk, "view_action": "rename",
         "ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk, "action": action.pk,
         "board": 1, "user": alice.pk, "group": group.pk, "account": account.pk, "connection": connection.pk,
         "membership": Membership.objects.get(user=alice).pk, "mapping": alice_mapping.pk, "token": token.pk,
