@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _help(page):
-    return page.get_by_role("dialog", name="Keyboard shortcuts")
+    return page.get_by_role("dialog", name="Shortcuts")
 
 
 def test_question_mark_on_the_queue_lists_the_queue_drawer_and_new_ticket_shortcuts_and_esc_closes_it(logged_in_page):
