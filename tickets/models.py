@@ -5,6 +5,8 @@
   user's account, until ``revoked_at`` is set.
 * ``IdempotencyRecord``: one row per (account, user, Idempotency-Key) for ticket creation; see
   ``tickets.service.create_ticket`` for the state machine.
+* ``RunningTimer``: a user's running time-entry timer on a ticket (one per user, kept server-side so
+  every tab and device sees it); see ``tickets.service.time``.
 * ``SavedView`` / ``DefaultSavedView``: named queue filters, personal or shared with the account, and
   each user's default for ``/tickets``; see ``tickets.service.saved_views``.
 * ``SpinOffLink``: the back-link notes between a ticket spun off from Assist and its original, so a
@@ -179,3 +181,19 @@ class SpinOffLink(models.Model):
     @property
     def complete(self) -> bool:
         return self.original_note_id is not None and self.spin_off_note_id is not None
+
+
+class RunningTimer(models.Model):
+    """The timer a user started on a ticket: one per user (starting another asks to stop this one first).
+
+    ``account`` is the account it was started in: only that account's pages show it. ``summary`` is the
+    ticket's summary when it was started, for the sidebar ("#1234 Printer offline") without a PSA call."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="running_timer")
+    account = models.ForeignKey("psa.Account", on_delete=models.CASCADE, related_name="running_timers")
+    ticket_id = models.PositiveIntegerField()
+    summary = models.CharField(max_length=100, blank=True, default="")
+    started = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} on #{self.ticket_id} since {self.started:%Y-%m-%d %H:%M}"

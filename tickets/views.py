@@ -30,7 +30,7 @@ from tickets.shell import shell_from_params, shell_from_ticket
 from tickets.signals import spin_off_created, spin_off_opened
 
 PAGE_SIZE = 25
-NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"))
+NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resolution", "Resolution"))  # CW's three flags
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def ticket_note_add(request, ticket_id: int):
     error = None
     prefix = "Note not saved"
     if kind not in dict(NOTE_KINDS):
-        error = "Choose Internal or Discussion"
+        error = "Choose Internal, Discussion or Resolution"
     elif not text.strip():
         error = "Write a note first"
     elif len(text) > NOTE_MAX:

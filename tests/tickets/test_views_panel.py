@@ -237,7 +237,7 @@ def test_a_failed_note_keeps_the_text_and_shows_the_error(alice_client, alice_ma
 
 @pytest.mark.parametrize("data, message", [
     ({"text": "   ", "kind": "internal"}, "Write a note first"),
-    ({"text": "hello", "kind": "resolution"}, "Choose Internal or Discussion"),
+    ({"text": "hello", "kind": "issue"}, "Choose Internal, Discussion or Resolution"),
     ({"text": "x" * 10_001, "kind": "internal"}, "limited to 10,000 characters"),
 ])
 def test_it_refuses_bad_notes(alice_client, alice_mapping, data, message):

@@ -60,12 +60,43 @@ def _section(call, *args) -> Section:
         return Section(error=exc)
 
 
+def fill_member_names(tenant: Tenant, records: list, *, id_field: str, name_field: str, identifier_field: str) -> None:
+    """Puts the member's name on each record whose PSA reference lacked it (the name is empty or just the
+    identifier), from the account's member directory (cached reference data; read only when a name is
+    missing). A member the directory does not have (inactive) keeps the identifier; a directory that
+    cannot be read changes nothing."""
+    missing = [r for r in records if not getattr(r, name_field) or getattr(r, name_field) == getattr(r, identifier_field)]
+    if not missing:
+        return
+    try:
+        members = tenant.reference("members").members
+    except PSAError:
+        return
+    by_id = {m.id: m for m in members}
+    by_identifier = {m.identifier.lower(): m for m in members if m.identifier}
+    for record in missing:
+        identifier = getattr(record, identifier_field)
+        member = by_id.get(getattr(record, id_field)) or by_identifier.get((identifier or "").lower())
+        if member is not None and member.name:
+            setattr(record, name_field, member.name)
+
+
 def enrich_resources(tenant: Tenant, resources: list[PSAResource]) -> list[PSAResource]:
-    """Marks the assignees who are ResolutionFlow users (``is_rf_user``)."""
+    """Marks the assignees who are ResolutionFlow users (``is_rf_user``) and names each by the member's
+    name (from the member directory when the PSA's reference gave only the identifier)."""
     mapped = tenant.mapped_member_ids
     for resource in resources:
         resource.is_rf_user = resource.member_id in mapped
+    fill_member_names(tenant, resources, id_field="member_id", name_field="member_name",
+                      identifier_field="member_identifier")
     return resources
+
+
+def name_note_authors(tenant: Tenant, notes: list[PSANote]) -> list[PSANote]:
+    """Each note's author by the member's name, looked up when the note's member reference lacked it."""
+    fill_member_names(tenant, [n for n in notes if n.author_member_id is not None or n.author_identifier],
+                      id_field="author_member_id", name_field="author", identifier_field="author_identifier")
+    return notes
 
 
 def get_ticket(tenant: Tenant, ticket_id: int) -> PSATicketDetail:
@@ -87,6 +118,8 @@ def get_ticket_panel(tenant: Tenant, ticket_id: int, company_id: int | None) -> 
         concurrency.fan_out(_section, provider.list_related_tickets, ticket_id, company_id, key=lane),
     ]
     detail, notes, configurations, related = (f.result() for f in futures)
+    if notes.value:
+        name_note_authors(tenant, notes.value)
     related = _with_spin_offs(related, notes, ticket_id)
     return TicketPanel(detail=detail, notes=notes, configurations=configurations, related=related)
 
@@ -121,7 +154,7 @@ def get_configurations(tenant: Tenant, ticket_id: int, config_ids: list[int] | N
 
 
 def add_note(tenant: Tenant, ticket_id: int, text: str, kind: NoteKind = "internal") -> PSANote:
-    return tenant.provider.add_note(ticket_id, text, kind)
+    return name_note_authors(tenant, [tenant.provider.add_note(ticket_id, text, kind)])[0]
 
 
 def update_status(tenant: Tenant, ticket_id: int, status_id: int) -> PSATicketStatusUpdate:
