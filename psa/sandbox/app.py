@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import functools
 import gc
 import json
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import conditions as q
 from . import schema as cw_schema
+from .scale import Scale, scale_named
 from .seed import (
     API_MEMBER,
     API_PREFIX,
@@ -153,7 +155,10 @@ class CWSandbox:
     def __init__(self, seed: int = 7, company_id: str = "sandbox", public_key: str = "sandbox-public",
                  private_key: str = "sandbox-private", *, latency_ms: float = 0, jitter_ms: float = 0,
                  error_rate: float = 0, rate_429: float = 0, timeout_rate: float = 0, from_env: bool = False,
-                 now: datetime | None = None, state_file: str | os.PathLike | None = None):
+                 now: datetime | None = None, state_file: str | os.PathLike | None = None,
+                 scale: str | Scale | None = None):
+        """``scale``: "default" (None) is the seed the README describes; "large" (or a ``scale.Scale``) an MSP of
+        thousands of companies and 200,000 tickets, its tickets indexed in SQLite (``store.World``)."""
         self.seed = seed
         self.company_id = company_id
         self.public_key = public_key
@@ -173,12 +178,21 @@ class CWSandbox:
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         anchor = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
-        self._snapshot = pickle.dumps(build_seed(seed, anchor), protocol=pickle.HIGHEST_PROTOCOL)
+        self.scale = scale_named(scale)
+        self.world = None  # the large scale's tickets (None: everything in ``state``, as the default seed has it)
+        if self.scale is None:
+            self._snapshot = pickle.dumps(build_seed(seed, anchor), protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            from .store import World  # sqlite3: only for a sandbox at scale
+
+            self.world = World(seed, anchor, self.scale)
+            self._snapshot = None
         self.state: dict = {}
         self.request_log: list[LoggedRequest] = []
         self._faults: list[Fault] = []
         self._known_fields: dict[str, set[str]] = {}
         self._spellings: dict[str, str] = {}
+        self._company_index: dict[str, tuple[int, dict]] = {}
         self.state_file: Path | None = None  # where the state is kept across restarts (None: memory only)
         self.reset()
         self._known_fields = self._collect_known_fields()
@@ -209,6 +223,10 @@ class CWSandbox:
             self.save()
 
     def _seed_state(self) -> dict:
+        if self.world is not None:
+            if self.state:  # not the first reset (the world was just built)
+                self.world.reset()
+            return self.world.state()
         gc_was_enabled = gc.isenabled()
         gc.disable()  # unpickling ~10k small dicts is twice as fast without the cyclic GC
         try:
@@ -234,7 +252,7 @@ class CWSandbox:
             path = Path(path)
             outcome = "new"
             try:
-                state = _read_state(path, self.state)
+                state = self._read_changes(path) if self.world is not None else _read_state(path, self.state)
             except _UnusableState as reason:
                 state, outcome = None, "unusable"
                 aside = path.with_name(path.name + ".corrupt")
@@ -266,9 +284,27 @@ class CWSandbox:
         with self._lock:
             if self.state_file is None:
                 return
-            data = json.dumps({"version": STATE_VERSION, "seed": self.seed, "state": self.state},
-                              separators=(",", ":")).encode()
-            _write_atomically(self.state_file, data)
+            if self.world is not None:  # at scale: what writes changed; the rest is the seed's
+                doc = {"version": STATE_VERSION, "seed": self.seed, "scale": _scale_doc(self.scale),
+                       "changes": self.world.changes()}
+            else:
+                doc = {"version": STATE_VERSION, "seed": self.seed, "state": self.state}
+            _write_atomically(self.state_file, json.dumps(doc, separators=(",", ":")).encode())
+
+    def _read_changes(self, path: Path) -> dict | None:
+        """At scale: the state saved in ``path`` (the seed regenerated, then the changes saved there applied), or
+        None when there is no file. Raises _UnusableState with the reason when it cannot be used."""
+        doc = _read_doc(path)
+        if doc is None:
+            return None
+        if doc.get("scale") != _scale_doc(self.scale) or doc.get("seed") != self.seed:
+            raise _UnusableState("it holds a sandbox of another scale or seed")
+        try:
+            self.world.restore(doc["changes"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            self.world.reset()
+            raise _UnusableState(f"its changes cannot be applied ({err.__class__.__name__}: {err})") from None
+        return self.world.state()
 
     def _save_write(self) -> None:
         """After a write request: save, or answer 500 (the change is not acknowledged when it is not on disk)."""
@@ -472,7 +508,14 @@ class CWSandbox:
                 elif memo_key is not None and memo_key in self._memo:
                     status, response_headers, response_body = self._memo[memo_key]
                     return status, list(response_headers), response_body
-                status, payload, extra = handler(req)
+                world = self.world
+                if world is not None:
+                    world.begin(writing=method != "GET")
+                try:
+                    status, payload, extra = handler(req)
+                finally:
+                    if world is not None:
+                        world.finish()
                 if method != "GET" and self.state_file is not None:
                     self._save_write()
                 if memo_key is not None:  # encoded under the lock: no write can come in between
@@ -606,9 +649,14 @@ class CWSandbox:
             project, only = q.projector(fields), _linked_fields(fields)
             return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
         rows = self._matching(req, items, node, memo, keys)
-        total = len(rows)
-        last = max(1, -(-total // page_size))
         chunk = rows[(page - 1) * page_size: page * page_size]
+        extra += self._page_links(req, page, page_size, len(rows))
+        project, only = q.projector(fields), _linked_fields(fields)
+        return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
+
+    def _page_links(self, req: _Request, page: int, page_size: int, total: int) -> list[tuple[str, str]]:
+        """The ``Link`` header of page ``page`` of a list of ``total`` (none when it is the only page)."""
+        last = max(1, -(-total // page_size))
         links = []
         if page > 1:
             links.append(("first", 1))
@@ -616,11 +664,28 @@ class CWSandbox:
         if page < last:
             links.append(("next", page + 1))
             links.append(("last", last))
-        if links:
-            extra.append(("Link", ", ".join(f'<{self._url(req, pageSize=page_size, page=p)}>; rel="{rel}"'
-                                            for rel, p in links)))
+        if not links:
+            return []
+        return [("Link", ", ".join(f'<{self._url(req, pageSize=page_size, page=p)}>; rel="{rel}"'
+                                   for rel, p in links))]
+
+    def _list_world(self, req: _Request):
+        """GET /service/tickets at scale: the same answer as ``_list``, the query answered by ``store.World``."""
+        params = req.params
+        filters = (params.get("conditions"), params.get("childconditions"), params.get("customfieldconditions"))
+        fields = self._fields(req)
+        page = max(_int_param(params, "page", 1), 1)
+        page_size = _int_param(params, "pagesize", DEFAULT_PAGE_SIZE)
+        page_size = DEFAULT_PAGE_SIZE if page_size < 1 else min(page_size, MAX_PAGE_SIZE)
         project, only = q.projector(fields), _linked_fields(fields)
-        return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
+        if req.headers.get("pagination-type", "").lower() == "forward-only":
+            self._order(req)  # an unusable orderBy is a 400 here too
+            chunk, more = self.world.forward_page(*filters, after=_int_param(params, "pageid", 0), size=page_size)
+            extra = [("Link", f'<{self._url(req, pageId=chunk[-1]["id"], pageSize=page_size, drop="page")}>; '
+                              'rel="next"')] if more else []
+            return 200, [project(link("tickets", r, only)) for r in chunk], extra
+        total, chunk = self.world.page(*filters, params.get("orderby"), page, page_size)
+        return 200, [project(link("tickets", r, only)) for r in chunk], self._page_links(req, page, page_size, total)
 
     def _count(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
         node = self._conditions(req, kind)
@@ -756,8 +821,24 @@ class CWSandbox:
             raise _not_found("Contact", req.route_args["id"])
         return self._one(req, contact, "contacts")
 
+    def list_contacts(self, req):
+        return self._list(req, self._candidates(req, "contacts", "company/id", self._of_company("contacts")),
+                          "contacts")
+
     def list_configurations(self, req):
-        return self._list(req, list(self.state["configurations"].values()), "configurations")
+        return self._list(req, self._candidates(req, "configurations", "company/id",
+                                                self._of_company("configurations")), "configurations")
+
+    def _of_company(self, collection: str):
+        """``company id -> its records of collection`` (in the collection's order), kept until it grows."""
+        records = self.state[collection]
+        cached = self._company_index.get(collection)
+        if cached is None or cached[0] != len(records):
+            by_company: dict[int, list[dict]] = {}
+            for record in records.values():
+                by_company.setdefault((record.get("company") or {}).get("id"), []).append(record)
+            cached = self._company_index[collection] = (len(records), by_company)
+        return lambda company_id: list(cached[1].get(company_id, ()))
 
     def get_configuration(self, req):
         config = self.state["configurations"].get(req.route_args["id"])
@@ -774,9 +855,15 @@ class CWSandbox:
         return ticket
 
     def list_tickets(self, req):
+        if self.world is not None:
+            return self._list_world(req)
         return self._list(req, list(self.state["tickets"].values()), "tickets", memo="tickets")
 
     def count_tickets(self, req):
+        if self.world is not None:
+            params = req.params
+            return 200, {"count": self.world.count(params.get("conditions"), params.get("childconditions"),
+                                                   params.get("customfieldconditions"))}, []
         return self._count(req, list(self.state["tickets"].values()), "tickets", memo="tickets")
 
     def get_ticket(self, req):
@@ -868,20 +955,17 @@ class CWSandbox:
         inferred: ConnectWise does not document the case)."""
         ticket = self._ticket(req.route_args["id"])
         tid = ticket["id"]
-        if any(e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES
-               for e in self.state["time_entries"].values()):
+        if self._ticket_time_entries(tid):
             raise ApiError(409, "Conflict", f"Ticket {tid} has time entries and cannot be deleted.",
                            [{"code": "InUse", "message": "Delete the ticket's time entries first.",
                              "resource": "ticket", "field": "id"}])
         del self.state["tickets"][tid]
         self.state["notes"].pop(tid, None)
         self.state["ticket_configurations"].pop(tid, None)
-        for entry_id in [e["id"] for e in self.state["entries"].values()
-                         if e["objectId"] == tid and e["type"]["identifier"] == "S"]:
+        for entry_id in [e["id"] for e in self._ticket_entries(tid) if e["type"]["identifier"] == "S"]:
             del self.state["entries"][entry_id]
-        for child in self.state["tickets"].values():
-            if child.get("parentTicketId") == tid:
-                del child["parentTicketId"]
+        for child in self._children(tid):
+            del child["parentTicketId"]
         if ticket.get("parentTicketId") in self.state["tickets"]:
             self._recompute_has_child(ticket["parentTicketId"])
         return 204, None, []
@@ -925,7 +1009,29 @@ class CWSandbox:
     def _recompute_has_child(self, ticket_id: int) -> None:
         parent = self.state["tickets"].get(ticket_id)
         if parent is not None:
-            parent["hasChildTicket"] = any(t.get("parentTicketId") == ticket_id for t in self.state["tickets"].values())
+            parent["hasChildTicket"] = bool(self._children(ticket_id))
+
+    # The records that hang off one ticket: a scan of the collection by default, the store's index at scale.
+
+    def _ticket_entries(self, ticket_id: int) -> list[dict]:
+        """The schedule entries whose objectId is ``ticket_id``."""
+        if self.world is not None:
+            return self.world.entries_of(ticket_id)
+        return [e for e in self.state["entries"].values() if e["objectId"] == ticket_id]
+
+    def _ticket_time_entries(self, ticket_id: int) -> list[dict]:
+        """The time entries charged to ticket ``ticket_id``."""
+        if self.world is not None:
+            return self.world.time_entries_of(ticket_id)
+        return [e for e in self.state["time_entries"].values()
+                if e.get("chargeToId") == ticket_id and e.get("chargeToType") in _TICKET_CHARGES]
+
+    def _children(self, ticket_id: int) -> list[dict]:
+        """The tickets whose parentTicketId is ``ticket_id``."""
+        tickets = self.state["tickets"]
+        if self.world is not None:
+            return [tickets[tid] for tid in self.world.children_of(ticket_id) if tid in tickets]
+        return [t for t in tickets.values() if t.get("parentTicketId") == ticket_id]
 
     def _ticket_changes(self, draft: dict, ops: list, mode: str) -> list[tuple[str, str, str]]:
         """Apply PATCH-style operations to ``draft`` (a copy); the problems, ConnectWise-style (empty: valid).
@@ -1071,9 +1177,8 @@ class CWSandbox:
                 self.state["tickets"][new_parent]["hasChildTicket"] = True
             if old_parent is not None:
                 self._recompute_has_child(old_parent)
-        for entry in self.state["time_entries"].values():  # a time entry shows its ticket's company
-            if entry.get("chargeToId") == ticket["id"] and entry.get("chargeToType") in _TICKET_CHARGES and \
-                    entry["company"]["id"] != ticket["company"]["id"]:
+        for entry in self._ticket_time_entries(ticket["id"]):  # a time entry shows its ticket's company
+            if entry["company"]["id"] != ticket["company"]["id"]:
                 entry["company"] = dict(ticket["company"])
         return ticket
 
@@ -1220,8 +1325,7 @@ class CWSandbox:
         ticket = self._ticket(req.route_args["parentId"])
         tid = ticket["id"]
         rows = [self._all_note(n) for n in self.state["notes"].get(tid, [])]
-        rows += [self._time_entry_note(e, ticket) for e in self.state["time_entries"].values()
-                 if e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES and e.get("notes")
+        rows += [self._time_entry_note(e, ticket) for e in self._ticket_time_entries(tid) if e.get("notes")
                  and (e.get("addToDetailDescriptionFlag") or e.get("addToInternalAnalysisFlag")
                       or e.get("addToResolutionFlag"))]
         return self._list(req, rows, "all_notes")
@@ -1313,10 +1417,20 @@ class CWSandbox:
         return self._list(req, list(self.state["schedule_types"].values()), "schedule_types")
 
     def list_entries(self, req):
-        return self._list(req, list(self.state["entries"].values()), "entries")
+        return self._list(req, self._candidates(req, "entries", "objectId", self._ticket_entries), "entries")
 
     def count_entries(self, req):
-        return self._count(req, list(self.state["entries"].values()), "entries")
+        return self._count(req, self._candidates(req, "entries", "objectId", self._ticket_entries), "entries")
+
+    def _candidates(self, req: _Request, collection: str, key: str, records_of) -> list[dict]:
+        """The records a list or count is evaluated over: all of ``collection``; at scale, when the conditions
+        require ``key = <number>``, only ``records_of(number)`` (the same answer: a record without that value
+        cannot match; ids in the same order)."""
+        if self.world is not None:
+            value = _required_number(req, key)
+            if value is not None:
+                return records_of(value)
+        return list(self.state[collection].values())
 
     def _entry(self, entry_id: int) -> dict:
         entry = self.state["entries"].get(entry_id)
@@ -1471,7 +1585,8 @@ class CWSandbox:
         if ticket is None:
             return
         before = ticket.get("resources")
-        recompute_resources(self.state, ticket["id"])
+        recompute_resources(self.state, ticket["id"],
+                            self.world.entries_of(ticket["id"]) if self.world is not None else None)
         if ticket.get("resources") != before:
             ticket["_info"]["lastUpdated"] = _now()
             ticket["_info"]["updatedBy"] = API_MEMBER
@@ -1489,14 +1604,15 @@ class CWSandbox:
                 "ticketType": (ticket.get("type") or {}).get("name", ""),
                 "ticketSubType": (ticket.get("subType") or {}).get("name", "")}
 
-    def _time_entries(self) -> list[dict]:
-        return [self._time_entry_view(e) for e in self.state["time_entries"].values()]
+    def _time_entries(self, req: _Request) -> list[dict]:
+        charged = self.world.time_entries_charged if self.world is not None else None
+        return [self._time_entry_view(e) for e in self._candidates(req, "time_entries", "chargeToId", charged)]
 
     def list_time_entries(self, req):
-        return self._list(req, self._time_entries(), "time_entries")
+        return self._list(req, self._time_entries(req), "time_entries")
 
     def count_time_entries(self, req):
-        return self._count(req, self._time_entries(), "time_entries")
+        return self._count(req, self._time_entries(req), "time_entries")
 
     def _time_entry(self, entry_id: int) -> dict:
         entry = self.state["time_entries"].get(entry_id)
@@ -1510,8 +1626,7 @@ class CWSandbox:
     def _ticket_time_refs(self, req) -> list[dict]:
         tid = self._ticket(req.route_args["parentId"])["id"]
         return [{"id": e["id"], "_info": {"timeEntry_href": f"{API_PREFIX}/time/entries/{e['id']}"}}
-                for e in self.state["time_entries"].values()
-                if e.get("chargeToId") == tid and e.get("chargeToType") in _TICKET_CHARGES]
+                for e in self._ticket_time_entries(tid)]
 
     def list_ticket_time_entries(self, req):
         return self._list(req, self._ticket_time_refs(req), "time_entry_refs")
@@ -1608,7 +1723,8 @@ class CWSandbox:
         if entry.get("chargeToType") not in _TICKET_CHARGES or entry.get("chargeToId") not in self.state["tickets"]:
             return
         ticket = self.state["tickets"][entry["chargeToId"]]
-        recompute_actual_hours(self.state, ticket["id"])
+        recompute_actual_hours(self.state, ticket["id"], {e["id"]: e for e in self._ticket_time_entries(ticket["id"])}
+                               if self.world is not None else None)
         ticket["_info"]["lastUpdated"] = _now()
         ticket["_info"]["updatedBy"] = API_MEMBER
 
@@ -1803,6 +1919,7 @@ _ROUTE_TABLE = [
     (r"/company/companies", {"GET": "list_companies", "POST": "create_company"}),
     (r"/company/companies/count", {"GET": "count_companies"}),
     (r"/company/companies/(?P<id>\d+)", {"GET": "get_company"}),
+    (r"/company/contacts", {"GET": "list_contacts"}),
     (r"/company/contacts/(?P<id>\d+)", {"GET": "get_contact"}),
     (r"/company/configurations", {"GET": "list_configurations"}),
     (r"/company/configurations/(?P<id>\d+)", {"GET": "get_configuration"}),
@@ -1849,11 +1966,13 @@ _LATER_COLLECTIONS = {"work_types", "work_roles", "subtypes", "items", "associat
 _LATER_COUNTERS = {"time_entry"}
 
 
-def _read_state(path: Path, like: dict) -> dict | None:
-    """The state saved in ``path`` (None when there is no file), shaped like ``like`` (the seed's state).
+def _scale_doc(scale: Scale) -> dict:
+    """How a saved state names the scale it belongs to (its sizes: a state fits only the world it was made in)."""
+    return json.loads(json.dumps(dataclasses.asdict(scale)))  # as read back: lists, not tuples
 
-    JSON turns the collections' integer keys into strings: they are turned back here. Raises
-    _UnusableState with the reason when the file cannot be used."""
+
+def _read_doc(path: Path) -> dict | None:
+    """The saved JSON document in ``path`` (None when there is no file), checked for its format version."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -1868,6 +1987,17 @@ def _read_state(path: Path, like: dict) -> dict | None:
         raise _UnusableState("it has no format version")
     if doc["version"] != STATE_VERSION:  # a future version's migration from older files goes here
         raise _UnusableState(f"it is in format version {doc['version']!r}; this sandbox reads version {STATE_VERSION}")
+    return doc
+
+
+def _read_state(path: Path, like: dict) -> dict | None:
+    """The state saved in ``path`` (None when there is no file), shaped like ``like`` (the seed's state).
+
+    JSON turns the collections' integer keys into strings: they are turned back here. Raises
+    _UnusableState with the reason when the file cannot be used."""
+    doc = _read_doc(path)
+    if doc is None:
+        return None
     saved = doc.get("state")
     if not isinstance(saved, dict) or not set(like) - _LATER_COLLECTIONS <= set(saved) <= set(like):
         raise _UnusableState("it does not hold the sandbox's collections")
@@ -1916,6 +2046,23 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _required_number(req: _Request, path: str) -> float | None:
+    """The number the conditions of ``req`` require ``path`` to equal (``path = 250`` ANDed with the rest at the
+    top level), read as the typed evaluator reads it; None when they do not require one."""
+    resource = cw_schema.resource_for_path(req.path)
+    node = q.parse_conditions(req.params.get("conditions")) if resource is not None else None
+    stack = [node] if node is not None else []
+    while stack:
+        part = stack.pop()
+        if isinstance(part, q.And):
+            stack += [part.left, part.right]
+        elif isinstance(part, q.Comparison) and part.op == "=" and part.path.lower() == path.lower() \
+                and part.value is not None:
+            value = q._literal(q._target(resource, part.path), part.value)
+            return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return None
 
 
 def _int_param(params: dict, name: str, default: int) -> int:
@@ -1977,11 +2124,16 @@ _default: CWSandbox | None = None
 _default_lock = threading.Lock()
 
 
-def default_sandbox() -> CWSandbox:
-    """The process-wide sandbox (random faults from the CW_SANDBOX_* environment variables)."""
+def default_sandbox(scale: str | Scale | None = None) -> CWSandbox:
+    """The process-wide sandbox (random faults from the CW_SANDBOX_* environment variables).
+
+    ``scale`` ("default", "large" or a ``scale.Scale``): the sandbox at that scale, built anew when the
+    process-wide one is of another scale (``manage.py demo --scale large`` asks before anything connects; a
+    provider built earlier keeps talking to the sandbox it was built with). None: whichever there is."""
     global _default
-    if _default is None:
+    wanted = scale_named(scale)
+    if _default is None or (scale is not None and _default.scale != wanted):
         with _default_lock:
-            if _default is None:
-                _default = CWSandbox(from_env=True)
+            if _default is None or (scale is not None and _default.scale != wanted):
+                _default = CWSandbox(from_env=True, scale=wanted)
     return _default

@@ -729,13 +729,14 @@ def make_note(note_id, ticket_id, text, kind, member, when, contact=None, create
     return note
 
 
-def recompute_resources(state: dict, ticket_id: int) -> None:
-    """``ticket.resources`` = identifiers of the ticket's non-done type-S entries, in entry order."""
+def recompute_resources(state: dict, ticket_id: int, entries=None) -> None:
+    """``ticket.resources`` = identifiers of the ticket's non-done type-S entries, in entry order (``entries``:
+    the ones to look at, when the caller knows which can be the ticket's; default: all of them)."""
     ticket = state["tickets"].get(ticket_id)
     if ticket is None:
         return
     idents: list[str] = []
-    for entry in state["entries"].values():
+    for entry in state["entries"].values() if entries is None else entries:
         if (entry["objectId"] == ticket_id and entry["type"]["identifier"] == "S" and not entry["doneFlag"]
                 and entry.get("member")):
             ident = entry["member"]["identifier"]

@@ -10,7 +10,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer,
 
 from django.core.management.base import BaseCommand
 
-from psa.sandbox import API_PREFIX, CWSandbox, DropConnection
+from psa.sandbox import API_PREFIX, SCALE_NAMES, CWSandbox, DropConnection
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -64,6 +64,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--scale", choices=SCALE_NAMES, default="default",
+                            help="default: the README's seed (23 companies, 640 tickets); large: an MSP of 5,000 "
+                                 "companies, 300 members and 200,000 tickets (a few seconds to generate)")
         parser.add_argument("--company", default="sandbox")
         parser.add_argument("--public-key", default="sandbox-public")
         parser.add_argument("--private-key", default="sandbox-private")
@@ -77,7 +80,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         sandbox = CWSandbox(seed=opts["seed"], company_id=opts["company"], public_key=opts["public_key"],
-                            private_key=opts["private_key"], from_env=True)
+                            private_key=opts["private_key"], from_env=True, scale=opts["scale"])
         overrides = {"latency_ms": opts["latency_ms"], "jitter_ms": opts["jitter_ms"],
                      "error_rate": opts["error_rate"], "rate_429": opts["rate_429"],
                      "timeout_rate": opts["timeout_rate"]}
@@ -97,7 +100,8 @@ class Command(BaseCommand):
                   f"private key: {sandbox.private_key}  clientId: any non-empty value")
         out.write(f"  faults: latency {sandbox.latency_ms} ms, jitter {sandbox.jitter_ms} ms, "
                   f"error rate {sandbox.error_rate}, 429 rate {sandbox.rate_429}, timeout rate {sandbox.timeout_rate}")
-        out.write(f"  {sandbox.ticket_count()} tickets. Ctrl+C to stop.")
+        out.write(f"  {sandbox.ticket_count():,} tickets, {len(sandbox.state['companies']):,} companies "
+                  f"(scale {opts['scale']}). Ctrl+C to stop.")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

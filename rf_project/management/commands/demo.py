@@ -1,4 +1,4 @@
-"""``python manage.py demo [addrport] [--setup-only] [--reset] [--state-file PATH]``: a working local demo in one command.
+"""``python manage.py demo [addrport] [--setup-only] [--reset] [--state-file PATH] [--scale large]``: a working local demo in one command.
 
 Migrates, then creates (idempotently; re-running keeps existing data) the account "Demo MSP", the
 user demo/demo (account admin; local use only), a PSA connection to the in-process ConnectWise
@@ -11,6 +11,9 @@ While it serves, the sandbox keeps its state (tickets, notes, statuses, assignee
 counters) in ``cw-sandbox.json`` beside the SQLite database (else in the project directory; ``--state-file``
 to choose), saved after every write, so a restart carries on where the last run stopped.
 ``--setup-only`` does not touch that file (the setup only reads the sandbox).
+
+``--scale large`` serves an MSP of 5,000 companies, 300 members and 200,000 tickets instead (generated from the
+seed in a few seconds at each start; its file, ``cw-sandbox-large.json``, keeps only what the demo changed).
 
 ``--reset`` starts fresh: the sandbox back to its seed (the file is deleted), and in every account connected
 to the sandbox the records that name sandbox tickets are deleted: Assist sessions (their linked tickets and
@@ -40,7 +43,7 @@ from psa.autotask_sandbox import API_INTEGRATION_CODE, API_SECRET, API_USERNAME,
 from psa.autotask_sandbox.seed import COMPLETE as AUTOTASK_COMPLETE
 from psa.models import Account, MemberMapping, Membership, PSAConnection
 from psa.providers.base import PSAError
-from psa.sandbox import default_sandbox
+from psa.sandbox import SCALE_NAMES, default_sandbox
 from psa.tenancy import tenant_for_account
 from tickets import service
 from tickets.models import IdempotencyRecord
@@ -57,13 +60,15 @@ DEMO_SESSION_MESSAGE = (
 )
 
 
-def default_state_file(database: dict, base_dir) -> Path:
-    """``cw-sandbox.json`` beside a SQLite database file (``db.sqlite3``), else in the project directory."""
+def default_state_file(database: dict, base_dir, scale: str = "default") -> Path:
+    """``cw-sandbox.json`` (``cw-sandbox-<scale>.json`` at another scale) beside a SQLite database file
+    (``db.sqlite3``), else in the project directory."""
+    file_name = STATE_FILE_NAME if scale == "default" else STATE_FILE_NAME.replace(".json", f"-{scale}.json")
     name = str(database.get("NAME") or "")
     if database.get("ENGINE") == "django.db.backends.sqlite3" and name and name != ":memory:" \
             and not name.startswith("file:"):
-        return Path(name).resolve().parent / STATE_FILE_NAME
-    return Path(base_dir) / STATE_FILE_NAME
+        return Path(name).resolve().parent / file_name
+    return Path(base_dir) / file_name
 
 
 class Command(BaseCommand):
@@ -80,11 +85,15 @@ class Command(BaseCommand):
         parser.add_argument("--state-file", default=None,
                             help=f"Where the sandbox keeps its state (default: {STATE_FILE_NAME} beside the SQLite "
                                  f"database, else in the project directory)")
+        parser.add_argument("--scale", choices=SCALE_NAMES, default="default",
+                            help="The sandbox's size: default (23 companies, 640 tickets) or large (5,000 companies, "
+                                 "300 members, 200,000 tickets)")
 
-    def handle(self, *args, addrport, setup_only, reset, state_file, **options):
+    def handle(self, *args, addrport, setup_only, reset, state_file, scale="default", **options):
         call_command("migrate", interactive=False, verbosity=0)
+        default_sandbox(scale)  # the process-wide sandbox the app connects to, at this scale
         state_file = Path(state_file) if state_file else default_state_file(settings.DATABASES["default"],
-                                                                            settings.BASE_DIR)
+                                                                            settings.BASE_DIR, scale)
         if reset:
             self.start_fresh(state_file)
         if not setup_only:
