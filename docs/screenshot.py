@@ -5,6 +5,7 @@ a touch screen, drawn at 2x like a phone's screen).
     .venv/bin/python docs/screenshot.py [--out docs/tickets-drawer.png]
     .venv/bin/python docs/screenshot.py --phone
     .venv/bin/python docs/screenshot.py --modal   # docs/new-ticket-modal.png: Quick Create after a parse
+    .venv/bin/python docs/screenshot.py --live    # docs/saved-views.png and docs/live-notice.png
 
 Everything runs in-process and offline: a throw-away SQLite database, the ``demo`` management
 command's data (user demo/demo, the in-process ConnectWise sandbox), the app served on a loopback
@@ -47,6 +48,36 @@ class _ThreadingServer(WSGIServer):
             self.shutdown_request(request)
 
 
+def _saved_views_and_live_notice(page, base, expect):
+    """Two views saved from the queue (one shared), then a ticket changed in the sandbox while the queue is open."""
+    from psa.sandbox import default_sandbox
+    from tickets.service import live
+
+    live.POLL_INTERVAL_SECONDS = 2  # the page and the shared query alike: the notice within seconds
+    for url, name, share in ((f"{base}/tickets?board=1", "Service Desk", True), (f"{base}/tickets?assigned=me", "My open tickets", False)):
+        page.goto(url)
+        page.get_by_role("button", name="Save view").click()
+        dialog = page.get_by_role("dialog", name="Save view")
+        dialog.get_by_label("Name").fill(name)
+        if share:
+            dialog.get_by_label("Share with my team").check()
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_be_hidden()
+    page.goto(f"{base}/tickets?board=1")
+    expect(page.get_by_role("list", name="Views").get_by_role("link", name="Service Desk")).to_be_visible(timeout=15_000)
+    out = str(ROOT / "docs" / "saved-views.png")
+    page.screenshot(path=out)
+    print(f"wrote {out}")
+    sandbox = default_sandbox()
+    for row in page.locator("#results [data-row]").all()[1:4]:
+        ticket = sandbox.state["tickets"][int(row.get_attribute("id").removeprefix("ticket-row-"))]
+        ticket["_info"]["lastUpdated"] = "2099-01-01T00:00:00Z"
+    expect(page.get_by_role("status").filter(has_text="changed")).to_be_visible(timeout=15_000)
+    out = str(ROOT / "docs" / "live-notice.png")
+    page.screenshot(path=out)
+    print(f"wrote {out}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "tickets-drawer.png"))
@@ -57,6 +88,8 @@ def main() -> int:
                         help="write docs/phone-queue.png and docs/phone-drawer.png (390x844, touch) instead")
     parser.add_argument("--modal", action="store_true",
                         help="write docs/new-ticket-modal.png (the New Ticket modal after a Quick Create parse) instead")
+    parser.add_argument("--live", action="store_true",
+                        help="write docs/saved-views.png (the sidebar's Views list) and docs/live-notice.png (a change notice) instead")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="rf-screenshot-")
@@ -95,6 +128,9 @@ def main() -> int:
         shots = [(args.out, args.ticket_row)]
         if args.phone:
             shots = [(str(ROOT / "docs" / "phone-queue.png"), 0), (str(ROOT / "docs" / "phone-drawer.png"), args.ticket_row)]
+        if args.live:
+            shots = []
+            _saved_views_and_live_notice(page, base, expect)
         if args.modal:
             shots = []
             page.get_by_role("link", name="New ticket").click()
