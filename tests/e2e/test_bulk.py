@@ -43,7 +43,7 @@ def test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket(lo
 
     sandbox.inject("400", method="PATCH", path=rf"/service/tickets/{ids[1]}$")
     toolbar.get_by_role("button", name="Change status").click()
-    page.get_by_label("New status").select_option("Escalated")
+    page.get_by_label("Move to").select_option("Escalated")
     page.get_by_role("button", name="Apply status").click()
     summary = page.get_by_role("status").and_(page.locator("#bulk-result"))
     expect(summary).to_contain_text("4 of 4 done")
