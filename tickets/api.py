@@ -484,3 +484,4 @@ def member_mappings(request):
 
 
 api.add_router("/", "tickets.api_views.router")  # saved views and spin-off back-links (tickets/api_views.py)
+api.add_router("", "tickets.api_work.router")  # time entries, timer, inline edits (issue 19): tickets/api_work.py

@@ -55,6 +55,7 @@ class Endpoint:
     action: str  # how the error detail names the operation
     needs_ticket: bool = False
     calls_psa: bool = True
+    fixtures: tuple[str, ...] = ()  # what the endpoint needs besides a ticket (e.g. the caller's member mapping)
 
 
 ENDPOINTS = [
@@ -80,6 +81,24 @@ ENDPOINTS = [
     Endpoint("ai-parse", "POST", "/tickets/ai-parse", {"prompt": "Outlook not syncing for Acme Corp, high priority"},
              "GET", r"^/company/companies$", 200, "AI parse"),
     Endpoint("member-mappings", "GET", "/member-mappings", None, None, None, 200, "", calls_psa=False),
+    # issue 19: time entries, the timer and inline edits (tickets/api_work.py)
+    Endpoint("time entries", "GET", "/tickets/{ticket}/time-entries", None, "GET", r"^/time/entries$", 200,
+             "Loading the ticket's time entries", needs_ticket=True),
+    Endpoint("log time", "POST", "/tickets/{ticket}/time-entries", {"duration": "1h 15m"}, "POST",
+             r"^/time/entries$", 201, "Logging time", needs_ticket=True, fixtures=("alice_mapping",)),
+    Endpoint("work types", "GET", "/time/work-types", None, "GET", r"^/time/workTypes$", 200, "Loading work types"),
+    Endpoint("work roles", "GET", "/time/work-roles", None, "GET", r"^/time/workRoles$", 200, "Loading work roles"),
+    Endpoint("timer", "GET", "/timer", None, None, None, 200, "", calls_psa=False),
+    Endpoint("start timer", "POST", "/timer", {"ticket_id": 1234}, None, None, 200, "", calls_psa=False),
+    Endpoint("stop timer", "POST", "/timer/stop", {}, None, None, 200, "", calls_psa=False),
+    Endpoint("edit ticket", "PATCH", "/tickets/{ticket}/fields", {"changes": {"summary": "Edited"}}, "PATCH",
+             r"^/service/tickets/\d+$", 200, "Saving the ticket", needs_ticket=True),
+    Endpoint("board types", "GET", "/boards/1/types", None, "GET", r"^/service/boards/\d+/types$", 200,
+             "Loading the board's types"),
+    Endpoint("board subtypes", "GET", "/boards/1/subtypes", None, "GET", r"^/service/boards/\d+/subtypes$", 200,
+             "Loading the board's subtypes"),
+    Endpoint("board items", "GET", "/boards/1/items", None, "GET", r"^/service/boards/\d+/items$", 200,
+             "Loading the board's items"),
 ]
 
 
@@ -131,6 +150,8 @@ def test_every_psa_failure_on_every_endpoint_has_its_documented_outcome(
     ticket = member = None
     if endpoint.needs_ticket:
         ticket, member = request.getfixturevalue("ticket_and_member")
+    for fixture in endpoint.fixtures:
+        request.getfixturevalue(fixture)
     tickets_before = sandbox.ticket_count()
     sandbox.inject(kind, method=endpoint.psa_method, path=endpoint.psa_path, retry_after=RETRY_AFTER)
 

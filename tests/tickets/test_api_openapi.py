@@ -29,6 +29,18 @@ EXPECTED = {
     ("patch", "/integrations/psa/views/{view_id}"),
     ("delete", "/integrations/psa/views/{view_id}"),
     ("post", "/integrations/psa/tickets/{ticket_id}/spin-off-links/retry"),
+    # time entries, the timer and inline edits (tickets/api_work.py)
+    ("get", "/integrations/psa/tickets/{ticket_id}/time-entries"),
+    ("post", "/integrations/psa/tickets/{ticket_id}/time-entries"),
+    ("get", "/integrations/psa/time/work-types"),
+    ("get", "/integrations/psa/time/work-roles"),
+    ("get", "/integrations/psa/timer"),
+    ("post", "/integrations/psa/timer"),
+    ("post", "/integrations/psa/timer/stop"),
+    ("patch", "/integrations/psa/tickets/{ticket_id}/fields"),
+    ("get", "/integrations/psa/boards/{board_id}/types"),
+    ("get", "/integrations/psa/boards/{board_id}/subtypes"),
+    ("get", "/integrations/psa/boards/{board_id}/items"),
 }
 
 
