@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets import views, views_queue_extras, views_work
+from tickets import views, views_edit, views_queue_extras, views_time, views_work
 
 urlpatterns = [
     path("tickets", views_queue_extras.ticket_list, name="ticket_list"),  # a bare /tickets opens the default view
@@ -16,6 +16,10 @@ urlpatterns = [
     path("tickets/new", views.new_ticket, name="ticket_new"),
     path("tickets/bulk", views_work.ticket_bulk, name="ticket_bulk"),
     path("account/profile", views_work.profile, name="profile"),
+    path("tickets/timer", views_time.running_timer, name="running_timer"),
+    path("tickets/<int:ticket_id>/time", views_time.ticket_time, name="ticket_time"),
+    path("tickets/<int:ticket_id>/timer", views_time.ticket_timer, name="ticket_timer"),
+    path("tickets/<int:ticket_id>/edit", views_edit.ticket_edit, name="ticket_edit"),
     path("tickets/<int:ticket_id>/panel", views.ticket_panel, name="ticket_panel"),
     path("tickets/<int:ticket_id>/detail", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:ticket_id>/configurations", views.ticket_configurations, name="ticket_configurations"),

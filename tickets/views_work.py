@@ -27,9 +27,9 @@ NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resoluti
 def _bulk_choices(tenant) -> dict:
     """The bar's choices: every status name once (the status each ticket gets is the same-named one on its
     own board), and the members (ResolutionFlow users first). Cached reference data."""
-    reference = tenant.reference("boards", "members")
+    reference = tenant.reference("boards", "members", "priorities")
     names = list(dict.fromkeys(status.name for status in reference.all_statuses))
-    return {"status_names": names, "members": reference.members}
+    return {"status_names": names, "members": reference.members, "priorities": reference.priorities}
 
 
 def _bulk_failed(request, message: str, *, status: int = 422):
@@ -39,9 +39,9 @@ def _bulk_failed(request, message: str, *, status: int = 422):
 
 @require_http_methods(["GET", "POST"])
 def ticket_bulk(request):
-    """GET: the bulk bar of the queue (loaded once by /tickets). POST ``action`` (status | assign | note),
-    ``ids`` (the selected tickets), ``status`` (a status name), ``member`` (an id), ``text`` and ``kind``
-    (a note): runs it on every ticket and answers the per-ticket result, with the rows that changed."""
+    """GET: the bulk bar of the queue (loaded once by /tickets). POST ``action`` (status | priority | assign |
+    note), ``ids`` (the selected tickets), ``status`` (a status name), ``priority`` or ``member`` (an id),
+    ``text`` and ``kind`` (a note): runs it on every ticket and answers the per-ticket result, with the rows that changed."""
     if request.method == "GET":
         try:
             context = {"choices": _bulk_choices(request.tenant), "note_kinds": NOTE_KINDS, "bulk_max": BULK_MAX}
@@ -53,8 +53,9 @@ def ticket_bulk(request):
     ids = [to_int(raw) for raw in request.POST.getlist("ids")]
     if any(ticket_id is None or ticket_id <= 0 for ticket_id in ids):
         return _bulk_failed(request, "The selection is not valid: reload the page")
-    raw_value = request.POST.get("member" if action == "assign" else "status", "")
-    value = to_int(raw_value) if action == "assign" else raw_value
+    field = {"assign": "member", "priority": "priority"}.get(action, "status")
+    raw_value = request.POST.get(field, "")
+    value = to_int(raw_value) if field != "status" else raw_value
     try:
         result = run_bulk(request.tenant, action, ids, value=value, text=request.POST.get("text", ""),
                           kind=request.POST.get("kind", "internal"))
@@ -66,8 +67,7 @@ def ticket_bulk(request):
         return _bulk_failed(request, f"Nothing was changed: {error.message}")
     context = {
         "result": result,
-        "retry": {"action": action, "status": raw_value if action == "status" else "",
-                  "member": raw_value if action == "assign" else "", "text": request.POST.get("text", ""),
+        "retry": {"action": action, "field": field, "value": raw_value, "text": request.POST.get("text", ""),
                   "kind": request.POST.get("kind", "internal")},
         "list_query": _list_query(request),
     }

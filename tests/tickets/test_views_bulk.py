@@ -38,7 +38,7 @@ def test_the_bar_offers_each_status_name_once_and_the_members(alice_client, alic
     assert 'role="toolbar" aria-label="Bulk actions"' in html
     assert html.count('<option value="Escalated">') == 1
     assert 'id="bulk-result" class="bulk-result" role="status"' in html
-    for action in ("Change status", "Assign", "Add note"):
+    for action in ("Change status", "Assign", "Change priority", "Add note"):
         assert f">{action}</button>" in html
 
 
@@ -99,7 +99,7 @@ def test_a_failure_is_reported_with_its_reason_and_only_failures_are_retried(ali
 
     sandbox.clear_faults()
     sandbox.clear_log()
-    fields = dict(re.findall(r'name="(action|status|member|text|kind)" value="([^"]*)"', retry))
+    fields = dict(re.findall(r'name="(action|status|priority|member|text|kind)" value="([^"]*)"', retry))
     html = alice_client.post("/tickets/bulk", {**fields, "ids": [second.id]}, **HX).content.decode()
     assert _outcomes(html) == {second.id: "done"}
     assert _patches(sandbox) == [p for p in _patches(sandbox) if p.endswith(f"/{second.id}")] and len(_patches(sandbox)) == 1
@@ -147,3 +147,15 @@ def test_more_than_the_limit_is_refused(alice_client, alice_mapping):
 
     response = alice_client.post("/tickets/bulk", {"action": "status", "status": "New", "ids": list(range(1, BULK_MAX + 2))}, **HX)
     assert response.status_code == 422 and f"at most {BULK_MAX}" in response.content.decode()
+
+
+def test_a_priority_change_applies_once_and_a_repeat_skips_every_ticket(alice_client, alice_mapping, sandbox):
+    tickets = _open_tickets(2, assigned="all")
+    target = next(p.id for p in _tenant().reference("priorities").priorities if p.id != tickets[0].priority_id)
+    data = {"action": "priority", "priority": target, "ids": [t.id for t in tickets]}
+    html = alice_client.post("/tickets/bulk", data, **HX).content.decode()
+    assert _outcomes(html)[tickets[0].id] == "done"
+    assert re.search(rf'id="ticket-row-{tickets[0].id}"[^>]*hx-swap-oob="true"', html)
+    sandbox.clear_log()
+    again = _outcomes(alice_client.post("/tickets/bulk", data, **HX).content.decode())
+    assert set(again.values()) == {"skipped"} and _patches(sandbox) == []

@@ -1,5 +1,4 @@
-"""Bulk actions on queue tickets: change status, assign a member, add a note (and change priority once
-the provider can edit a ticket's fields).
+"""Bulk actions on queue tickets: change status, change priority, assign a member, add a note.
 
 ``run_bulk(tenant, action, ticket_ids, value=..., text=...)`` runs one operation per ticket through the
 connection's lane of ``psa.concurrency`` (the tenant-safety bulkhead: at most
@@ -11,8 +10,8 @@ Nothing is applied twice, so "Retry failed" (which sends the failed ids again) i
 first reads the ticket's current state and skips a ticket already in the target state — a status it
 already has, a member already assigned, the same note text already on the ticket.
 
-Costs per ticket: status = 1 GET + 1 PATCH (0 PATCH when skipped), assign = 1 GET + 1 POST, note = 1 GET
-+ 1 POST. The board's statuses, priorities and members come from the cached reference data.
+Costs per ticket: status = 1 GET + 1 PATCH (0 PATCH when skipped), priority = 1 GET (+ the edit's own
+GET and PATCH), assign = 1 GET + 1 POST, note = 1 GET + 1 POST. The board's statuses, priorities and members come from the cached reference data.
 """
 
 from __future__ import annotations
@@ -22,11 +21,13 @@ from typing import Literal
 
 from psa import concurrency
 from psa.providers.base import PSAError
+from psa.schemas import TicketChanges
 from psa.tenancy import Tenant
 from tickets.service.drawer import add_note, add_resource, get_ticket, list_resources, update_status
+from tickets.service.edit import update_ticket
 
 BULK_MAX = 100  # tickets in one bulk request (four pages of the queue)
-ACTIONS = ("status", "assign", "note")
+ACTIONS = ("status", "priority", "assign", "note")
 Outcome = Literal["done", "failed", "skipped"]
 
 
@@ -81,6 +82,15 @@ def _change_status(tenant: Tenant, ticket_id: int, status_name: str, statuses_by
     return TicketOutcome(ticket_id, "done", f"{update.previous_status} → {update.new_status}", ticket=update.ticket)
 
 
+def _change_priority(tenant: Tenant, ticket_id: int, priority_id: int, name: str) -> TicketOutcome:
+    ticket = get_ticket(tenant, ticket_id)
+    if ticket.priority_id == priority_id:
+        return TicketOutcome(ticket_id, "skipped", f"already {ticket.priority_name or name}")
+    update = update_ticket(tenant, ticket_id, TicketChanges(priority_id=priority_id))
+    return TicketOutcome(ticket_id, "done", f"{update.previous.priority_name} → {update.ticket.priority_name}",
+                         ticket=update.ticket)
+
+
 def _assign(tenant: Tenant, ticket_id: int, member_id: int) -> TicketOutcome:
     if any(r.member_id == member_id for r in list_resources(tenant, ticket_id)):
         return TicketOutcome(ticket_id, "skipped", "already assigned")
@@ -113,6 +123,11 @@ def _operation(tenant: Tenant, action: str, value, text: str, kind: str):
         if not name or not any(s.name.casefold() == name.casefold() for s in boards.all_statuses):
             raise BulkInputError("Choose a status")
         return _change_status, (name, boards.statuses_by_board)
+    if action == "priority":
+        priority = tenant.reference("priorities").priority(value) if value is not None else None
+        if priority is None:
+            raise BulkInputError("Choose a priority")
+        return _change_priority, (priority.id, priority.name)
     if action == "assign":
         if value is None or tenant.reference("members").member(value) is None:
             raise BulkInputError("Choose a member to assign")
