@@ -47,6 +47,11 @@ _FAULTS_AT_CW_PATHS = (
     "call sequence; the same failures through Autotask are tests/psa/autotask/test_client.py and test_provider.py"
 )
 _CW_SEED = "asserts the ConnectWise sandbox's seed (board, status and priority ids and names)"
+_CW_STATE = "edits the ConnectWise sandbox's state directly (its ticket records, _info, configurations)"
+_CW_NAMES = ("chooses ConnectWise seed names or ids (\"Priority 3 - Normal Response\", board statuses such as "
+             "\"Waiting on Client\" or 22, a \"New\" ticket in My Queue)")
+_CW_WORDS = ("expects ConnectWise's words (\"Map my PSA member\", \"Connected to ConnectWise\", \"Private key\"); "
+             "Autotask says resource, Autotask and Secret")
 _ISSUE_19 = ("time entries, ticket edits and board types/subtypes/items (issue 19) are not implemented by "
              "AutotaskProvider yet: its endpoints answer 501 on Autotask")
 # Tests of the parametrised suites that assert ConnectWise wire details or data, by node id prefix (kept here,
@@ -72,6 +77,23 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/tickets/test_api_reference.py::test_priorities": _CW_SEED,
     "tests/tickets/test_api_tickets.py::test_update_status": _CW_SEED,
     "tests/tickets/test_api_saved_views.py": "saves views naming ConnectWise seed boards and injects faults at its paths",
+    # Browser tests (their Autotask flows: tests/e2e/test_autotask.py).
+    "tests/e2e/test_live_updates.py": _CW_STATE,
+    "tests/e2e/test_csp_browser.py": _CW_STATE,
+    "tests/e2e/test_tickets_page.py::test_configurations_show": _CW_STATE,
+    "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": _CW_STATE,
+    "tests/e2e/test_tickets_page.py::test_a_failing_section_shows_retry": _FAULTS_AT_CW_PATHS,
+    "tests/e2e/test_dashboard.py::test_a_psa_failure_leaves_an_empty_widget": _FAULTS_AT_CW_PATHS,
+    "tests/e2e/test_tickets_page.py::test_pagination_moves": _CW_NAMES,
+    "tests/e2e/test_tickets_page.py::test_the_status_changes_in_place": _CW_NAMES,
+    "tests/e2e/test_new_ticket.py": _CW_NAMES,
+    "tests/e2e/test_assist_spin_off.py::test_the_suggested_action_becomes_a_ticket": _CW_NAMES,
+    "tests/e2e/test_responsive_flows.py::test_on_a_phone_quick_create": _CW_NAMES,
+    "tests/e2e/test_responsive_flows.py::test_on_a_phone_a_message_sends": _CW_NAMES,
+    "tests/e2e/test_bulk.py": _CW_NAMES,
+    "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
+    "tests/e2e/test_integrations.py": _CW_WORDS,
+    "tests/e2e/test_responsive_flows.py::test_on_a_phone_an_engineer_maps_themselves": _CW_WORDS,
 }
 
 
