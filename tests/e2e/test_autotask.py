@@ -68,3 +68,22 @@ def test_the_queue_and_the_drawer_work_on_autotask(page, alice, account, at_sb):
     expect(dialog.get_by_role("heading", name="Notes")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", [{"width": 390, "height": 844}, {"width": 1440, "height": 900}], ids=["phone", "desktop"])
+def test_the_autotask_connection_form_fits_and_passes_axe(browser, live_server, transactional_db, alice, at_sb, size):
+    from tests.e2e.conftest import FIRST_LOAD_MS, TIMEOUT_MS
+    from tests.e2e.test_responsive import check
+
+    context = browser.new_context(base_url=live_server.url, viewport=size, bypass_csp=True, reduced_motion="reduce")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto("/login/", timeout=FIRST_LOAD_MS)
+    log_in(page, "alice", "pw-alice")
+    page.goto("/account/integrations?provider=autotask")
+    expect(page.get_by_label("API username")).to_be_visible()
+    check(page, "the Autotask connection form")
+    page.get_by_role("button", name="Create connection").click()  # every field's error shown
+    expect(page.get_by_text("Enter the API user's username.")).to_be_visible()
+    check(page, "the Autotask connection form with its errors")
+    context.close()
