@@ -19,6 +19,7 @@ from psa.models import Account, MemberMapping, Membership, PSAConnection
 from psa.providers.base import PSAError
 from psa.reference import Reference
 from psa.registry import provider_for
+from psa.vocabulary import words_for
 
 
 class NoPSAConnection(PSAError):
@@ -76,6 +77,11 @@ class Tenant:
     @property
     def has_connection(self) -> bool:
         return self.connection is not None
+
+    @property
+    def psa_words(self) -> dict[str, str]:
+        """The connection's PSA vocabulary for labels (Autotask: Queue, Resource; see ``psa.vocabulary``)."""
+        return words_for(self.connection.provider if self.connection is not None else None)
 
     def require_connection(self) -> PSAConnection:
         if self.account is None:

@@ -108,3 +108,9 @@ def sla_targets(detail) -> list[dict]:
     if detail.is_in_sla is False:
         targets.append({"label": "SLA", "due": None, "state": "late", "text": "breached"})
     return targets
+
+
+@register.filter
+def psa_word(label: str, words) -> str:
+    """``label`` in the connection's PSA vocabulary ("Board" is "Queue" on Autotask; ``psa.vocabulary``)."""
+    return words.get(label, label) if words else label

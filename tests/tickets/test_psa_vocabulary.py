@@ -1,0 +1,43 @@
+"""Labels follow the connection's PSA: Autotask says Queue and Resource where ConnectWise says Board and Member."""
+
+import pytest
+
+from psa import registry
+from psa.models import PSAConnection
+from psa.vocabulary import words_for
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def autotask_connection(account, alice):
+    from psa.autotask_sandbox import default_at_sandbox
+    from psa.autotask_sandbox.seed import API_INTEGRATION_CODE, API_SECRET, API_USERNAME
+
+    default_at_sandbox().reset()
+    connection = PSAConnection(account=account, provider="autotask", site="sandbox", username=API_USERNAME,
+                               integration_code=API_INTEGRATION_CODE)
+    connection.set_private_key(API_SECRET)
+    connection.save()
+    yield connection
+    registry.forget(connection)
+
+
+def test_connectwise_keeps_the_products_own_words():
+    assert words_for("connectwise") == {}
+    assert words_for(None) == {}
+
+
+def test_the_queue_of_an_autotask_account_says_queue(alice_client, autotask_connection):
+    body = alice_client.get("/tickets").content.decode()
+
+    assert '>Queue</label>' in body
+    assert "Any queue" in body
+    assert '>Board</label>' not in body
+
+
+def test_the_queue_of_a_connectwise_account_says_board(alice_client, connection):
+    body = alice_client.get("/tickets").content.decode()
+
+    assert '>Board</label>' in body
+    assert '>Queue</label>' not in body
