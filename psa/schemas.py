@@ -68,6 +68,16 @@ class PSACompany(_DTO):
     name: str
 
 
+class PSAContact(_DTO):
+    """A client contact, as a picker offers it."""
+
+    id: int
+    name: str
+    company_id: int | None = None
+    company_name: str | None = None
+    title: str | None = None
+
+
 # --- tickets ----------------------------------------------------------------------------------
 
 

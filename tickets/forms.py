@@ -6,7 +6,8 @@ create) rebuilds the same ``Draft`` from the POST and never loses anything.
 
 * ``Draft`` is lenient: it keeps whatever was typed (even invalid values) so it can be re-rendered.
 * ``NewTicketForm`` is strict: it runs only on Create, checks the required fields and the ids against
-  the account's PSA reference data, resolves the company name to an id, and maps PSA validation
+  the account's PSA reference data, resolves the company name to an id (one search of the PSA's companies
+  by that name: an MSP has thousands, so no list of them all is read), and maps PSA validation
   errors (``PSAValidationError.field_errors`` / ``service.InvalidInput``) onto its fields.
 * ``merge_parsed`` folds an ``AiParseResponse`` into the draft: parsed values only fill EMPTY fields;
   a field the engineer already filled is kept and listed in ``draft.kept``; a "could not determine
@@ -43,6 +44,7 @@ LABELS = {
     "priority_id": "Priority", "description": "Description", "assigned_member_id": "Assigned member",
 }
 COMPANY_TEXT_MAX = 200
+COMPANY_MATCHES = 1000  # one page: the companies a typed name is resolved among (its exact match is among them)
 TOKEN_MAX = 64
 LIST_MAX = 20  # missing fields / warnings / kept notes carried in the draft
 TEXT_ITEM_MAX = 300
@@ -238,7 +240,9 @@ class NewTicketForm(forms.Form):
         return self.cleaned_data["description"]
 
     def clean_company(self):
-        company, error = resolve_company(self.reference.companies, self.cleaned_data["company"])
+        text = " ".join(self.cleaned_data["company"].split())
+        found = self.reference.companies_named(text, limit=COMPANY_MATCHES) if text else []
+        company, error = resolve_company(found, text)
         if error:
             raise forms.ValidationError(error)
         self.company_obj = company

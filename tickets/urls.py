@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets import views, views_edit, views_queue_extras, views_time, views_work
+from tickets import pickers, views, views_edit, views_queue_extras, views_time, views_work
 
 urlpatterns = [
     path("tickets", views_queue_extras.ticket_list, name="ticket_list"),  # a bare /tickets opens the default view
@@ -28,4 +28,8 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/resources", views.ticket_resources, name="ticket_resources"),
     path("tickets/<int:ticket_id>/resources/<int:member_id>/remove", views.ticket_resource_remove, name="ticket_resource_remove"),
     path("tickets/ai/status", views.ai_engine_status, name="ai_engine_status"),
+    path("tickets/pick/company", pickers.pick_company, name="pick_company"),
+    path("tickets/pick/contact", pickers.pick_contact, name="pick_contact"),
+    path("tickets/pick/member", pickers.pick_member, name="pick_member"),
+    path("tickets/pick/configuration", pickers.pick_configuration, name="pick_configuration"),
 ]

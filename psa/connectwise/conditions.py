@@ -10,7 +10,9 @@ against ``name(/name)*`` so they cannot carry operators either.
     # -> board/id = 5 and (summary contains "say \\"hi\\"" or id = 7)
 
 ``like`` patterns cannot be escaped in ConnectWise (``%`` is always a wildcard), so ``like`` only
-accepts values the caller has validated; see :func:`member_identifier`.
+accepts values the caller has validated; see :func:`member_identifier`. User text goes into a ``like`` only
+through :meth:`C.like_text`, which turns every character ``like`` would read as a wildcard into one that
+matches it (and more), so the caller keeps the rows that really contain the text (:func:`has_text`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from psa.schemas import TicketSearchQuery
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# What ``like`` reads as wildcards: ``%`` and ``_`` (ConnectWise has no escape for them), and SQL Server's
+# ``[``/``]`` character classes.
+_LIKE_SPECIAL_RE = re.compile(r"[%_\[\]]")
 
 
 def field(path: str) -> str:
@@ -68,6 +73,24 @@ def as_int(value: object) -> int:
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
         return int(value.strip())
     raise ValueError(f"expected an integer, got {value!r}")
+
+
+def like_literal(text: str) -> str:
+    """``text`` for the inside of a ``like`` pattern, matching at least every value that contains it: ``%``,
+    ``_``, ``[`` and ``]`` cannot be escaped, so each becomes ``_`` (any one character). A value with ``x_y``
+    matches the pattern of ``x%y``; :func:`has_text` tells the two apart afterwards."""
+    return _LIKE_SPECIAL_RE.sub("_", _CONTROL_RE.sub(" ", text))
+
+
+def text_key(text: str | None) -> str:
+    """Search text as compared: control characters dropped, whitespace collapsed, casefolded."""
+    text = "".join(ch for ch in (text or "") if ch.isprintable() or ch.isspace())
+    return " ".join(text.split()).casefold()
+
+
+def has_text(value: object, text: str) -> bool:
+    """Whether ``value`` contains ``text`` (any case, whitespace collapsed): the exact test behind a ``like_text``."""
+    return isinstance(value, str) and text_key(text) in text_key(value)
 
 
 def member_identifier(value: str) -> str:
@@ -154,6 +177,14 @@ class C:
     def like(path: str, pattern: str) -> Condition:
         """``path like "pattern"``. ``%`` cannot be escaped in ConnectWise: pass validated text only."""
         return Condition(f"{field(path)} like {quote(pattern)}")
+
+    @staticmethod
+    def like_text(path: str, text: str) -> Condition:
+        """``path like "%<text>%"`` for user text (:func:`like_literal`): every value containing it matches,
+        possibly with a few that do not (a wildcard where the text had ``%`` or ``_``); see :func:`has_text`."""
+        if not isinstance(text, str):
+            raise TypeError("like_text() takes a string")
+        return Condition(f"{field(path)} like {quote('%' + like_literal(' '.join(text.split())) + '%')}")
 
     @staticmethod
     def is_null(path: str) -> Condition:

@@ -20,6 +20,7 @@ from psa.schemas import (
     PSABoardSubtype,
     PSABoardType,
     PSACompany,
+    PSAContact,
     PSAConfiguration,
     PSAMember,
     PSANote,
@@ -335,6 +336,17 @@ def member(m: dict[str, Any]) -> PSAMember:
 
 def company(c: dict[str, Any]) -> PSACompany:
     return PSACompany(id=int(c["id"]), identifier=c.get("identifier") or "", name=c.get("name") or "")
+
+
+# The contact fields a picker shows.
+CONTACT_FIELDS = "id,firstName,lastName,title,company/id,company/name"
+
+
+def contact(c: dict[str, Any]) -> PSAContact:
+    name = " ".join(part for part in (_str(c.get("firstName")), _str(c.get("lastName"))) if part)
+    company_ref = _ref(c, "company")
+    return PSAContact(id=int(c["id"]), name=name or f"Contact {c['id']}", company_id=_int(company_ref.get("id")),
+                      company_name=_str(company_ref.get("name")), title=_str(c.get("title")))
 
 
 def system_info(i: dict[str, Any]) -> PSASystemInfo:

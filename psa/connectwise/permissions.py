@@ -41,6 +41,7 @@ TABLE_SETUP_INQUIRE = "System > Table Setup: Inquire"
 MEMBERS_INQUIRE = "System > Member Maintenance: Inquire"
 COMPANIES_INQUIRE = "Companies > Company Maintenance: Inquire"
 CONFIGURATIONS_INQUIRE = "Companies > Configurations: Inquire"
+CONTACTS_INQUIRE = "Companies > Contacts: Inquire"
 TIME_ENTRY_INQUIRE = "Time & Expense > Time Entry: Inquire"
 TIME_ENTRY_ADD = "Time & Expense > Time Entry: Add"
 TIME_ENTRY_BILLABLE_ADD = "Time & Expense > Time Entry Billable Option: Add"
@@ -94,8 +95,13 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 ("GET /service/priorities",), TABLE_SETUP_INQUIRE, ASSUMED),
     Requirement("Members (member mappings, assignee picker, Assigned filter)", ("list_members",),
                 ("GET /system/members",), MEMBERS_INQUIRE, GUIDES),
-    Requirement("Companies (filters, New ticket, AI parse)", ("search_companies", "get_company"),
+    Requirement("Companies (filters, New ticket, AI parse, company picker)",
+                ("search_companies", "get_company", "list_companies"),
                 ("GET /company/companies",), COMPANIES_INQUIRE, GUIDES),
+    Requirement("Contact picker (New ticket)", ("search_contacts",),
+                ("GET /company/contacts",), CONTACTS_INQUIRE, ASSUMED),
+    Requirement("Configuration picker", ("search_configurations",),
+                ("GET /company/configurations",), CONFIGURATIONS_INQUIRE, GUIDES),
     Requirement("Ticket drawer: time entries", ("list_time_entries",),
                 ("GET /time/entries",), TIME_ENTRY_INQUIRE, GUIDES),
     Requirement("Log time", ("add_time_entry",),

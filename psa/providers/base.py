@@ -22,6 +22,7 @@ from psa.schemas import (
     PSABoardType,
     PSACompany,
     PSAConfiguration,
+    PSAContact,
     PSAMember,
     PSANote,
     PSAPriority,
@@ -282,6 +283,24 @@ class PSAProvider(ABC):
 
     @abstractmethod
     def get_company(self, company_id: int) -> PSACompany: ...
+
+    # --- look-ups and pickers at MSP scale (issue 17). Not abstract: a provider without them degrades.
+
+    def list_companies(self) -> list[PSACompany]:
+        """Every active company (id, identifier, name), for matching names in a note (the AI parse).
+        Default: the first page of ``search_companies``."""
+        return self.search_companies(None, limit=1000)
+
+    def search_contacts(self, company_id: int | None, search: str | None = None, limit: int = 25) -> list[PSAContact]:
+        """Active contacts of ``company_id`` (of every company when None) whose first or last name contains
+        each word of ``search``, by name: a picker's page."""
+        raise PSANotSupportedError("Searching contacts")
+
+    def search_configurations(self, company_id: int | None, search: str | None = None,
+                              limit: int = 25) -> list[PSAConfiguration]:
+        """Active configurations of ``company_id`` whose name, device identifier or serial number contains
+        ``search``, by name: a picker's page."""
+        raise PSANotSupportedError("Searching configurations")
 
     # --- time entries and ticket edits (issue 19). Not abstract, so a provider written before them still
     # instantiates: until it implements them, each raises PSANotSupportedError and sends nothing.

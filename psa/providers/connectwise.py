@@ -22,7 +22,7 @@ from psa import concurrency
 from psa.capacity import CircuitBreaker
 from psa.connectwise import mapping
 from psa.connectwise.client import PAGE_SIZE_MAX, ConnectWiseClient
-from psa.connectwise.conditions import C, Condition, as_int, literal, ticket_conditions
+from psa.connectwise.conditions import C, Condition, as_int, has_text, literal, ticket_conditions
 from psa.providers.base import (
     EXTERNAL_REF_MAX,
     ChangedTickets,
@@ -46,6 +46,7 @@ from psa.schemas import (
     PSABoardType,
     PSACompany,
     PSAConfiguration,
+    PSAContact,
     PSAMember,
     PSANote,
     PSAPriority,
@@ -82,6 +83,10 @@ CONFIGURATION_FIELDS = (
 CHANGED_FIELDS = "id,_info/lastUpdated"
 STAMP_FIELDS = "id,status/id,resources,_info/lastUpdated"
 ALSO_IDS_MAX = 100  # rows of one queue page (at most 100) that a change poll also watches
+# Pickers (issue 17): the configuration fields a search looks in; at most this many words of a contact search.
+CONFIGURATION_TEXT = ("name", "deviceIdentifier", "serialNumber")
+SEARCH_WORDS_MAX = 3
+COMPANY_PAGES_MAX = 50  # list_companies: 50,000 companies
 
 def _gather(futures: list[Future[T]]) -> list[T]:
     """Wait for all, then raise the first failure (so no call is left running unobserved)."""
@@ -636,10 +641,12 @@ class ConnectWiseProvider(PSAProvider):
 
     @_psa_errors_only
     def search_companies(self, search: str | None = None, limit: int = 25) -> list[PSACompany]:
+        """One GET of a small page: ``name``/``identifier`` ``like`` the text (its wildcards neutralised,
+        ``C.like_text``), then only the rows that really contain it."""
         condition: Condition = C.eq("deletedFlag", False)
         text = " ".join((search or "").split())
         if text:
-            condition = condition & (C.contains("name", text) | C.contains("identifier", text))
+            condition = condition & (C.like_text("name", text) | C.like_text("identifier", text))
         rows = self.client.get(
             "/company/companies",
             {
@@ -649,7 +656,63 @@ class ConnectWiseProvider(PSAProvider):
                 "pageSize": min(max(1, int(limit)), PAGE_SIZE_MAX),
             },
         )
-        return [mapping.company(c) for c in rows]
+        companies = [mapping.company(c) for c in rows]
+        return [c for c in companies if has_text(c.name, text) or has_text(c.identifier, text)] if text else companies
+
+    @_psa_errors_only
+    def list_companies(self) -> list[PSACompany]:
+        """Every active company, by id (for matching names). One page of 1,000 when that holds them all; else
+        the count, then the other pages in parallel: three rounds, however many companies."""
+        params = {"conditions": str(C.eq("deletedFlag", False)), "orderBy": "id asc", "fields": "id,identifier,name"}
+        rows = self.client.get("/company/companies", {**params, "page": 1, "pageSize": PAGE_SIZE_MAX})
+        if not isinstance(rows, list):
+            raise PSAMalformedResponseError()
+        if len(rows) >= PAGE_SIZE_MAX:
+            total = int(self.client.get("/company/companies/count", {"conditions": params["conditions"]})["count"])
+            pages = range(2, min(-(-total // PAGE_SIZE_MAX), COMPANY_PAGES_MAX) + 1)
+            for batch in _gather([self._submit(self.client.get, "/company/companies",
+                                               {**params, "page": page, "pageSize": PAGE_SIZE_MAX}) for page in pages]):
+                if not isinstance(batch, list):
+                    raise PSAMalformedResponseError()
+                rows += batch
+        unique = {int(c["id"]): c for c in rows}  # a company created meanwhile may shift one onto two pages
+        return [mapping.company(c) for c in unique.values()]
+
+    @_psa_errors_only
+    def search_contacts(self, company_id: int | None, search: str | None = None, limit: int = 25) -> list[PSAContact]:
+        """One GET: the company's active contacts whose first or last name is ``like`` each word (at most
+        three), then only those whose names really contain every word."""
+        condition: Condition = C.eq("inactiveFlag", False)
+        if company_id is not None:
+            condition = condition & C.eq("company/id", _id(company_id, "company_id"))
+        words = " ".join((search or "").split()).split(" ")[:SEARCH_WORDS_MAX] if (search or "").strip() else []
+        for word in words:
+            condition = condition & (C.like_text("firstName", word) | C.like_text("lastName", word))
+        rows = self.client.get(
+            "/company/contacts",
+            {"conditions": str(condition), "orderBy": "firstName asc, lastName asc, id asc",
+             "fields": mapping.CONTACT_FIELDS, "pageSize": min(max(1, int(limit)), PAGE_SIZE_MAX)},
+        )
+        return [mapping.contact(c) for c in rows
+                if all(has_text(c.get("firstName"), w) or has_text(c.get("lastName"), w) for w in words)]
+
+    @_psa_errors_only
+    def search_configurations(self, company_id: int | None, search: str | None = None,
+                              limit: int = 25) -> list[PSAConfiguration]:
+        """One GET: the company's active configurations whose name, device identifier or serial number is
+        ``like`` the text, then only those that really contain it."""
+        condition: Condition = C.eq("activeFlag", True)
+        if company_id is not None:
+            condition = condition & C.eq("company/id", _id(company_id, "company_id"))
+        text = " ".join((search or "").split())
+        if text:
+            condition = condition & C.any(*(C.like_text(path, text) for path in CONFIGURATION_TEXT))
+        rows = self.client.get(
+            "/company/configurations",
+            {"conditions": str(condition), "orderBy": "name asc, id asc", "fields": CONFIGURATION_FIELDS,
+             "pageSize": min(max(1, int(limit)), PAGE_SIZE_MAX)},
+        )
+        return [mapping.configuration(c) for c in rows if not text or any(has_text(c.get(p), text) for p in CONFIGURATION_TEXT)]
 
     @_psa_errors_only
     def get_company(self, company_id: int) -> PSACompany:

@@ -214,7 +214,7 @@ def test_reference_data_being_loaded_is_awaited_not_fetched_again(alice_client, 
     other_request = tenant_for(alice).reference(*ALL_PARTS)  # while the first request's loads run
 
     for reference in (loading, other_request):
-        assert reference.members and reference.all_statuses and reference.priorities and reference.companies
+        assert reference.members and reference.all_statuses and reference.priorities and reference.company_choices
 
     shapes = log_shape(sandbox)
     assert shapes == Counter({"GET /service/boards": 1, "GET /service/boards/{id}/statuses": 4,

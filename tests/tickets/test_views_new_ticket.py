@@ -253,13 +253,12 @@ def test_a_status_of_another_board_is_a_field_error(ui):
 
 
 def test_psa_validation_errors_appear_next_to_their_fields(ui, sandbox, monkeypatch):
-    """A company deleted in ConnectWise after the company list was cached: the PSA's 400 names the field."""
+    """A company deleted in ConnectWise between the name's look-up and the create: the PSA's 400 names the field."""
     from psa.reference import Reference
     from psa.schemas import PSACompany
 
     gone = PSACompany(id=9999, identifier="Gone", name="Gone Ltd")
-    companies = _tenant().reference("companies").companies + [gone]
-    monkeypatch.setattr(Reference, "companies", property(lambda reference: companies))
+    monkeypatch.setattr(Reference, "companies_named", lambda reference, text, limit=50: [gone])
     response = _post(ui, "create", {**_complete(), "company": "Gone Ltd"})
     html = response.content.decode()
     assert response.status_code == 422
