@@ -302,7 +302,8 @@ class HangingServer:
 class SandboxServer:
     """``bench/sandbox_server.py`` on a free loopback port; ``log_since()`` reads its request log."""
 
-    def __init__(self, *, latency_ms: float = 0, error_rate: float = 0, max_seconds: float = 3600):
+    def __init__(self, *, latency_ms: float = 0, error_rate: float = 0, max_seconds: float = 3600,
+                 scale: str = "default"):
         self.args = [
             PY,
             str(ROOT / "bench" / "sandbox_server.py"),
@@ -315,6 +316,8 @@ class SandboxServer:
             str(error_rate),
             "--max-seconds",
             str(max_seconds),
+            "--scale",
+            scale,
         ]
         self.proc: subprocess.Popen | None = None
         self.port = 0

@@ -166,6 +166,7 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = a free port (printed as READY <port>)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scale", default="default", help="default or large (psa/sandbox/scale.py)")
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--jitter-ms", type=float, default=0)
     parser.add_argument("--error-rate", type=float, default=0)
@@ -182,7 +183,7 @@ def main(argv=None):
 
     from psa.management.commands.cw_sandbox import _ThreadingWSGIServer
 
-    sandbox = CWSandbox(seed=opts.seed)
+    sandbox = CWSandbox(seed=opts.seed, scale=opts.scale)
     faults = {
         "latency_ms": opts.latency_ms,
         "jitter_ms": opts.jitter_ms,
