@@ -296,3 +296,11 @@ def test_a_state_file_of_another_scale_is_set_aside(tmp_path, caplog):
     CWSandbox(now=NOW, state_file=path)  # the default seed's file
     assert CWSandbox(scale=SMALL, now=NOW).remember_in(path) == "unusable"
     assert (tmp_path / "cw-sandbox.json.corrupt").exists() and "another scale" in caplog.text
+
+
+def test_the_large_demo_keeps_its_changes_in_a_file_of_its_own(tmp_path):
+    from rf_project.management.commands.demo import default_state_file
+
+    database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3")}
+    assert default_state_file(database, tmp_path) == tmp_path / "cw-sandbox.json"
+    assert default_state_file(database, tmp_path, "large") == tmp_path / "cw-sandbox-large.json"
