@@ -155,12 +155,6 @@ class PSAEditConflict(PSAConflictError):
         self.changes: list[TicketFieldChange] = []
 
 
-class PSAUnsupportedError(PSAError):
-    """This PSA's provider cannot do this (yet): an optional capability the product degrades without."""
-
-    default_message = "This PSA connection does not support this yet"
-
-
 @dataclass(frozen=True)
 class ChangedTickets:
     """Tickets updated after a moment (``PSAProvider.changed_tickets``), most recently updated first.
@@ -200,13 +194,13 @@ class PSAProvider(ABC):
     # Optional capabilities (not abstract: a provider without them still works, the feature degrades).
     def count_tickets(self, query: TicketSearchQuery) -> int:
         """How many tickets match ``query`` (one cheap count call: saved views' open-ticket counts)."""
-        raise PSAUnsupportedError(f"{type(self).__name__} cannot count tickets")
+        raise PSANotSupportedError("Counting tickets")
 
     def changed_tickets(self, query: TicketSearchQuery, since: datetime, *, also_ids: tuple[int, ...] = (),
                         limit: int = 200) -> ChangedTickets:
         """Tickets last updated after ``since`` that match ``query`` or are one of ``also_ids`` (the rows
         a queue shows, which may have left the filter), most recently updated first: one cheap query."""
-        raise PSAUnsupportedError(f"{type(self).__name__} cannot list changed tickets")
+        raise PSANotSupportedError("Listing changed tickets")
 
     def ticket_stamp(self, ticket_id: int) -> TicketStamp:
         """The ticket's last update, status and assignees (an open drawer asks whether it changed).
