@@ -28,9 +28,9 @@ import httpx
 from django.conf import settings
 
 from psa import crypto, site_policy
-from psa.capacity import CircuitBreaker, capacity_key
 from psa.autotask.client import VENDOR_ZONE_HOST, root_for_site
 from psa.autotask_sandbox import default_at_sandbox
+from psa.capacity import CircuitBreaker, capacity_key
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.autotask import AutotaskProvider
 from psa.providers.base import PSAProvider

@@ -19,7 +19,7 @@ from psa.providers.base import PSAError
 from psa.web import toast
 from tickets.duration import format_duration
 from tickets.service import time as time_service
-from tickets.service.errors import InvalidInput, MemberMappingRequired, NoPSAConnection
+from tickets.service.errors import MemberMappingRequired, NoPSAConnection
 
 TIME = "tickets/time.html"
 FORM_FIELDS = ("start", "end", "duration", "notes", "work_type", "work_role", "billable")

@@ -14,8 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from psa.providers.base import PSAError
 from psa.web import to_int, toast
-from tickets import timezones
-from tickets import service
+from tickets import service, timezones
 from tickets.service.bulk import BULK_MAX, BulkInputError, run_bulk
 from tickets.views import _list_query
 

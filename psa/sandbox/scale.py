@@ -592,7 +592,7 @@ class Materializer:
                                       start + timedelta(hours=1), bool(closed), entered_dt, updater)
         family = {"entries": entries, "time_entries": {}, "notes": [], "configurations": []}
         recent = entered >= self.recent_since
-        for k, ((hours, work_type_id, n), entry) in enumerate(zip(self._time_plan(row), entries.values())):
+        for k, ((hours, work_type_id, n), entry) in enumerate(zip(self._time_plan(row), entries.values(), strict=False)):
             start = datetime.strptime(entry["dateStart"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
             end = start + timedelta(hours=hours)
             te_id = TIME_BASE + tid * TIMES_PER_TICKET + k

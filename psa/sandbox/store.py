@@ -29,7 +29,6 @@ evaluated by the generic evaluator over the tickets the translated part leaves: 
 
 from __future__ import annotations
 
-import copy
 import functools
 import itertools
 import pickle

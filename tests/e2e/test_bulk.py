@@ -72,7 +72,7 @@ def test_select_all_checks_every_row_on_the_page_and_clear_empties_the_selection
 
 
 @SIZES
-def test_the_bulk_bar_and_its_result_fit_and_pass_axe(audit_page, size):
+def test_the_bulk_bar_and_its_result_fit_and_pass_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets?assigned=all")

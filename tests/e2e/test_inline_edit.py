@@ -66,7 +66,7 @@ def test_a_change_made_in_connectwise_meanwhile_is_shown_and_can_be_overridden(l
 
 
 @SIZES
-def test_the_edit_form_fits_and_passes_axe(audit_page, size):
+def test_the_edit_form_fits_and_passes_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     dialog, _ = _open_drawer(page)

@@ -92,7 +92,7 @@ def test_the_sidebar_quickstart_item_leads_to_quickstart(logged_in_page):
 
 
 @SIZES
-def test_the_keyboard_help_fits_and_passes_axe(audit_page, size):
+def test_the_keyboard_help_fits_and_passes_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets")

@@ -95,7 +95,7 @@ def test_the_open_drawer_notices_its_ticket_changed_and_reloads_just_that_part(l
 
 
 @SIZES
-def test_the_change_notice_fits_and_passes_axe(audit_page, quick_polls, size):
+def test_the_change_notice_fits_and_passes_axe(audit_page, quick_polls, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets?board=1")

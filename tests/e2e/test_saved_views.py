@@ -114,7 +114,7 @@ def test_rename_reorder_default_and_delete_on_the_manage_page(logged_in_page):
 
 
 @SIZES
-def test_the_save_view_dialog_and_the_views_list_fit_and_pass_axe(audit_page, size):
+def test_the_save_view_dialog_and_the_views_list_fit_and_pass_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets?board=1")

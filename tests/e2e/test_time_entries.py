@@ -70,7 +70,7 @@ def test_the_timer_is_kept_by_the_server_and_stopping_it_prefills_log_time(logge
 
 
 @SIZES
-def test_the_time_section_fits_and_passes_axe(audit_page, size):
+def test_the_time_section_fits_and_passes_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     dialog, _ = _open_first_ticket(page)

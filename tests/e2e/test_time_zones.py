@@ -46,7 +46,7 @@ def test_times_follow_the_browsers_zone_and_a_picked_zone_wins(tokyo_page):
 
 
 @SIZES
-def test_the_profile_page_fits_and_passes_axe(audit_page, size):
+def test_the_profile_page_fits_and_passes_axe(audit_page, size):  # noqa: F811 - the imported fixture
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/account/profile")
