@@ -97,3 +97,10 @@ def call(fn, /, *args, key, **kwargs) -> Future:
 def fan_out(fn, /, *args, key, **kwargs) -> Future:
     """Run work of connection ``key`` that may itself wait on :func:`call` tasks."""
     return _fan_out.submit(key, fn, args, kwargs)
+
+
+def gather(futures: list[Future]) -> list:
+    """Wait for all, then raise the first failure (so no call is left running unobserved)."""
+    for future in futures:
+        future.exception()
+    return [future.result() for future in futures]

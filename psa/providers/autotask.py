@@ -114,13 +114,6 @@ class AutotaskChoosePrimaryError(PSAConflictError):
         self.ticket_id, self.member_id, self.candidates = ticket_id, member_id, candidates
 
 
-def _gather(futures: list[Future[T]]) -> list[T]:
-    """Wait for all, then raise the first failure (so no call is left running unobserved)."""
-    for future in futures:
-        future.exception()
-    return [future.result() for future in futures]
-
-
 def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
     """A response we cannot map (missing id, wrong type) is a malformed response, not a crash."""
 
@@ -274,7 +267,7 @@ class AutotaskProvider(PSAProvider):
 
     @staticmethod
     def _enrich_finish(jobs: dict[str, Future], lookups: Lookups) -> Lookups:
-        results = dict(zip(jobs, _gather(list(jobs.values())), strict=True))
+        results = dict(zip(jobs, concurrency.gather(list(jobs.values())), strict=True))
         lookups.companies = {int(c["id"]): c for c in results.get("companies", [])}
         lookups.contacts = {int(c["id"]): c for c in results.get("contacts", [])}
         lookups.secondaries = {}
@@ -341,7 +334,7 @@ class AutotaskProvider(PSAProvider):
                 return None
             jobs["secondary"] = self._submit(self.client.query_all, "TicketSecondaryResources",
                                              [F.eq("resourceID", resource_id)], include_fields=["id", "ticketID"])
-        results = dict(zip(jobs, _gather(list(jobs.values())), strict=True))
+        results = dict(zip(jobs, concurrency.gather(list(jobs.values())), strict=True))
         if query.assigned_identifier:
             ticket_ids = sorted({int(r["ticketID"]) for r in results["secondary"]})
             primary = F.eq("assignedResourceID", resource_id)
@@ -387,7 +380,7 @@ class AutotaskProvider(PSAProvider):
                  offset: int, limit: int, stats: list | None = None) -> tuple[list[dict], int]:
         """The tickets at ``[offset, offset+limit)`` in urgency-then-newest order, and the total."""
         buckets = self._buckets(filters, picklists, priority_id)
-        counts = _gather([self._submit(self._count_tickets, bucket.filters) for bucket in buckets])
+        counts = concurrency.gather([self._submit(self._count_tickets, bucket.filters) for bucket in buckets])
         for bucket, n in zip(buckets, counts, strict=True):
             bucket.count = n
         total = sum(counts)
@@ -399,7 +392,7 @@ class AutotaskProvider(PSAProvider):
                 stats.append(slice_stats)
             slices.append(self._submit(ordering.newest_slice, bucket, a, b, count=self._count_tickets,
                                        fetch=self._fetch_rows, hint=self._id_hint, stats=slice_stats))
-        rows = [row for part in _gather(slices) for row in part]
+        rows = [row for part in concurrency.gather(slices) for row in part]
         return rows, total
 
     @_psa_errors_only

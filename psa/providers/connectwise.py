@@ -88,13 +88,6 @@ CONFIGURATION_TEXT = ("name", "deviceIdentifier", "serialNumber")
 SEARCH_WORDS_MAX = 3
 COMPANY_PAGES_MAX = 50  # list_companies: 50,000 companies
 
-def _gather(futures: list[Future[T]]) -> list[T]:
-    """Wait for all, then raise the first failure (so no call is left running unobserved)."""
-    for future in futures:
-        future.exception()
-    return [future.result() for future in futures]
-
-
 def _updated_ticket(updated: Any, ticket_id: int) -> PSATicketDetail | None:
     """The ticket a PATCH answered with, or None when it cannot be mapped: the status did change,
     so a response we cannot read as a ticket must not turn the change into a failure."""
@@ -266,7 +259,7 @@ class ConnectWiseProvider(PSAProvider):
             },
         )
         count = self._submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
-        rows_json, count_json = _gather([rows, count])
+        rows_json, count_json = concurrency.gather([rows, count])
         return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
 
     @_psa_errors_only
@@ -452,7 +445,7 @@ class ConnectWiseProvider(PSAProvider):
                 C.eq("company/id", _id(company_id, "company_id")), C.eq("closedFlag", False), C.ne("id", ticket_id)
             )
             jobs.append(self._submit(self.client.get, "/service/tickets", {**params, "conditions": str(same_company)}))
-        results = _gather(jobs)
+        results = concurrency.gather(jobs)
         family_rows = sorted(results[0], key=lambda t: (t.get("id") != parent_ticket_id,))  # parent first
         seen: set[int] = set()
         related: list[PSATicketSearchResult] = []
@@ -589,7 +582,7 @@ class ConnectWiseProvider(PSAProvider):
         trip. Configurations deleted since they were attached are skipped."""
         ids = list(dict.fromkeys(_id(config_id, "config_id") for config_id in config_ids))
         jobs = [self._submit(self._configuration, config_id) for config_id in ids]
-        return [config for config in _gather(jobs) if config is not None]
+        return [config for config in concurrency.gather(jobs) if config is not None]
 
     def _configuration(self, config_id: int) -> PSAConfiguration | None:
         try:
@@ -670,7 +663,7 @@ class ConnectWiseProvider(PSAProvider):
         if len(rows) >= PAGE_SIZE_MAX:
             total = int(self.client.get("/company/companies/count", {"conditions": params["conditions"]})["count"])
             pages = range(2, min(-(-total // PAGE_SIZE_MAX), COMPANY_PAGES_MAX) + 1)
-            for batch in _gather([self._submit(self.client.get, "/company/companies",
+            for batch in concurrency.gather([self._submit(self.client.get, "/company/companies",
                                                {**params, "page": page, "pageSize": PAGE_SIZE_MAX}) for page in pages]):
                 if not isinstance(batch, list):
                     raise PSAMalformedResponseError()
