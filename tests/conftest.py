@@ -24,6 +24,9 @@ PSA_KINDS = ("connectwise", "autotask")
 def pytest_addoption(parser):
     parser.addoption("--psa", choices=PSA_KINDS, default=None,
                      help="the PSA the shared fixtures connect to (default: $RF_TEST_PSA, else connectwise)")
+    parser.addoption("--database-tests-only", action="store_true", default=False,
+                     help="deselect tests that cannot touch the database (CI's PostgreSQL run: a test without "
+                          "database access runs the same on every database, and the SQLite run has run it)")
 
 
 def pytest_configure(config):
@@ -97,7 +100,22 @@ CONNECTWISE_ONLY: dict[str, str] = {
 }
 
 
+# pytest-django refuses database access to a test without one of these (or the django_db marker), so a test
+# without them cannot behave differently on PostgreSQL.
+_DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                                "live_server"})
+
+
+def _uses_database(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or not _DATABASE_FIXTURES.isdisjoint(
+        getattr(item, "fixturenames", ()))
+
+
 def pytest_collection_modifyitems(config, items):
+    if config.getoption("--database-tests-only"):
+        kept = [item for item in items if _uses_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not _uses_database(item)])
+        items[:] = kept
     kind = test_psa(config)
     other = "autotask_only" if kind == "connectwise" else "connectwise_only"
     for item in items:
