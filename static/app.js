@@ -13,7 +13,7 @@
   "use strict";
 
   // --- toasts -------------------------------------------------------------------------------
-  function toast(message, level) {
+  function toast(message, level, action) {
     var host = document.getElementById("toasts");
     if (!host || !message) return;
     var el = document.createElement("div");
@@ -27,16 +27,57 @@
     close.textContent = "\u00d7";
     close.addEventListener("click", function () { el.remove(); });
     el.appendChild(close);
+    var button = toastAction(action);
+    if (button) el.insertBefore(button, close);
     host.appendChild(el);
-    setTimeout(function () { el.remove(); }, level === "error" ? 8000 : 4000);
+    if (button && window.htmx) window.htmx.process(button);
+    // A toast that offers an action stays until it is used or dismissed (no time limit to act).
+    if (!button) setTimeout(function () { el.remove(); }, level === "error" ? 8000 : 4000);
   }
+
+  // --- toast actions: {"action": {"label", "method": "post", "url"}} (e.g. a spin-off's "Retry") --------
+  // The button is a plain htmx request (hx-post, the page's CSRF header from <body hx-headers>, no swap);
+  // its JSON answer's "detail" becomes the next toast. Only a same-origin path is accepted as the url.
+  function toastAction(action) {
+    if (!action || !action.label || !/^\/[^\/\\]/.test(String(action.url || ""))) return null;
+    var method = String(action.method || "post").toLowerCase();
+    if (method !== "post" && method !== "get") return null;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm toast-action";
+    button.textContent = String(action.label);
+    button.setAttribute("hx-" + method, String(action.url));
+    button.setAttribute("hx-swap", "none");
+    button.setAttribute("hx-disabled-elt", "this");
+    button.setAttribute("data-toast-action", "");
+    return button;
+  }
+
+  function answerDetail(xhr) {
+    try { return (JSON.parse(xhr.responseText) || {}).detail || ""; } catch (e) { return ""; }
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("[data-toast-action]")) return;
+    var xhr = event.detail.xhr;
+    if (event.detail.successful) {
+      var done = elt.closest(".toast");
+      if (done) done.remove();
+      toast(answerDetail(xhr) || "Done", "success");
+    } else {  // the toast stays, so its action can be tried again
+      toast(answerDetail(xhr) || "The request failed (" + (xhr ? xhr.status : "error") + "). Please retry.", "error");
+    }
+  });
+  // --- end toast actions ---
 
   document.addEventListener("toast", function (event) {
     var detail = event.detail || {};
-    toast(detail.message || detail.value, detail.level);
+    toast(detail.message || detail.value, detail.level, detail.action);
   });
 
   document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.elt && event.detail.elt.matches && event.detail.elt.matches("[data-toast-action]")) return;
     var xhr = event.detail.xhr;
     toast("The request failed (" + (xhr ? xhr.status : "error") + "). Please retry.", "error");
   });

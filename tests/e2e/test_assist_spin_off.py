@@ -73,3 +73,34 @@ def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board
     dialog.get_by_role("link", name="Cancel").click()  # dismissing leaves the suggestion
     expect(page.get_by_role("dialog", name="New ticket")).to_have_count(0)
     expect(page.locator(f"#action-{action.id}")).to_be_visible()
+
+
+def test_a_link_note_that_failed_is_added_by_the_toasts_retry_and_both_drawers_show_the_link(
+        logged_in_page, linked_session, sandbox):
+    page = logged_in_page
+    session, _action = linked_session
+    sandbox.inject("503", method="POST", path=r"^/service/tickets/1042/notes$", times=1)  # the original's note fails once
+    page.goto(f"/assist/{session.id}/")
+    page.get_by_role("link", name="New Ticket", exact=True).click()
+    dialog = page.get_by_role("dialog", name="New ticket")
+    dialog.get_by_label("Summary").fill("The fax machine is dead")
+    dialog.get_by_label("Status").select_option(label="New")
+    dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    dialog.get_by_role("button", name="Create ticket").click()
+
+    failed = page.locator(".toast").filter(has_text="could not be added")
+    expect(failed).to_contain_text(re.compile(r"Ticket #\d+ created; the link note on #1042 could not be added"))
+    spin_off = re.search(r"Ticket #(\d+)", failed.inner_text()).group(1)
+    failed.get_by_role("button", name="Retry").click()
+
+    expect(page.locator(".toast").filter(has_text="Both link notes are in place")).to_be_visible()
+    expect(failed).to_have_count(0)
+
+    page.goto("/tickets?ticket=1042")
+    original = page.get_by_role("dialog", name="#1042")
+    expect(original.get_by_text(f"Spin-off #{spin_off} created: The fax machine is dead")).to_be_visible()
+    related = original.get_by_role("link", name=re.compile(f"#{spin_off}"))
+    expect(related).to_contain_text("Spin-off")
+    related.click()  # the spin-off's drawer names its original
+    expect(page.get_by_role("dialog", name=f"#{spin_off}").get_by_role("link", name=re.compile("#1042"))) \
+        .to_contain_text("Spun off from")
