@@ -343,3 +343,30 @@ def test_the_drawer_check_is_one_small_get_shared_by_everyone_with_the_ticket_op
 
     assert _polls(quiet) == Counter({f"GET /service/tickets/{ticket_id}": 1})
     assert parse_qs(quiet.request_log[0].query)["fields"] == ["id,status/id,resources,_info/lastUpdated"]
+
+
+def _assign_someone(sandbox, ticket_id):
+    ticket = sandbox.state["tickets"][ticket_id]
+    ticket["resources"] = ", ".join([*_stamp_of(sandbox, ticket_id)[1], "NewTech"])
+
+
+def _move_status(sandbox, ticket_id):
+    sandbox.state["tickets"][ticket_id]["status"]["id"] += 1
+
+
+@pytest.mark.parametrize(("change", "told"), [
+    (_assign_someone, ("assignees",)),
+    (_move_status, ("status",)),
+    (lambda sandbox, ticket_id: None, ("notes",)),  # only lastUpdated moved: a note, or a detail the drawer shows
+])
+def test_the_drawer_is_told_which_part_changed_since_it_was_drawn(watching, quiet, change, told):
+    """The drawer's check does not say what it shows: what changed is compared with the ticket as drawn."""
+    ticket_id = _open_tickets(quiet, 1)[0]
+    first = live.ticket_changed_since(watching, ticket_id, DRAWN, now=NOW)  # the drawer's first check
+    change(quiet, ticket_id)
+    _touch(quiet, ticket_id, NOW + timedelta(seconds=10))
+
+    later = live.ticket_changed_since(watching, ticket_id, DRAWN, now=NOW + timedelta(seconds=live.POLL_INTERVAL_SECONDS))
+
+    assert not first.changed
+    assert (later.changed, later.aspects) == (True, told)

@@ -57,6 +57,8 @@ LOCK_SECONDS = 30  # a poller that died mid-query blocks its interval at most th
 LOCK_WAIT_SECONDS = 5.0  # how long the other pollers wait for the first one's answer
 LOCK_POLL_SECONDS = 0.05
 ASPECTS = ("status", "assignees", "notes")
+SEEN_KEEP = 8  # states of a ticket remembered for the drawers that have it open (see ticket_changed_since)
+SEEN_SECONDS = 60 * 60
 
 
 @dataclass
@@ -201,7 +203,14 @@ def ticket_changed_since(tenant: Tenant, ticket_id: int, since: datetime, *, sta
 
     ``status_id`` and ``resources`` (assignee identifiers) are what the drawer shows: a difference names the
     part to reload even when the PSA did not move ``lastUpdated``; any other update is reported as "notes"
-    (the drawer's notes and details section)."""
+    (the drawer's notes and details section).
+
+    Without them, the drawer showed the ticket as it was at ``since``: every check remembers the states it
+    sees (per connection and ticket, ``SEEN_KEEP`` of them for ``SEEN_SECONDS``), and an update after ``since``
+    is compared with the last state seen at or before it, so an assignee-only change is told as "assignees"
+    and a status change as "status". A ticket that changed before any check saw it as it was drawn (in the
+    first interval after the drawer opened, when nobody else has it open) is told as "notes": the part is
+    not known, and that Reload brings status, notes and details."""
     since = _utc(since)
     interval = interval_of(_utc(now or timezone.now()))
     key = f"rf-poll-ticket:{_connection_part(tenant)}:{int(ticket_id)}:{interval}"
@@ -218,12 +227,38 @@ def ticket_changed_since(tenant: Tenant, ticket_id: int, since: datetime, *, sta
     if "error" in answer:
         return TicketChange(False, checked=False, error=answer["error"])
     last_updated = datetime.fromisoformat(answer["last_updated"]) if answer["last_updated"] else None
+    updated = last_updated is not None and last_updated > since
+    if status_id is None and resources is None:  # the drawer did not say what it shows: what it was drawn with
+        seen = remember_state(f"rf-live-seen:{_connection_part(tenant)}:{int(ticket_id)}", answer)
+        drawn = state_as_of(seen, since) if updated else None
+        if drawn is not None:
+            status_id, resources = drawn["status_id"], drawn["resources"]
     aspects = []
     if status_id is not None and answer["status_id"] != status_id:
         aspects.append("status")
     if resources is not None and {r.lower() for r in answer["resources"]} != {r.lower() for r in resources}:
         aspects.append("assignees")
-    updated = last_updated is not None and last_updated > since
     if updated and not aspects:
         aspects.append("notes")
     return TicketChange(bool(aspects), tuple(aspects), last_updated)
+
+
+def remember_state(key: str, answer: dict) -> list[dict]:
+    """Add a ticket's state (a drawer check's shared answer) to the states remembered under ``key`` (the last
+    ``SEEN_KEEP`` distinct ones, by ``last_updated``); return them. Written only when the state is new."""
+    seen = cache.get(key) or []
+    if answer.get("last_updated") is None:
+        return seen
+    state = {"last_updated": answer["last_updated"], "status_id": answer["status_id"],
+             "resources": sorted(r.lower() for r in answer["resources"])}
+    if state not in seen:
+        seen = sorted([*seen, state], key=lambda s: datetime.fromisoformat(s["last_updated"]))[-SEEN_KEEP:]
+        cache.set(key, seen, SEEN_SECONDS)
+    return seen
+
+
+def state_as_of(seen: list[dict], moment: datetime) -> dict | None:
+    """The remembered state a drawer drawn at ``moment`` showed: the last one updated at or before it (None:
+    none is remembered, e.g. the ticket changed before anybody's first check of it)."""
+    before = [s for s in seen if datetime.fromisoformat(s["last_updated"]) <= moment]
+    return before[-1] if before else None
