@@ -6,6 +6,7 @@ failures become inline messages (with Retry) rendered by the partial that asked,
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.core.exceptions import PermissionDenied
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from psa.providers.base import PSAError, PSAUnavailableError, PSAValidationError
+from psa.providers.base import PSAEditConflict, PSAError, PSAUnavailableError, PSAValidationError
 from psa.reference import ALL_PARTS
-from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX
+from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX, TicketEditFields
 from psa.web import to_int, toast
 from tickets import service, validation
 from tickets.ai.client import engine_status
@@ -26,6 +27,7 @@ from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_promp
 from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
 from tickets.service.backlinks import BackLinks
+from tickets.service.edit import change_status
 from tickets.shell import shell_from_params, shell_from_ticket
 from tickets.signals import spin_off_created, spin_off_opened
 
@@ -142,7 +144,8 @@ def ticket_detail(request, ticket_id: int):
         context["config_ids"] = ",".join(str(config.id) for config in configurations)
     detail = context.get("panel") and context["panel"].detail.value
     if detail is not None and detail.board_id:
-        context["status_control"] = _status_control(request, ticket_id, detail.board_id, detail.status_id, detail.status_name)
+        context["status_control"] = _status_control(request, ticket_id, detail.board_id, detail.status_id, detail.status_name,
+                                                    ticket=detail)
     return render(request, "tickets/panel.html#detail", context)
 
 
@@ -176,25 +179,66 @@ def _on_ticket_queue(request) -> bool:
     return request.htmx.current_url_abs_path.split("?")[0] == reverse("ticket_list")
 
 
-def _status_control(request, ticket_id, board_id, status_id, status_name, error=None) -> dict:
+def _status_control(request, ticket_id, board_id, status_id, status_name, error=None, *, ticket=None,
+                    loaded: str = "", last_updated: str = "") -> dict:
+    """The drawer's status select. With ``ticket`` (as just read or written) it carries the header's fields
+    and ``lastUpdated`` as loaded, for the concurrent-edit guard (issue 19); else ``loaded``/``last_updated``."""
     try:
         statuses = request.tenant.reference("boards").statuses(board_id)
     except PSAError:
         statuses = []
+    if ticket is not None:
+        loaded = TicketEditFields.of(ticket).model_dump_json()
+        last_updated = ticket.last_updated.isoformat() if ticket.last_updated else ""
     return {"ticket_id": ticket_id, "board_id": board_id, "status_id": status_id, "status_name": status_name,
-            "statuses": statuses, "error": error}
+            "statuses": statuses, "error": error, "loaded": loaded, "last_updated": last_updated}
+
+
+# --- the status select's concurrent-edit guard (issue 19) -------------------------------------------------
+
+
+def _status_discard(request, ticket_id: int):
+    """Discard mine: the status control for the ticket as it is now in the PSA (1 GET)."""
+    try:
+        ticket = service.get_ticket(request.tenant, ticket_id)
+    except (service.NoPSAConnection, PSAError) as error:
+        control = _status_control(request, ticket_id, to_int(request.POST.get("board")), to_int(request.POST.get("current")),
+                                  request.POST.get("current_name", ""), error=getattr(error, "message", str(error)),
+                                  loaded=request.POST.get("loaded", ""), last_updated=request.POST.get("last_updated", ""))
+        return render(request, "tickets/panel.html#status", {"control": control}, status=422)
+    control = _status_control(request, ticket_id, ticket.board_id, ticket.status_id, ticket.status_name, ticket=ticket)
+    return render(request, "tickets/panel.html#status", {"control": control})
+
+
+def _status_conflict(request, ticket_id: int, board_id, status_id, conflict: PSAEditConflict):
+    """The status select keeps my choice; the control says what changed and by whom (422)."""
+    who = conflict.updated_by_name or conflict.updated_by or "someone"
+    control = _status_control(request, ticket_id, board_id, status_id, request.POST.get("current_name", ""),
+                              loaded=request.POST.get("loaded", ""), last_updated=request.POST.get("last_updated", ""))
+    control.update(conflict=conflict, who=who, current=to_int(request.POST.get("current")),
+                   expected=conflict.last_updated.isoformat() if conflict.last_updated else "")
+    response = render(request, "tickets/panel.html#status", {"control": control}, status=422)
+    return toast(response, f"Status not changed: #{ticket_id} was changed in ConnectWise by {who}", "error")
 
 
 @require_POST
 def ticket_status(request, ticket_id: int):
+    if request.POST.get("discard"):
+        return _status_discard(request, ticket_id)
     status_id = to_int(request.POST.get("status"))
     board_id = to_int(request.POST.get("board"))
     context = {"list_query": _list_query(request)}
+    expected = request.POST.get("expected") or request.POST.get("last_updated")
     try:
         if status_id is None:
             raise ValueError("Choose a status")
         validation.check_status(request.tenant.reference("boards"), status_id)
-        update = service.update_status(request.tenant, ticket_id, status_id)
+        loaded = request.POST.get("loaded")
+        update = change_status(request.tenant, ticket_id, status_id,
+                               expected_last_updated=datetime.fromisoformat(expected) if expected else None,
+                               loaded=TicketEditFields.model_validate_json(loaded) if loaded else None)
+    except PSAEditConflict as conflict:
+        return _status_conflict(request, ticket_id, board_id, status_id, conflict)
     except (PSAError, ValueError) as error:
         message = getattr(error, "message", str(error))
         if getattr(error, "outcome_unknown", False):
@@ -202,10 +246,12 @@ def ticket_status(request, ticket_id: int):
         else:
             message = f"Status not changed: {message}"
         context["control"] = _status_control(request, ticket_id, board_id, to_int(request.POST.get("current")),
-                                             request.POST.get("current_name", ""), error=message)
+                                             request.POST.get("current_name", ""), error=message,
+                                             loaded=request.POST.get("loaded", ""),
+                                             last_updated=request.POST.get("last_updated", ""))
         response = render(request, "tickets/panel.html#status", context, status=422)
         return toast(response, message, "error")
-    context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status)
+    context["control"] = _status_control(request, ticket_id, board_id, status_id, update.new_status, ticket=update.ticket)
     if _on_ticket_queue(request):  # only the queue has a row to update (the dashboard reloads its widget)
         # The provider returns the updated ticket with the change (ConnectWise's PATCH answer): no re-read.
         context["ticket"] = update.ticket

@@ -41,6 +41,25 @@ def test_an_engineer_retitles_a_ticket_and_the_row_follows(logged_in_page):
     expect(dialog.locator(f"#drawer-summary-{ticket_id}")).to_have_text("Printer offline on the 3rd floor")
     expect(page.locator(f"#ticket-row-{ticket_id} .c-summary")).to_have_text("Printer offline on the 3rd floor")
 
+    # Move it to another board: the new board's status is asked for, the same-named one preselected.
+    settled(page)
+    status_now = dialog.get_by_label("Change status").locator("option:checked").inner_text()
+    board_now = dialog.locator(f"#drawer-board-{ticket_id}").inner_text()
+    target = "Security" if board_now != "Security" else "Projects"
+    dialog.get_by_role("button", name="Edit summary").click()
+    settled(page)
+    dialog.get_by_label("Board", exact=True).select_option(label=target)
+    settled(page)
+    expect(dialog.get_by_label("Status on the new board").locator("option:checked")).to_have_text(status_now)
+    dialog.get_by_label("Type", exact=True).select_option(index=1)
+    settled(page)
+    expect(dialog.get_by_label("Subtype", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Item", exact=True)).to_be_visible()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator(f"#drawer-board-{ticket_id}")).to_have_text(target)
+    expect(page.locator(f"#ticket-row-{ticket_id} .c-board")).to_have_text(target)
+    expect(dialog.get_by_label("Change status").locator("option:checked")).to_have_text(status_now)
+
 
 def test_a_change_made_in_connectwise_meanwhile_is_shown_and_can_be_overridden(logged_in_page):
     from psa.models import Account
@@ -63,6 +82,25 @@ def test_a_change_made_in_connectwise_meanwhile_is_shown_and_can_be_overridden(l
     settled(page)
     dialog.get_by_role("button", name="Re-apply my changes").click()
     expect(dialog.locator(f"#drawer-summary-{ticket_id}")).to_have_text("My summary")
+
+
+def test_a_status_change_on_a_ticket_changed_meanwhile_is_shown_and_can_be_re_applied(logged_in_page, sandbox):
+    page = logged_in_page
+    page.set_viewport_size(DESKTOP)
+    dialog, ticket_id = _open_drawer(page)
+    ticket = sandbox.state["tickets"][ticket_id]
+    ticket["summary"] = "Changed by a colleague"  # in ConnectWise, after the drawer loaded it
+    ticket["_info"]["lastUpdated"] = "2031-01-02T03:04:05Z"
+
+    status = dialog.locator(f"#drawer-status-{ticket_id}")
+    status.get_by_label("Change status").select_option(label="Escalated")
+    expect(status.get_by_role("alert")).to_contain_text("was changed in ConnectWise by")
+    expect(status.get_by_role("alert")).to_contain_text("Summary is now “Changed by a colleague”")
+    settled(page)
+    status.get_by_role("button", name="Re-apply my changes").click()
+    expect(status.get_by_role("alert")).to_have_count(0)
+    expect(status.get_by_label("Change status").locator("option:checked")).to_have_text("Escalated")
+    expect(page.locator(f"#ticket-row-{ticket_id} .c-status")).to_contain_text("Escalated")
 
 
 @SIZES

@@ -133,3 +133,65 @@ def test_naming_note_authors_from_the_directory_adds_no_call_to_the_drawer(warm,
 
     assert response.status_code == 200
     assert "GET /system/members" not in log_shape(sandbox)
+
+
+# --- the drawer's edit form and status select (HTML) ------------------------------------------------------
+
+HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/tickets"}
+
+
+def _edit_form(html: str) -> dict:
+    import re
+
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    for name in ("summary", "required_date"):
+        fields[name] = re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+    for name in ("priority_id", "board_id", "type_id", "subtype_id", "item_id"):
+        block = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+        chosen = re.search(r'<option value="([^"]*)" selected>', block)
+        fields[name] = chosen.group(1) if chosen else ""
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def test_the_edit_form_is_one_get_and_a_board_move_reads_the_new_boards_choices_once(warm, alice_tenant, sandbox,
+                                                                                      first_row):
+    ticket = sandbox.state["tickets"][first_row.id]
+    board, other = ticket["board"]["id"], 2 if ticket["board"]["id"] != 2 else 1
+    edit_service.board_choices(alice_tenant, board)
+    sandbox.clear_log()
+
+    fields = _edit_form(warm.get(f"/tickets/{first_row.id}/edit", headers=HX).content.decode())
+    assert log_shape(sandbox) == Counter({"GET /service/tickets/{id}": 1})
+
+    sandbox.clear_log()
+    moved = {**fields, "board_id": str(other), "rebuild": "1"}
+    assert warm.post(f"/tickets/{first_row.id}/edit", moved, headers=HX).status_code == 200
+    assert log_shape(sandbox) == Counter({"GET /service/boards/{id}/types": 1, "GET /service/boards/{id}/subtypes": 1,
+                                          "GET /service/boards/{id}/items": 1})
+    sandbox.clear_log()
+    html = warm.post(f"/tickets/{first_row.id}/edit", moved, headers=HX).content.decode()
+    assert log_shape(sandbox) == Counter()
+
+    sandbox.clear_log()
+    form = {**_edit_form(html), "status_id": str(other * 10 + 2)}
+    form.pop("rebuild", None)
+    response = warm.post(f"/tickets/{first_row.id}/edit", form, headers=HX)
+    assert response.status_code == 200, response.content.decode()
+    assert log_shape(sandbox) == Counter({"GET /service/tickets/{id}": 1, "PATCH /service/tickets/{id}": 1})
+
+
+def test_a_guarded_status_change_in_the_drawer_is_a_read_and_a_patch(warm, sandbox, first_row):
+    import re
+
+    html = warm.get(f"/tickets/{first_row.id}/detail", headers=HX).content.decode()
+    block = re.search(rf'<div id="drawer-status-{first_row.id}".*?</form>', html, re.S).group(0)
+    form = {k: v.replace("&quot;", '"') for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', block)}
+    assert form["last_updated"]
+    board = sandbox.state["tickets"][first_row.id]["board"]["id"]
+    sandbox.clear_log()
+
+    response = warm.post(f"/tickets/{first_row.id}/status", {**form, "status": board * 10 + 5}, headers=HX)
+
+    assert response.status_code == 200, response.content.decode()
+    assert log_shape(sandbox) == Counter({"GET /service/tickets/{id}": 1, "PATCH /service/tickets/{id}": 1})

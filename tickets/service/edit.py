@@ -26,7 +26,7 @@ from django.core.cache import cache
 from pydantic import BaseModel
 
 from psa import concurrency
-from psa.providers.base import FieldError, PSAEditConflict, PSAError, PSANotFoundError
+from psa.providers.base import FieldError, PSAEditConflict, PSAError, PSANotFoundError, PSANotSupportedError
 from psa.reference import cache_key
 from psa.schemas import (
     PSABoardItem,
@@ -147,8 +147,11 @@ def change_status(tenant: Tenant, ticket_id: int, status_id: int, *,
     """A status change; with ``expected_last_updated``, guarded like ``update_ticket`` (same two calls)."""
     if expected_last_updated is None:
         return update_status(tenant, ticket_id, status_id)
-    update = update_ticket(tenant, ticket_id, TicketChanges(status_id=status_id),
-                           expected_last_updated=expected_last_updated, loaded=loaded)
+    try:
+        update = update_ticket(tenant, ticket_id, TicketChanges(status_id=status_id),
+                               expected_last_updated=expected_last_updated, loaded=loaded)
+    except PSANotSupportedError:  # a PSA without guarded edits (Autotask): the plain status change
+        return update_status(tenant, ticket_id, status_id)
     return PSATicketStatusUpdate(ticket_id=ticket_id, previous_status=update.previous.status_name or "",
                                  new_status=update.ticket.status_name or "", ticket=update.ticket)
 
