@@ -99,6 +99,14 @@ def test_the_change_notice_fits_and_passes_axe(audit_page, quick_polls, size):  
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets?board=1")
-    _change(quick_polls, _first_row_id(page), "Printer on fire in reception")
+    ticket_id = _first_row_id(page)
+    _change(quick_polls, ticket_id, "Printer on fire in reception")
     expect(_notice(page)).to_be_visible()
     check(page, "the queue with a change notice")
+
+    page.locator(f"#ticket-row-{ticket_id}").click()  # the open drawer's own notice
+    dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
+    settled(page)
+    quick_polls.state["tickets"][ticket_id]["_info"]["lastUpdated"] = "2100-01-01T00:00:00Z"  # after the drawer's since
+    expect(dialog.get_by_role("status").filter(has_text="This ticket changed")).to_be_visible()
+    check(page, "the drawer with a change notice")
