@@ -60,19 +60,11 @@ _ISSUE_19 = ("time entries, ticket edits and board types/subtypes/items (issue 1
 # Tests of the parametrised suites that assert ConnectWise wire details or data, by node id prefix (kept here,
 # in one place, beside the fixtures that choose the PSA; a module of its own may use the marker instead).
 CONNECTWISE_ONLY: dict[str, str] = {
-    "tests/reliability/test_api_fault_matrix.py": _FAULTS_AT_CW_PATHS,
     "tests/reliability/test_ui_fault_matrix.py": _FAULTS_AT_CW_PATHS,
-    "tests/reliability/test_api_retries.py": _FAULTS_AT_CW_PATHS,
-    "tests/reliability/test_api_create_never_duplicates.py": _FAULTS_AT_CW_PATHS,
     "tests/reliability/test_api_schemathesis.py": _ISSUE_19,
     "tests/tickets/test_api_work.py": _ISSUE_19,
     "tests/tickets/test_api_openapi.py::test_openapi_lists_every_endpoint": _ISSUE_19,
-    "tests/tickets/test_api_errors.py::test_psa_failures_map_to_clear_statuses": _FAULTS_AT_CW_PATHS,
-    "tests/tickets/test_api_errors.py::test_psa_rate_limit_is_429_with_retry_after": _FAULTS_AT_CW_PATHS,
-    "tests/tickets/test_api_errors.py::test_psa_failure_on_create_is_reported_not_500": _FAULTS_AT_CW_PATHS,
     "tests/tickets/test_api_errors.py::test_a_failed_time_post": _ISSUE_19,
-    "tests/tickets/test_api_idempotency.py::test_a_retry_after_the_client_gave_up_returns_the_same_ticket":
-        _FAULTS_AT_CW_PATHS,
     "tests/tickets/test_api_auth.py::test_charlies_reference_cache_is_separate":
         "looks for ConnectWise's /service/boards in the sandbox log",
     "tests/tickets/test_api_reference.py::test_boards": _CW_SEED,

@@ -22,6 +22,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from psa.providers.base import (
+    PSA_NAMES,
     PSAAuthError,
     PSAConflictError,
     PSAError,
@@ -31,6 +32,7 @@ from psa.providers.base import (
     PSATimeoutError,
     PSAUnavailableError,
     PSAValidationError,
+    psa_name,
 )
 from psa.reference import ALL_PARTS
 from psa.schemas import (
@@ -226,9 +228,11 @@ def _psa_message(request, exc: PSAError) -> str:
         return exc.message
     action = _ACTIONS.get(getattr(request, "rf_operation", ""), "The request")
     message = exc.message
-    if "ConnectWise" not in message and exc.status is not None:
+    if exc.status is not None and not any(name in message for name in PSA_NAMES.values()):
         # The PSA's own wording (e.g. a 400 body's message): say who said it.
-        message = f"ConnectWise answered: {message}"
+        tenant = getattr(request, "tenant", None)
+        connection = tenant.connection if tenant is not None else None
+        message = f"{psa_name(connection.provider if connection else None)} answered: {message}"
     return f"{action} failed: {message}"
 
 

@@ -45,6 +45,15 @@ from psa.schemas import (
     TimeEntryCreate,
 )
 
+# The PSAs' names as users read them (``PSAConnection.provider`` -> name); a message that names neither is the
+# PSA's own wording, which callers attribute with ``psa_name``.
+PSA_NAMES = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+
+
+def psa_name(provider: str | None) -> str:
+    """The name of a connection's PSA (ConnectWise when unknown: the product's first PSA)."""
+    return PSA_NAMES.get(provider or "", "ConnectWise")
+
 
 @dataclass
 class FieldError:

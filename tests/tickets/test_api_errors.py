@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability.psa_faults import where
+
 pytestmark = pytest.mark.django_db
 
 URL = "/integrations/psa/tickets"
@@ -127,21 +129,24 @@ def test_non_numeric_ticket_id_is_a_client_error(alice_client, connection):
     ("timeout", 504),
     ("403", 403),
     ("404", 404),
-    ("409", 409),
+    pytest.param("409", 409, marks=pytest.mark.connectwise_only("Autotask's API does not answer 409")),
+    pytest.param("thread", 429, marks=pytest.mark.autotask_only("Autotask's thread limit")),
+    pytest.param("validation", 422, marks=pytest.mark.autotask_only("Autotask's HTTP 500 validation answer")),
 ])
-def test_psa_failures_map_to_clear_statuses(alice_client, connection, sandbox, kind, status):
-    sandbox.inject(kind, path=r"^/service/tickets")
+def test_psa_failures_map_to_clear_statuses(alice_client, connection, sandbox, psa_kind, kind, status):
+    sandbox.inject(kind, path=where(psa_kind, "tickets")[1])
     _assert_error(alice_client.get(URL), status)
 
 
-def test_psa_rate_limit_is_429_with_retry_after(alice_client, connection, sandbox):
-    sandbox.inject("429", path=r"^/service/tickets", retry_after=7)
+def test_psa_rate_limit_is_429_with_retry_after(alice_client, connection, sandbox, psa_kind):
+    sandbox.inject("429", path=where(psa_kind, "tickets")[1], retry_after=7)
     _assert_error(alice_client.get(URL), 429)
     response = alice_client.get(URL)
     assert response.status_code == 429
     assert response["Retry-After"] == "7"
 
 
-def test_psa_failure_on_create_is_reported_not_500(alice_client, connection, valid_payload, sandbox):
-    sandbox.inject("503", method="POST", path=r"^/service/tickets$")
+def test_psa_failure_on_create_is_reported_not_500(alice_client, connection, valid_payload, sandbox, psa_kind):
+    method, path = where(psa_kind, "create")
+    sandbox.inject("503", method=method, path=path)
     _assert_error(alice_client.post(URL, valid_payload, content_type="application/json"), 503)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability.psa_faults import where
 from tickets.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +39,11 @@ def test_a_retry_while_in_flight_is_409(token_client, account, alice, connection
     assert sandbox.ticket_count() == before
 
 
-def test_a_retry_after_the_client_gave_up_returns_the_same_ticket(token_client, connection, valid_payload, sandbox):
+def test_a_retry_after_the_client_gave_up_returns_the_same_ticket(token_client, connection, valid_payload, sandbox,
+                                                                   psa_kind):
     before = sandbox.ticket_count()
-    sandbox.inject("timeout", method="POST", path=r"^/service/tickets$", times=1)
+    method, path = where(psa_kind, "create")
+    sandbox.inject("timeout", method=method, path=path, times=1)
     assert _post(token_client, valid_payload, "gave-up").status_code == 504
     retry = _post(token_client, valid_payload, "gave-up")
     replay = _post(token_client, valid_payload, "gave-up")
@@ -73,5 +76,5 @@ def test_an_empty_key_is_refused_with_400_and_creates_nothing(token_client, conn
     assert "Idempotency-Key header is empty" in body["detail"]
     assert body["errors"] == [{"field": "Idempotency-Key", "message": body["detail"]}]
     assert sandbox.ticket_count() == before
-    assert sandbox.request_log == []  # refused before anything reached ConnectWise
+    assert sandbox.request_log == []  # refused before anything reached the PSA
     assert not IdempotencyRecord.objects.exists()
