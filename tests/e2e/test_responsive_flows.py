@@ -187,3 +187,48 @@ def test_on_a_phone_an_engineer_maps_themselves_and_tests_the_connection(page, a
     expect(page.locator("#my-mapping")).to_contain_text("You are mapped to John Smith (jsmith).")
     settled(page)
     check_layout(page, "the integrations page after mapping")
+
+
+def test_on_a_phone_views_bulk_actions_and_log_time_work_by_tap(phone):
+    """Issues 19 and 20 on a phone: save a view and find it (current) under Menu, change two tickets' status
+    from the bulk bar, then log time in a ticket's sheet. Each tap is a real click on a control in sight."""
+    page = phone
+    page.goto("/tickets?board=1")
+    settled(page)
+    page.get_by_role("button", name="Save view").click()
+    dialog = page.get_by_role("dialog", name="Save view")
+    dialog.get_by_label("Name").fill("Desk")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    menu = page.get_by_role("button", name="Menu")
+    menu.click()
+    view = page.get_by_role("list", name="Views").get_by_role("link", name="Desk")
+    expect(view).to_have_attribute("aria-current", "page")
+    menu.click()
+    expect(view).to_be_hidden()
+
+    settled(page)
+    ids = [row.get_attribute("id").removeprefix("ticket-row-") for row in _rows(page).all()[:2]]
+    for ticket_id in ids:
+        page.get_by_role("checkbox", name=f"Select #{ticket_id}").click()
+    toolbar = page.get_by_role("toolbar", name="Bulk actions")
+    expect(toolbar).to_contain_text("2 selected")
+    toolbar.get_by_role("button", name="Change status").click()
+    page.get_by_label("Move to").select_option("Escalated")
+    page.get_by_role("button", name="Apply status").click()
+    expect(page.get_by_role("status").and_(page.locator("#bulk-result"))).to_contain_text("2 of 2 done")
+    check_layout(page, "the queue with a bulk result")
+
+    settled(page)
+    page.locator(f"#ticket-row-{ids[0]}").click()
+    sheet = page.get_by_role("dialog", name=f"#{ids[0]}")
+    expect(sheet.get_by_role("heading", name="Time")).to_be_visible()
+    settled(page)
+    entries = sheet.get_by_role("list", name="Time entries").locator("li.time-entry")
+    before = entries.count()
+    sheet.get_by_label("Duration").fill("45m")
+    sheet.get_by_role("textbox", name="Notes").fill("Reseated the toner on site")
+    sheet.get_by_role("button", name="Log time").click()
+    expect(entries).to_have_count(before + 1)
+    expect(entries.last).to_contain_text("Reseated the toner on site")
+    check_layout(page, "the ticket sheet after Log time")
