@@ -197,3 +197,36 @@ class RunningTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on #{self.ticket_id} since {self.started:%Y-%m-%d %H:%M}"
+
+
+# --- bulk actions run in chunks (issue 19) -----------------------------------------------------------------
+
+
+class BulkJob(models.Model):
+    """A bulk action on the queue, run a chunk of tickets per request so the bar can say "7 of 20 done".
+
+    ``ticket_ids`` in the order chosen; ``outcomes`` ``{"<id>": {"outcome", "message", "retryable"}}`` for
+    the tickets finished; ``claimed`` ``{"<id>": "<ISO time>"}`` for the tickets a request is working on.
+    ``version`` makes claiming and recording a compare-and-set, so two requests never run one ticket at
+    once (and every operation skips what is already done, so nothing is applied twice). See
+    ``tickets.service.bulk``."""
+
+    id = models.UUIDField(primary_key=True)
+    account = models.ForeignKey("psa.Account", on_delete=models.CASCADE, related_name="bulk_jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_jobs")
+    action = models.CharField(max_length=16)
+    value = models.CharField(max_length=200, blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    kind = models.CharField(max_length=16, blank=True, default="internal")
+    ticket_ids = models.JSONField(default=list)
+    outcomes = models.JSONField(default=dict)
+    claimed = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.action} on {len(self.ticket_ids)} tickets ({len(self.outcomes)} done)"
+
+    @property
+    def finished(self) -> bool:
+        return len(self.outcomes) >= len(self.ticket_ids)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/changes", views_queue_extras.ticket_changes, name="ticket_changes"),
     path("tickets/new", views.new_ticket, name="ticket_new"),
     path("tickets/bulk", views_work.ticket_bulk, name="ticket_bulk"),
+    path("tickets/bulk/<uuid:job_id>", views_work.ticket_bulk_next, name="ticket_bulk_next"),
     path("account/profile", views_work.profile, name="profile"),
     path("tickets/timer", views_time.running_timer, name="running_timer"),
     path("tickets/<int:ticket_id>/time", views_time.ticket_time, name="ticket_time"),

@@ -1,21 +1,24 @@
 """HTML views for an engineer's daily ticket work beyond the drawer's basics: bulk actions on the queue,
 and the profile page (the viewer's time zone).
 
-Thin function views over ``tickets.service.bulk``: parse the form, run, render a partial of
-``tickets/bulk.html``. Failures are shown where the request came from (422, which htmx swaps), and
+Thin function views over ``tickets.service.bulk``: parse the form, record the job, render a partial of
+``tickets/bulk.html``; the job then runs a chunk per request (``ticket_bulk_next``, which htmx asks for again
+until the job is finished), so the ``role=status`` region says "7 of 20 done" while it runs. Failures are shown where the request came from (422, which htmx swaps), and
 nothing the engineer typed is in the swapped part, so it survives every failure.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from psa.providers.base import PSAError
 from psa.web import to_int, toast
 from tickets import service, timezones
-from tickets.service.bulk import BULK_MAX, BulkInputError, run_bulk
+from tickets.models import BulkJob
+from tickets.service.bulk import BULK_MAX, BulkInputError, get_job, job_result, run_chunk, start_bulk
 from tickets.views import _list_query
 
 BULK = "tickets/bulk.html"
@@ -52,27 +55,49 @@ def ticket_bulk(request):
     ids = [to_int(raw) for raw in request.POST.getlist("ids")]
     if any(ticket_id is None or ticket_id <= 0 for ticket_id in ids):
         return _bulk_failed(request, "The selection is not valid: reload the page")
-    field = {"assign": "member", "priority": "priority"}.get(action, "status")
+    field = _FIELD.get(action, "status")
     raw_value = request.POST.get(field, "")
     value = to_int(raw_value) if field != "status" else raw_value
     try:
-        result = run_bulk(request.tenant, action, ids, value=value, text=request.POST.get("text", ""),
-                          kind=request.POST.get("kind", "internal"))
+        job = start_bulk(request.tenant, action, ids, value=value, text=request.POST.get("text", ""),
+                         kind=request.POST.get("kind", "internal"))
     except BulkInputError as error:
         return _bulk_failed(request, str(error))
     except service.NoPSAConnection:
         return _bulk_failed(request, "No PSA connection")
     except PSAError as error:
         return _bulk_failed(request, f"Nothing was changed: {error.message}")
-    context = {
-        "result": result,
-        "retry": {"action": action, "field": field, "value": raw_value, "text": request.POST.get("text", ""),
-                  "kind": request.POST.get("kind", "internal")},
-        "list_query": _list_query(request),
-    }
+    return render(request, f"{BULK}#bulk_progress", {"job": job, "finished": 0, "total": len(job.ticket_ids)})
+
+
+@require_http_methods(["POST"])
+def ticket_bulk_next(request, job_id):
+    """Runs the job's next chunk; answers the progress ("7 of 20 done", asking for the next chunk) with the
+    chunk's rows redrawn, or, once every ticket is finished, the per-ticket result."""
+    try:
+        job, outcomes = run_chunk(request.tenant, job_id)
+    except BulkJob.DoesNotExist:
+        raise Http404("No such bulk action") from None
+    except service.NoPSAConnection:
+        return _bulk_failed(request, "No PSA connection")
+    except PSAError as error:  # the chunk as a whole (nothing of it applied): it can be run again
+        job = get_job(request.tenant, job_id)
+        context = {"job": job, "finished": len(job.outcomes), "total": len(job.ticket_ids),
+                   "paused": f"Paused: {error.message}"}
+        return toast(render(request, f"{BULK}#bulk_progress", context, status=422), context["paused"], "error")
+    rows = [outcome.ticket for outcome in outcomes if outcome.outcome == "done" and outcome.ticket is not None]
+    context = {"job": job, "rows": rows, "finished": len(job.outcomes), "total": len(job.ticket_ids),
+               "list_query": _list_query(request)}
+    if not job.finished:
+        return render(request, f"{BULK}#bulk_progress", context)
+    result = job_result(job)
+    context.update(result=result, retry={"action": job.action, "field": _FIELD.get(job.action, "status"),
+                                         "value": job.value, "text": job.text, "kind": job.kind})
     response = render(request, f"{BULK}#bulk_result", context)
-    level = "error" if result.failed else "success"
-    return toast(response, _summary(result), level)
+    return toast(response, _summary(result), "error" if result.failed else "success")
+
+
+_FIELD = {"assign": "member", "priority": "priority"}
 
 
 def _summary(result) -> str:

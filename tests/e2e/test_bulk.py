@@ -4,6 +4,8 @@ failed for the failed tickets only; and the bar on a phone and a desktop with ax
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -69,6 +71,29 @@ def test_select_all_checks_every_row_on_the_page_and_clear_empties_the_selection
     toolbar.get_by_role("button", name="Clear selection").click()
     expect(toolbar).to_be_hidden()
     expect(page.locator("#results [data-bulk-check]:checked")).to_have_count(0)
+
+    # Seven tickets run a chunk at a time: the status region says how many are done while the rest wait.
+    ids = _row_ids(page, 7)
+    held, release = [], []
+
+    def hold_after_the_first_chunk(route):
+        held.append(route)
+        if len(held) == 1 or release:
+            route.continue_()
+
+    page.route(re.compile(r"/tickets/bulk/[0-9a-f-]+$"), hold_after_the_first_chunk)
+    page.get_by_role("checkbox", name=f"Select #{ids[0]}").check()
+    page.get_by_role("checkbox", name=f"Select #{ids[6]}").click(modifiers=["Shift"])
+    expect(toolbar).to_contain_text("7 selected")
+    toolbar.get_by_role("button", name="Add note").click()
+    page.get_by_label("Note", exact=True).fill("Queue clean-up: checked")
+    page.get_by_role("button", name="Add note to all").click()
+    summary = page.get_by_role("status").and_(page.locator("#bulk-result"))
+    expect(summary).to_contain_text("5 of 7 done")
+    release.append(True)
+    for route in held[1:]:
+        route.continue_()
+    expect(summary).to_contain_text("7 of 7 done: 7 changed")
 
 
 @SIZES

@@ -29,6 +29,18 @@ def _outcomes(html: str) -> dict[int, str]:
     return {int(tid): outcome for outcome, tid in re.findall(r'<li class="bulk-(\w+)"><span class="c-id">#(\d+)</span>', html)}
 
 
+def _bulk(client, data) -> str:
+    """Posts a bulk action and follows its chunks (what htmx does through hx-trigger=load) to the end: every
+    answer's HTML, in order (each chunk redraws its own rows)."""
+    response = client.post("/tickets/bulk", data, **HX)
+    pages = [response.content.decode()]
+    while (step := re.search(r'hx-post="(/tickets/bulk/[0-9a-f-]+)" hx-trigger="load"', pages[-1])) and len(pages) < 50:
+        response = client.post(step.group(1), **HX)
+        assert response.status_code == 200, response.content.decode()
+        pages.append(response.content.decode())
+    return "\n".join(pages)
+
+
 def _patches(sandbox) -> list[str]:
     return [r.path for r in sandbox.request_log if r.method == "PATCH"]
 
@@ -56,9 +68,7 @@ def test_a_status_change_applies_once_per_ticket_and_skips_those_already_there(a
     already = tickets[0]
     ids = [t.id for t in tickets]
     sandbox.clear_log()
-    response = alice_client.post("/tickets/bulk", {"action": "status", "status": already.status_name, "ids": ids}, **HX)
-    html = response.content.decode()
-    assert response.status_code == 200
+    html = _bulk(alice_client, {"action": "status", "status": already.status_name, "ids": ids})
     outcomes = _outcomes(html)
     assert outcomes[already.id] == "skipped" and f"already {already.status_name}" in html
     changed = [t for t in tickets[1:] if t.status_name != already.status_name]
@@ -69,7 +79,7 @@ def test_a_status_change_applies_once_per_ticket_and_skips_those_already_there(a
     assert "3 of 3 done:" in html
 
     sandbox.clear_log()  # the same request again changes nothing
-    html = alice_client.post("/tickets/bulk", {"action": "status", "status": already.status_name, "ids": ids}, **HX).content.decode()
+    html = _bulk(alice_client, {"action": "status", "status": already.status_name, "ids": ids})
     assert set(_outcomes(html).values()) == {"skipped"}
     assert _patches(sandbox) == []
 
@@ -80,7 +90,7 @@ def test_a_ticket_whose_board_lacks_the_status_is_skipped_with_the_reason(alice_
         if status["board"]["id"] == ticket.board_id and status["name"] == "Scheduled":
             del sandbox.state["statuses"][sid]
     sandbox.clear_log()
-    html = alice_client.post("/tickets/bulk", {"action": "status", "status": "Scheduled", "ids": [ticket.id]}, **HX).content.decode()
+    html = _bulk(alice_client, {"action": "status", "status": "Scheduled", "ids": [ticket.id]})
     assert _outcomes(html) == {ticket.id: "skipped"}
     assert f"no status &#x27;Scheduled&#x27; on board {ticket.board_name}" in html
     assert _patches(sandbox) == []
@@ -89,8 +99,7 @@ def test_a_ticket_whose_board_lacks_the_status_is_skipped_with_the_reason(alice_
 def test_a_failure_is_reported_with_its_reason_and_only_failures_are_retried(alice_client, alice_mapping, sandbox):
     first, second = [t for t in _open_tickets(10, assigned="all") if t.status_name != "Escalated"][:2]
     sandbox.inject("400", method="PATCH", path=rf"/service/tickets/{second.id}$")
-    html = alice_client.post("/tickets/bulk", {"action": "status", "status": "Escalated", "ids": [first.id, second.id]},
-                             **HX).content.decode()
+    html = _bulk(alice_client, {"action": "status", "status": "Escalated", "ids": [first.id, second.id]})
     assert _outcomes(html) == {first.id: "done", second.id: "failed"}
     assert "injected fault" in html
     retry = re.search(r'<form class="bulk-retry".*?</form>', html, re.S).group(0)
@@ -100,7 +109,7 @@ def test_a_failure_is_reported_with_its_reason_and_only_failures_are_retried(ali
     sandbox.clear_faults()
     sandbox.clear_log()
     fields = dict(re.findall(r'name="(action|status|priority|member|text|kind)" value="([^"]*)"', retry))
-    html = alice_client.post("/tickets/bulk", {**fields, "ids": [second.id]}, **HX).content.decode()
+    html = _bulk(alice_client, {**fields, "ids": [second.id]})
     assert _outcomes(html) == {second.id: "done"}
     assert _patches(sandbox) == [p for p in _patches(sandbox) if p.endswith(f"/{second.id}")] and len(_patches(sandbox)) == 1
 
@@ -109,18 +118,18 @@ def test_assigning_skips_tickets_the_member_is_already_on(alice_client, alice_ma
     tickets = _open_tickets(2, assigned="all")
     data = {"action": "assign", "member": first_member["id"] if isinstance(first_member, dict) else first_member.id,
             "ids": [t.id for t in tickets]}
-    first = _outcomes(alice_client.post("/tickets/bulk", data, **HX).content.decode())
+    first = _outcomes(_bulk(alice_client, data))
     assert set(first.values()) <= {"done", "skipped"} and "done" in first.values()
-    again = _outcomes(alice_client.post("/tickets/bulk", data, **HX).content.decode())
+    again = _outcomes(_bulk(alice_client, data))
     assert set(again.values()) == {"skipped"}
 
 
 def test_a_note_is_added_once_even_when_the_request_is_repeated(alice_client, alice_mapping, sandbox):
     tickets = _open_tickets(2, assigned="all")
     data = {"action": "note", "text": "Morning clean-up: checked by the NOC", "kind": "internal", "ids": [t.id for t in tickets]}
-    assert set(_outcomes(alice_client.post("/tickets/bulk", data, **HX).content.decode()).values()) == {"done"}
+    assert set(_outcomes(_bulk(alice_client, data)).values()) == {"done"}
     sandbox.clear_log()
-    html = alice_client.post("/tickets/bulk", data, **HX).content.decode()
+    html = _bulk(alice_client, data)
     assert set(_outcomes(html).values()) == {"skipped"} and "already on the ticket" in html
     assert [r for r in sandbox.request_log if r.method == "POST"] == []
 
@@ -153,9 +162,52 @@ def test_a_priority_change_applies_once_and_a_repeat_skips_every_ticket(alice_cl
     tickets = _open_tickets(2, assigned="all")
     target = next(p.id for p in _tenant().reference("priorities").priorities if p.id != tickets[0].priority_id)
     data = {"action": "priority", "priority": target, "ids": [t.id for t in tickets]}
-    html = alice_client.post("/tickets/bulk", data, **HX).content.decode()
+    html = _bulk(alice_client, data)
     assert _outcomes(html)[tickets[0].id] == "done"
     assert re.search(rf'id="ticket-row-{tickets[0].id}"[^>]*hx-swap-oob="true"', html)
     sandbox.clear_log()
-    again = _outcomes(alice_client.post("/tickets/bulk", data, **HX).content.decode())
+    again = _outcomes(_bulk(alice_client, data))
     assert set(again.values()) == {"skipped"} and _patches(sandbox) == []
+
+
+# --- progress: the action runs a chunk per request ------------------------------------------------------------
+
+
+def test_a_long_bulk_action_says_how_many_are_done_while_it_runs_and_a_repeated_chunk_applies_nothing(
+        alice_client, alice_mapping, sandbox):
+    from tickets.service.bulk import BULK_CHUNK
+
+    tickets = [t for t in _open_tickets(25, assigned="all") if t.status_name != "Escalated"][:BULK_CHUNK + 3]
+    total = len(tickets)
+    response = alice_client.post("/tickets/bulk", {"action": "status", "status": "Escalated", "ids": [t.id for t in tickets]}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and f"0 of {total} done" in html
+    next_url = re.search(r'hx-post="(/tickets/bulk/[0-9a-f-]+)" hx-trigger="load"', html).group(1)
+
+    sandbox.clear_log()
+    html = alice_client.post(next_url, **HX).content.decode()
+    assert f"{BULK_CHUNK} of {total} done" in html and 'hx-trigger="load"' in html  # and asks for the rest
+    assert len(_patches(sandbox)) == BULK_CHUNK
+    assert len(re.findall(r'id="ticket-row-\d+"[^>]*hx-swap-oob="true"', html)) == BULK_CHUNK
+
+    html = alice_client.post(next_url, **HX).content.decode()
+    assert f"{total} of {total} done:" in html and 'hx-trigger="load"' not in html
+    assert set(_outcomes(html).values()) == {"done"} and len(_outcomes(html)) == total
+    assert len(_patches(sandbox)) == total
+
+    sandbox.clear_log()  # the last chunk asked for again (a retried request): nothing is applied twice
+    html = alice_client.post(next_url, **HX).content.decode()
+    assert f"{total} of {total} done:" in html and _patches(sandbox) == []
+
+
+def test_another_users_bulk_action_cannot_be_run(alice_client, alice_mapping, bob, sandbox):
+    from django.test import Client
+
+    bob_client = Client()
+    bob_client.force_login(bob)
+    ticket = _open_tickets(1, assigned="all")[0]
+    html = alice_client.post("/tickets/bulk", {"action": "status", "status": "Escalated", "ids": [ticket.id]}, **HX).content.decode()
+    next_url = re.search(r'hx-post="(/tickets/bulk/[0-9a-f-]+)"', html).group(1)
+    sandbox.clear_log()
+    assert bob_client.post(next_url, **HX).status_code == 404
+    assert _patches(sandbox) == []
