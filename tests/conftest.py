@@ -60,7 +60,6 @@ _ISSUE_19 = ("time entries, ticket edits and board types/subtypes/items (issue 1
 # Tests of the parametrised suites that assert ConnectWise wire details or data, by node id prefix (kept here,
 # in one place, beside the fixtures that choose the PSA; a module of its own may use the marker instead).
 CONNECTWISE_ONLY: dict[str, str] = {
-    "tests/reliability/test_ui_fault_matrix.py": _FAULTS_AT_CW_PATHS,
     "tests/reliability/test_api_schemathesis.py": _ISSUE_19,
     "tests/tickets/test_api_work.py": _ISSUE_19,
     "tests/tickets/test_api_openapi.py::test_openapi_lists_every_endpoint": _ISSUE_19,

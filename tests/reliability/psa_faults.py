@@ -16,9 +16,13 @@ NAMES = {"connectwise": "ConnectWise", "autotask": "Autotask"}
 _AT_TICKETS = r"^/V1\.0/Tickets"
 _AT_PICKLISTS = (r"GET", r"^/V1\.0/Tickets/entityInformation/fields$")
 
-PATHS: dict[str, dict[str, tuple[str, str] | None]] = {
+PATHS: dict[str, dict[str, tuple[str, str | None] | None]] = {
     "connectwise": {
         "tickets": ("GET", r"^/service/tickets$"),
+        "tickets and counts": ("GET", r"^/service/tickets(/count)?$"),
+        "any read": ("GET", None),
+        "version": ("GET", r"^/system/info$"),
+        "add note": ("POST", r"^/service/tickets/\d+/notes$"),
         "ticket": ("GET", r"^/service/tickets/\d+$"),
         "create": ("POST", r"^/service/tickets$"),
         "update": ("PATCH", r"^/service/tickets/\d+$"),
@@ -43,6 +47,10 @@ PATHS: dict[str, dict[str, tuple[str, str] | None]] = {
     "autotask": {
         # The page fetch (the bucket counts before it are /query/count, and succeed).
         "tickets": ("GET", _AT_TICKETS + r"/query$"),
+        "tickets and counts": ("GET", _AT_TICKETS + r"/query(/count)?$"),
+        "any read": ("GET", None),
+        "version": ("GET", r"^/V1\.0/Version$"),
+        "add note": ("POST", _AT_TICKETS + r"/\d+/Notes$"),
         "ticket": ("GET", _AT_TICKETS + r"/\d+$"),
         "create": ("POST", _AT_TICKETS + r"$"),
         "update": ("PATCH", _AT_TICKETS + r"$"),  # PATCH /Tickets with the id in the body
@@ -108,11 +116,9 @@ OUTCOMES: dict[str, dict[str, int]] = {
 RETRIED_ON_READ = {"500", "503", "refused", "timeout", "thread"}
 # Faults after which the PSA has done the work (the answer broke on the way back).
 PROCESSED = {"malformed", "truncated"}
-# A fault every PSA has that a write may be refused with (the API answers 422, nothing is made).
-VALIDATION = {"connectwise": "400", "autotask": "validation"}
 
 
-def where(kind: str, op: str) -> tuple[str, str] | None:
+def where(kind: str, op: str) -> tuple[str, str | None] | None:
     return PATHS[kind][op]
 
 
