@@ -88,6 +88,7 @@ def test_the_drawer_page_shows_the_linked_ticket(ui, linked_session, sandbox):
     related = html[html.index("Related tickets"):]
     assert f"#{ORIGINAL}" in related
     assert '<span class="tag tag-relation">Spun off from</span>' in related  # the link says what the other ticket is
+    assert ">None<" not in related  # a linked ticket whose status the drawer has not read shows no status badge
 
 
 def test_a_failed_link_note_leaves_the_ticket_created_and_says_so_with_retry(ui, linked_session, sandbox):
