@@ -15,6 +15,9 @@ from psa import crypto
 class Account(models.Model):
     name = models.CharField(max_length=200)
     created = models.DateTimeField(auto_now_add=True)
+    # The team's default time zone (an IANA name, "" for none): for members whose ConnectWise member and
+    # browser name none. Set by an admin on /account/profile (tickets.timezones).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name

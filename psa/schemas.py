@@ -60,6 +60,7 @@ class PSAMember(_DTO):
     identifier: str
     name: str
     is_rf_user: bool = False  # set by tickets.service from member mappings
+    time_zone: str | None = None  # the member's own zone as the PSA names it (ConnectWise timeZone.name), if set
 
 
 class PSACompany(_DTO):

@@ -10,6 +10,7 @@ nothing the engineer typed is in the swapped part, so it survives every failure.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -115,12 +116,20 @@ def _summary(result) -> str:
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """/account/profile: which zone dates and times are shown in. POST ``zone``: an IANA name, or empty for
-    automatic (the browser's). Kept in a year-long cookie (``tickets.timezones``)."""
+    automatic (the member's, else the browser's, else the team's). Kept in a year-long cookie
+    (``tickets.timezones``). POST ``team_zone`` (admins): the account's default zone."""
+    tenant = request.tenant
+    account = tenant.account
+    member = timezones.member_zone(tenant)
     context = {"zones": timezones.zone_names(), "picked": request.COOKIES.get(timezones.PICKED_COOKIE, ""),
                "source": getattr(request, "viewer_zone_source", "default"),
-               "browser": request.COOKIES.get(timezones.BROWSER_COOKIE, "")}
+               "browser": request.COOKIES.get(timezones.BROWSER_COOKIE, ""),
+               "member_zone": str(member) if member else "",
+               "team_zone": account.time_zone if account is not None else "", "is_admin": tenant.is_admin}
     if request.method == "GET":
         return render(request, PROFILE, context)
+    if "team_zone" in request.POST:
+        return _save_team_zone(request, context)
     name = request.POST.get("zone", "").strip()
     if name and timezones.zone(name) is None:
         context.update(picked=name[:timezones.ZONE_NAME_MAX], error="Choose a time zone from the list")
@@ -132,5 +141,21 @@ def profile(request):
         messages.success(request, f"Dates and times are now shown in {name}.")
     else:
         response.delete_cookie(timezones.PICKED_COOKIE, samesite="Lax")
-        messages.success(request, "Dates and times now follow your browser's time zone.")
+        messages.success(request, "Dates and times now follow your ConnectWise member's or your browser's time zone.")
     return response
+
+
+def _save_team_zone(request, context):
+    """An admin sets (or, empty, clears) the team's default zone."""
+    account = request.tenant.account
+    if account is None or not request.tenant.is_admin:
+        raise PermissionDenied("Only an admin of the team sets its time zone")
+    name = request.POST.get("team_zone", "").strip()
+    if name and timezones.zone(name) is None:
+        context.update(team_zone=name[:timezones.ZONE_NAME_MAX], team_error="Choose a time zone from the list")
+        return render(request, PROFILE, context, status=422)
+    account.time_zone = name
+    account.save(update_fields=["time_zone"])
+    messages.success(request, f"The team's default time zone is now {name}." if name
+                     else "The team has no default time zone now.")
+    return redirect("profile")

@@ -331,7 +331,9 @@ def member(m: dict[str, Any]) -> PSAMember:
         or m.get("identifier")
         or ""
     )
-    return PSAMember(id=int(m["id"]), identifier=m.get("identifier") or "", name=name)
+    zone = m.get("timeZone")
+    return PSAMember(id=int(m["id"]), identifier=m.get("identifier") or "", name=name,
+                     time_zone=_str(zone.get("name")) if isinstance(zone, dict) else None)
 
 
 def company(c: dict[str, Any]) -> PSACompany:

@@ -626,7 +626,7 @@ class ConnectWiseProvider(PSAProvider):
             {
                 "conditions": str(C.eq("inactiveFlag", False)),
                 "orderBy": "id asc",
-                "fields": "id,identifier,firstName,lastName,inactiveFlag",
+                "fields": "id,identifier,firstName,lastName,inactiveFlag,timeZone",
             },
             page_size=PAGE_SIZE_MAX,
         )

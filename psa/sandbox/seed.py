@@ -295,7 +295,7 @@ def build_seed(seed: int, now: datetime) -> dict:
             "defaultEmail": "Office", "officePhone": f"555-01{i:02d}", "defaultPhone": "Office",
             "hireDate": iso(now - timedelta(days=400 + 97 * i)),
             "securityRole": {"id": 63, "name": "Technician"}, "dailyCapacity": 8.0,
-            "timeZone": {"id": 1, "name": "US Eastern"},
+            **_member_zone(i),
             "workRole": dict(_ROLE_REFS[title]), "workType": dict(_WORK_TYPE_REFS[1]),
             "_info": {"lastUpdated": iso(now - timedelta(days=30)), "updatedBy": API_MEMBER},
         }
@@ -583,6 +583,16 @@ def build_seed(seed: int, now: datetime) -> dict:
 FIRST_TIME_ENTRY_ID = 40000
 _ROLE_REFS = {name: {"id": rid, "name": name} for rid, name, _ in WORK_ROLES}
 _WORK_TYPE_REFS = {wid: {"id": wid, "name": name} for wid, name, *_ in WORK_TYPES}
+
+
+# Members' own time zones (ConnectWise's time zone setups): some members set one, some leave it empty
+# (the first member, which the demo and the tests map to the first user, has none).
+MEMBER_ZONES = [None, (1, "US Eastern"), (3, "US Central"), (5, "US Pacific"), None, (1, "US Eastern")]
+
+
+def _member_zone(index: int) -> dict:
+    zone = MEMBER_ZONES[index % len(MEMBER_ZONES)]
+    return {"timeZone": {"id": zone[0], "name": zone[1]}} if zone else {}
 
 
 def _ref(pair: tuple[int, str]) -> dict:

@@ -115,6 +115,16 @@ def test_a_boards_types_subtypes_and_items_ask_for_fields_connectwise_has(provid
                                              ("GET", "/service/boards/{parentId}/items")})
 
 
+def test_the_member_directory_asks_for_each_members_time_zone_as_connectwise_names_it(provider, recorder, sandbox):
+    members = provider.list_members()
+    every_exchange_matches(recorder, shapes={("GET", "/system/members")})
+    assert "timeZone" in openapi.spec()["components"]["schemas"]["Member"]["properties"]
+    zones = {m.identifier: m.time_zone for m in members}
+    for member in sandbox.state["members"].values():  # some members set one, some do not
+        assert zones[member["identifier"]] == (member.get("timeZone") or {}).get("name")
+    assert None in zones.values() and "US Pacific" in zones.values()
+
+
 def test_an_inline_edit_reads_fields_connectwise_has_and_patches_with_patch_operations(provider, recorder, sandbox):
     ticket = next(t for t in sandbox.state["tickets"].values() if t["board"]["id"] == 1 and not t["closedFlag"])
     provider.update_ticket(ticket["id"], TicketChanges(summary="VPN drops hourly", priority_id=1, type_id=51,

@@ -44,6 +44,16 @@ def test_times_follow_the_browsers_zone_and_a_picked_zone_wins(tokyo_page):
     expect(page.get_by_role("link", name="America/New_York")).to_be_visible()
     expect(page.locator("#results time.c-age").first).to_have_attribute("title", re.compile(r" E[SD]T$"))
 
+    # An admin sets the team's default; Automatic then follows the browser, which comes before the team's.
+    page.goto("/account/profile")
+    page.get_by_label("Team default zone").select_option("Australia/Sydney")
+    page.get_by_role("button", name="Save team zone").click()
+    expect(page.get_by_text("The team's default time zone is now Australia/Sydney.")).to_be_visible()
+    page.get_by_label("Time zone").select_option("")
+    page.get_by_role("button", name="Save time zone").click()
+    expect(page.get_by_role("link", name="Asia/Tokyo")).to_be_visible()
+    expect(page.get_by_text("(your browser's)")).to_be_visible()
+
 
 @SIZES
 def test_the_profile_page_fits_and_passes_axe(audit_page, size):  # noqa: F811 - the imported fixture

@@ -76,3 +76,63 @@ def test_drawer_times_name_their_zone_on_hover(alice_client, alice_mapping):
     alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
     html = alice_client.get(f"/tickets/{ticket.id}/detail?company={ticket.company_id}", HTTP_HX_REQUEST="true").content.decode()
     assert re.search(r'<time datetime="[^"]+\+09:00" title="[^"]+ JST">', html)
+
+
+# --- the default chain: the ConnectWise member's zone, the browser's, the team's (issue 19, part 4) ---------
+
+
+def _map_alice_to(alice_mapping, sandbox, zone_name):
+    """alice's member gets ``zone_name`` as its ConnectWise timeZone (None: none)."""
+    member = sandbox.state["members"][alice_mapping.psa_member_id]
+    if zone_name:
+        member["timeZone"] = {"id": 1, "name": zone_name}
+    else:
+        member.pop("timeZone", None)
+
+
+def test_the_mapped_connectwise_members_zone_comes_before_the_browsers(alice_client, alice_mapping, sandbox):
+    _map_alice_to(alice_mapping, sandbox, "US Pacific")
+    alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
+    alice_client.get("/tickets?assigned=all")  # loads (and caches) the members with their zones
+    html = alice_client.get("/tickets?assigned=all").content.decode()
+    assert re.search(r'class="sidebar-zone"[^>]*>America/Los_Angeles</a>', html)
+    assert all(title.endswith((" PST", " PDT")) for title in _entered_titles(html))
+    profile = alice_client.get("/account/profile").content.decode()
+    assert "(your ConnectWise member's)" in profile and "ConnectWise member: America/Los_Angeles" in profile
+
+    alice_client.post("/account/profile", {"zone": "Europe/Berlin"})  # the user's own pick overrides it
+    assert re.search(r'class="sidebar-zone"[^>]*>Europe/Berlin</a>', alice_client.get("/tickets?assigned=all").content.decode())
+
+
+def test_the_teams_zone_applies_when_neither_the_member_nor_the_browser_names_one(alice_client, alice_mapping, sandbox,
+                                                                                 bob):
+    from django.test import Client
+
+    _map_alice_to(alice_mapping, sandbox, None)
+    response = alice_client.post("/account/profile", {"team_zone": "Australia/Sydney"})
+    assert response.status_code == 302
+    html = alice_client.get("/tickets?assigned=all").content.decode()
+    assert re.search(r'class="sidebar-zone"[^>]*>Australia/Sydney</a>', html)
+    assert "(your team's default)" in alice_client.get("/account/profile").content.decode()
+
+    alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"  # a browser that names its zone comes first
+    assert re.search(r'class="sidebar-zone"[^>]*>Asia/Tokyo</a>', alice_client.get("/tickets?assigned=all").content.decode())
+
+    member = Client()
+    member.force_login(bob)  # not an admin: sees the team's zone, cannot change it
+    assert "Australia/Sydney" in member.get("/account/profile").content.decode()
+    assert member.post("/account/profile", {"team_zone": "UTC"}).status_code == 403
+
+
+def test_an_unknown_team_zone_is_refused(alice_client, alice_mapping):
+    response = alice_client.post("/account/profile", {"team_zone": "Mars/Olympus_Mons"})
+    assert response.status_code == 422 and "Choose a time zone from the list" in response.content.decode()
+
+
+def test_connectwise_zone_names_are_understood():
+    from tickets.timezones import connectwise_zone
+
+    assert str(connectwise_zone("US Eastern")) == "America/New_York"
+    assert str(connectwise_zone("Pacific Standard Time")) == "America/Los_Angeles"
+    assert str(connectwise_zone("Europe/Berlin")) == "Europe/Berlin"
+    assert connectwise_zone("Somewhere odd") is None and connectwise_zone(None) is None
