@@ -6,7 +6,7 @@
  *   - drawer (#drawer): focus on open, Esc / [data-drawer-close] closes and restores focus; on a phone
  *     (under 768 px) it is a full-screen sheet: modal (aria-modal, the page behind inert, no page scroll)
  *   - queue keys: j/k move between [data-row], Enter opens, "/" focuses the search box
- *   - company filter: <input data-company-input="<hidden id>" list=...> keeps the hidden id in sync
+ *   - pickers (company, contact, member): the combobox block at the end (issue 17)
  *   - forms marked data-clean-params drop empty GET parameters (clean, shareable URLs)
  */
 (function () {
@@ -198,40 +198,7 @@
     // Enter on a focused row is a click on a link: htmx opens the drawer.
   });
 
-  // --- company filter (input + datalist + hidden id) ----------------------------------------
-  function syncCompany(input) {
-    var hidden = document.getElementById(input.getAttribute("data-company-input"));
-    var list = input.list;
-    if (!hidden || !list) return;
-    var text = input.value.trim();
-    var id = "";
-    if (text) {
-      var match = Array.prototype.find.call(list.options, function (option) {
-        return option.value.toLowerCase() === text.toLowerCase();
-      });
-      if (!match) {
-        input.setAttribute("aria-invalid", "true");
-        return; // keep filtering by the previous company until a listed one is chosen
-      }
-      id = match.getAttribute("data-id");
-    }
-    input.removeAttribute("aria-invalid");
-    if (hidden.value !== id) {
-      hidden.value = id;
-      hidden.dispatchEvent(new Event("change", { bubbles: true }));
-    }
-  }
-
-  document.addEventListener("input", function (event) {
-    if (event.target.matches && event.target.matches("[data-company-input]")) syncCompany(event.target);
-  });
-  // The visible company box must not trigger the filter form itself: only the hidden id does.
-  document.addEventListener("change", function (event) {
-    if (event.target.matches && event.target.matches("[data-company-input]")) {
-      event.stopPropagation();
-      syncCompany(event.target);
-    }
-  }, true);
+  // (The company and assigned filters are typeahead pickers: the "combobox" block below.)
 
   // --- clean GET parameters -----------------------------------------------------------------
   document.addEventListener("htmx:configRequest", function (event) {
@@ -825,3 +792,193 @@
   document.addEventListener("DOMContentLoaded", markCurrentView);
 })();
 /* --- end the open saved view marked current --- */
+
+/* --- combobox: typeahead pickers (issue 17; tickets/templates/tickets/combobox.html) --- */
+/* The WAI-ARIA combobox pattern over a server-side search: htmx asks the picker (tickets/pickers.py) for the
+ * typed text, 250 ms after typing stops, and swaps its <li role="option">s into the listbox; here the listbox
+ * opens and closes (aria-expanded), ArrowDown/ArrowUp move the active option (aria-activedescendant), Enter or
+ * a click chooses it: the visible input shows its label, the hidden input gets its id and fires "change" (the
+ * filter bar's form listens for that; the visible input's own "change" is kept from it). Escape closes the
+ * listbox (and nothing else). Leaving a strict picker with other text puts the chosen label back (an empty box
+ * clears it); a free one (data-combobox-free: New Ticket's company) keeps the text and drops the id. */
+(function () {
+  "use strict";
+
+  function inputOf(el) { return el && el.closest && el.closest("[data-combobox]") ? el.closest("[data-combobox]").querySelector("[data-combobox-input]") : null; }
+  function boxOf(input) { return input.closest("[data-combobox]"); }
+  function listOf(input) { return document.getElementById(input.getAttribute("aria-controls")); }
+  function hiddenOf(input) { return document.getElementById(boxOf(input).getAttribute("data-combobox-hidden")); }
+  function choices(input) {
+    var list = listOf(input);
+    return list ? Array.prototype.filter.call(list.querySelectorAll("[role='option']"), function (option) {
+      return option.getAttribute("aria-disabled") !== "true";
+    }) : [];
+  }
+  function isOpen(input) { return input.getAttribute("aria-expanded") === "true"; }
+
+  function setActive(input, option) {
+    var list = listOf(input);
+    if (list) list.querySelectorAll("[aria-selected='true']").forEach(function (o) { o.setAttribute("aria-selected", "false"); });
+    if (option) {
+      option.setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function setOpen(input, open) {
+    var list = listOf(input);
+    if (!list) return;
+    open = Boolean(open) && list.querySelector("[role='option']") !== null;
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) setActive(input, null);
+  }
+
+  // The chosen label lives in a property while the attributes keep what the current URL chose: htmx's history
+  // snapshot of that URL, taken as the next filter is pushed, then shows that URL's choice on Back (see below).
+  function labelOf(box) { return box.comboboxLabel !== undefined ? box.comboboxLabel : box.getAttribute("data-combobox-label") || ""; }
+  function setText(input, text) { input.value = text; }
+
+  function setValue(input, value) {
+    var hidden = hiddenOf(input);
+    if (!hidden || hidden.value === value) return;
+    hidden.value = value;
+    hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    // A picker that depends on this one (a contact on its company) no longer holds a valid choice.
+    document.querySelectorAll("[data-combobox-depends='" + hidden.id + "']").forEach(function (box) {
+      var other = box.querySelector("[data-combobox-input]");
+      box.comboboxLabel = "";
+      setText(other, "");
+      setValue(other, "");
+      var list = listOf(other);
+      if (list) list.replaceChildren();
+    });
+  }
+
+  function choose(input, option) {
+    var label = option.getAttribute("data-label") || "";
+    boxOf(input).comboboxLabel = label;
+    setText(input, label);
+    setOpen(input, false);
+    input.removeAttribute("aria-invalid");
+    setValue(input, option.getAttribute("data-value") || "");
+  }
+
+  function move(input, step) {
+    var options = choices(input);
+    if (!options.length) return;
+    if (!isOpen(input)) setOpen(input, true);
+    var active = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+    var index = options.indexOf(active);
+    var next = index === -1 ? (step > 0 ? 0 : options.length - 1) : (index + step + options.length) % options.length;
+    setActive(input, options[next]);
+  }
+
+  // Capture on window: before the page's other key handlers (Esc must close the listbox, not the drawer or modal).
+  window.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-combobox-input]") || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      move(input, event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter" && isOpen(input)) {
+      var active = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+      var options = choices(input);
+      if (!active && options.length === 1) active = options[0];
+      event.preventDefault();
+      event.stopPropagation();
+      if (active) choose(input, active);
+      else setOpen(input, false);
+    } else if (event.key === "Escape" && isOpen(input)) {
+      event.preventDefault();
+      event.stopPropagation();
+      setOpen(input, false);
+    }
+  }, true);
+
+  // A click chooses; pressing on the listbox keeps the focus in the input (so it does not close first).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest(".combobox-list")) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest(".combobox-list [role='option']");
+    if (!option || option.getAttribute("aria-disabled") === "true") return;
+    var input = inputOf(option);
+    if (input) choose(input, option);
+  });
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-combobox-input]")) return;
+    if (input.hasAttribute("aria-invalid") && boxOf(input).hasAttribute("data-combobox-free")) input.removeAttribute("aria-invalid");
+    if (boxOf(input).hasAttribute("data-combobox-free") && input.value.trim() !== labelOf(boxOf(input))) {
+      setValue(input, ""); // the typed text is what the server resolves now
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-combobox-input]")) return;
+    setOpen(input, false);
+    var box = boxOf(input);
+    if (box.hasAttribute("data-combobox-free")) return;
+    if (!input.value.trim()) {
+      box.comboboxLabel = "";
+      setText(input, "");
+      setValue(input, "");
+    } else if (input.value !== labelOf(box)) {
+      setText(input, labelOf(box));
+    }
+  });
+
+  // The visible input is not a filter: only its hidden id is (the filter bar's form listens for "change").
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-combobox-input]")) event.stopPropagation();
+  }, true);
+
+  // The picker is asked "q" (the typed text); on focus with the chosen label untouched, the first page instead.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var input = event.detail.elt;
+    if (!input.matches || !input.matches("[data-combobox-input]")) return;
+    var params = event.detail.parameters;
+    var text = input.value.trim();
+    var trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.type === "focus" && text === labelOf(boxOf(input))) text = "";
+    if (input.name) params.delete ? params.delete(input.name) : delete params[input.name];
+    if (params.set) params.set("q", text); else params.q = text;
+  });
+
+  // History: once a URL is pushed, the pickers' current choice is that URL's; the snapshot htmx saves of it
+  // (just before the next push) gets it into the attributes it serialises, and nothing else does.
+  function committed(box) {
+    var input = box.querySelector("[data-combobox-input]");
+    var hidden = document.getElementById(box.getAttribute("data-combobox-hidden"));
+    return { box: box, input: input, hidden: hidden, text: input.value, value: hidden ? hidden.value : "", label: labelOf(box) };
+  }
+  var current = [];
+  ["htmx:pushedIntoHistory", "htmx:replacedInHistory"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      current = Array.prototype.map.call(document.querySelectorAll("[data-combobox]"), committed);
+    });
+  });
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    current.forEach(function (state) {
+      if (!document.contains(state.box)) return;
+      state.input.setAttribute("value", state.text);
+      if (state.hidden) state.hidden.setAttribute("value", state.value);
+      state.box.setAttribute("data-combobox-label", state.label);
+    });
+    document.querySelectorAll("[data-combobox-input]").forEach(function (input) { setOpen(input, false); });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail.target;
+    if (!list || !list.matches || !list.matches(".combobox-list")) return;
+    var input = document.querySelector("[aria-controls='" + list.id + "']");
+    if (input) setOpen(input, document.activeElement === input);
+  });
+})();
+/* --- end combobox --- */

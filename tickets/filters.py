@@ -16,13 +16,12 @@ fields for each filter set; here the filters and the form class are built once a
 form copies only its selects (the one thing a request changes: their options). Validation is
 django's, unchanged (same fields, same messages): ~0.08 ms per request instead of ~0.37 ms.
 
-Company: the bar offers ``Reference.company_choices`` (at most ``PICK_MAX`` companies, plus the chosen one)
-rather than every company an MSP has; a company id in the URL is checked with ``Reference.company`` (one
-small cached look-up, started with the rest of the request's loads), never against a list of all companies.
-
-Assigned: every member is a valid value (the cached member list checks it), but the select shows at most
-``PICK_MAX`` of them (ResolutionFlow users first, then by the PSA's order) plus the chosen one: an MSP with
-300 engineers would otherwise ship 300 options with every queue page.
+Company and Assigned are typeahead pickers (widget "picker": ``tickets/combobox.html`` asking
+``tickets/pickers.py``), so the page ships no list of companies or members at all, only the chosen value (the
+hidden input's id, the visible input's label). A company id in the URL is checked with ``Reference.company``
+(one small cached look-up, started with the rest of the request's loads), never against a list of all
+companies; its name is the visible label, so reload, back and a shared link show it. Assigned takes "all",
+"me", "unassigned" or any member id (checked against the cached member list, which also names it).
 
 Status without a board: the options are the statuses of all boards, one per unique name, and the
 value of each option is the id of the *first* status with that name (in ``Reference.all_statuses`` order:
@@ -39,8 +38,9 @@ from dataclasses import dataclass
 import django_filters as df
 from django import forms
 from django.http import QueryDict
+from django.urls import reverse
 
-from psa.reference import PICK_MAX, Reference
+from psa.reference import Reference
 from psa.web import to_int
 from tickets.service import MAX_PAGE, SEARCH_MAX, TicketFilters
 
@@ -51,10 +51,12 @@ ASSIGNED_FIXED = [("all", "All"), ("me", "Me"), ("unassigned", "Unassigned")]
 class FilterSpec:
     key: str  # URL parameter and form field name
     label: str  # visible label (also the accessible name)
-    widget: str  # "text" | "select" | "company" | "toggle"
+    widget: str  # "text" | "select" | "picker" | "toggle"
     options: Callable[[Reference, int | None], list[tuple[str, str]]] | None = None
     empty_label: str = ""  # first option of a select ("Any board")
     part: str | None = None  # the reference data part its options come from
+    source: str = ""  # a picker's items: the URL name of its endpoint (tickets/pickers.py), with its query
+    noun: str = ""  # a picker's listbox name ("Companies")
 
 
 def board_options(reference: Reference, board: int | None):
@@ -75,12 +77,8 @@ def priority_options(reference: Reference, board: int | None):
     return [(str(p.id), p.name) for p in reference.priorities]
 
 
-def company_options(reference: Reference, board: int | None):
-    """The suggestions (at most ``PICK_MAX``); the chosen company is added by the filter set."""
-    return [(str(c.id), c.name) for c in reference.company_choices]
-
-
 def assigned_options(reference: Reference, board: int | None):
+    """Every valid value (the field checks a member id against them); the page never lists them (a picker)."""
     members = [(str(m.id), m.name + (" (ResolutionFlow)" if m.is_rf_user else "")) for m in reference.members]
     return ASSIGNED_FIXED + members
 
@@ -90,8 +88,9 @@ FILTER_CONFIG: list[FilterSpec] = [
     FilterSpec("board", "Board", "select", board_options, "Any board", "boards"),
     FilterSpec("status", "Status", "select", status_options, "Any status", "boards"),
     FilterSpec("priority", "Priority", "select", priority_options, "Any priority", "priorities"),
-    FilterSpec("company", "Company", "company", company_options, part="company_choices"),
-    FilterSpec("assigned", "Assigned", "select", assigned_options, part="members"),
+    FilterSpec("company", "Company", "picker", empty_label="Any company", source="pick_company", noun="Companies"),
+    FilterSpec("assigned", "Assigned", "picker", assigned_options, "All", "members", source="pick_member?fixed=assigned",
+               noun="Members"),
     FilterSpec("closed", "Include closed", "toggle"),
 ]
 
@@ -101,11 +100,29 @@ class BoundFilter:
     spec: FilterSpec
     value: str | bool
     options: list[tuple[str, str]]
-    display: str = ""  # the company input shows the name; the hidden field carries the id
+    display: str = ""  # a picker's visible input shows the label; its hidden input carries the id
 
     @property
     def id(self) -> str:
         return f"id_{self.spec.key}"
+
+    @property
+    def picker_id(self) -> str:
+        return f"id_{self.spec.key}_name"
+
+    @property
+    def picker_value(self) -> str:
+        """What a picker's hidden input submits: "all" is no filter at all, so nothing."""
+        return "" if self.value == "all" else str(self.value)
+
+    @property
+    def picker_label(self) -> str:
+        return self.spec.noun
+
+    @property
+    def source(self) -> str:
+        name, _, query = self.spec.source.partition("?")
+        return reverse(name) + (f"?{query}" if query else "")
 
 
 class _IntegerFilter(df.NumberFilter):
@@ -128,13 +145,13 @@ _ASSIGNED_VALUES = {value for value, _ in ASSIGNED_FIXED}
 _FILTER_CLASSES = {
     "text": lambda spec: df.CharFilter(label=spec.label, max_length=SEARCH_MAX),
     "select": lambda spec: (_AssignedFilter if spec.key == "assigned" else df.ChoiceFilter)(label=spec.label),
-    "company": lambda spec: _IntegerFilter(label=spec.label),
+    "picker": lambda spec: _AssignedFilter(label=spec.label) if spec.key == "assigned" else _IntegerFilter(label=spec.label),
     "toggle": lambda spec: df.BooleanFilter(label=spec.label),
 }
 _SPECS = {spec.key: spec for spec in FILTER_CONFIG}
 
 
-_SELECTS = tuple(spec.key for spec in FILTER_CONFIG if spec.widget == "select")
+_SELECTS = tuple(spec.key for spec in FILTER_CONFIG if spec.widget == "select" or spec.key == "assigned")  # choices
 
 
 class _LazyOptions:
@@ -307,16 +324,14 @@ class BaseTicketFilterSet(df.FilterSet):
         if spec.key == "assigned" and not value:
             value = "all"
         value = "" if value is None else str(value) if spec.widget != "toggle" else bool(value)
-        options = self.options(spec.key) if spec.options is not None else []
-        if spec.key == "assigned" and len(options) > len(ASSIGNED_FIXED) + PICK_MAX:
-            shown = options[: len(ASSIGNED_FIXED) + PICK_MAX]
-            options = shown + [option for option in options[len(shown):] if option[0] == value]
+        options = self.options(spec.key) if spec.options is not None and spec.widget != "picker" else []
         display = ""
-        if spec.widget == "company" and value:
+        if spec.key == "company" and value:
             chosen = self.reference.company(to_int(value))
             display = chosen.name if chosen else ""
-            if chosen and value not in dict(options):
-                options = [*options, (value, chosen.name)]
+        elif spec.key == "assigned" and value != "all":
+            member = self.reference.member(to_int(value)) if value not in _ASSIGNED_VALUES else None
+            display = member.name if member else dict(ASSIGNED_FIXED).get(value, "")
         return BoundFilter(spec, value, options, display)
 
 

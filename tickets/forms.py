@@ -6,7 +6,8 @@ create) rebuilds the same ``Draft`` from the POST and never loses anything.
 
 * ``Draft`` is lenient: it keeps whatever was typed (even invalid values) so it can be re-rendered.
 * ``NewTicketForm`` is strict: it runs only on Create, checks the required fields and the ids against
-  the account's PSA reference data, resolves the company name to an id (one search of the PSA's companies
+  the account's PSA reference data, takes the company chosen in the typeahead picker by its id (one cached
+  look-up of that company) or else resolves the typed name to an id (one search of the PSA's companies
   by that name: an MSP has thousands, so no list of them all is read), and maps PSA validation
   errors (``PSAValidationError.field_errors`` / ``service.InvalidInput``) onto its fields.
 * ``merge_parsed`` folds an ``AiParseResponse`` into the draft: parsed values only fill EMPTY fields;
@@ -96,6 +97,7 @@ class Draft:
 
     summary: str = ""
     company: str = ""  # the company name as chosen or typed; resolved to an id on Create
+    company_id: int | None = None  # the company chosen in the picker (its name is ``company``)
     board_id: int | None = None
     status_id: int | None = None
     priority_id: int | None = None
@@ -120,10 +122,12 @@ class Draft:
         tab = params.get("tab", "")
         company_id = _id(params.get("company"))
         board_id = _id(params.get("board"))
+        company = reference.company(company_id) if reference and company_id else None
         return cls(
             tab=tab if tab in TABS else "full",
             prompt=params.get("prompt", "")[:PROMPT_MAX],
-            company=_name(reference.company(company_id)) if reference and company_id else "",
+            company=_name(company),
+            company_id=company.id if company else None,
             board_id=board_id if reference and board_id and reference.board(board_id) else None,
             token=new_token(),
             action_id=_id(params.get("action")),
@@ -137,6 +141,7 @@ class Draft:
         return cls(
             summary=data.get("summary", "")[: SUMMARY_MAX * 2],
             company=data.get("company", "")[:COMPANY_TEXT_MAX],
+            company_id=_id(data.get("company_id")),
             board_id=_id(data.get("board_id")),
             status_id=_id(data.get("status_id")),
             priority_id=_id(data.get("priority_id")),
@@ -188,6 +193,8 @@ def merge_parsed(draft: Draft, parsed: AiParseResponse, reference: Reference) ->
         current = draft.value(name)
         if current in ("", None):
             setattr(draft, name, new)
+            if name == "company":
+                draft.company_id = parsed.company_id
         elif str(current).casefold() != str(new).casefold():
             kept.append(f"Kept your {LABELS[name].lower()}; the prompt suggested {shown[name](new) or new}.")
     if parsed.status_id is not None and draft.status_id is None and draft.board_id == parsed.board_id:
@@ -241,6 +248,12 @@ class NewTicketForm(forms.Form):
 
     def clean_company(self):
         text = " ".join(self.cleaned_data["company"].split())
+        chosen = _id(self.data.get("company_id"))
+        if chosen is not None:  # picked in the typeahead: one cached look-up by id
+            company = self.reference.company(chosen)
+            if company is not None and " ".join(company.name.split()).casefold() == text.casefold():
+                self.company_obj = company
+                return company.name
         found = self.reference.companies_named(text, limit=COMPANY_MATCHES) if text else []
         company, error = resolve_company(found, text)
         if error:

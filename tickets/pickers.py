@@ -3,6 +3,8 @@
     GET /tickets/pick/company?q=acm                      companies whose name or identifier contains "acm"
     GET /tickets/pick/contact?company=250&q=ana          that company's contacts named "ana…"
     GET /tickets/pick/member?q=ana                       members (from the cached list: no PSA call)
+    GET /tickets/pick/member?q=m&fixed=assigned          the same after the Assigned filter's All/Me/Unassigned
+    GET /tickets/pick/member?q=s&exclude=101,104         members but those (the drawer's: already assigned)
     GET /tickets/pick/configuration?company=250&q=ws     that company's configurations
 
 Each answers ``tickets/pick.html#listbox``: ``<li role="option">`` items for a combobox's listbox (``id`` from
@@ -24,17 +26,18 @@ from psa.web import to_int
 from tickets.service import NoPSAConnection, pick
 
 TEMPLATE = "tickets/pick.html"
+EXCLUDE_MAX = 50  # member ids a picker leaves out (a ticket's assignees)
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
 
 
-def _render(request, kind: str, noun: str, search):
+def _render(request, kind: str, noun: str, search, fixed=()):
     """Run ``search(text)`` (a list of ``pick.Choice``) and render its items, or why there are none."""
     text = pick.clean_text(request.GET.get("q"))
     for_id = request.GET.get("for", "")
     context = {"query": text, "noun": noun, "prefix": f"{for_id if _ID.match(for_id) else 'pick-' + kind}-opt",
                "choices": [], "error": ""}
     try:
-        context["choices"] = search(text)[: pick.PICK_LIMIT]
+        context["choices"] = [*fixed, *search(text)[: pick.PICK_LIMIT]]
     except NoPSAConnection:
         context["error"] = "No PSA connection"
     except PSAError as error:
@@ -44,7 +47,8 @@ def _render(request, kind: str, noun: str, search):
 
 
 def _company_id(request) -> int | None:
-    company_id = to_int(request.GET.get("company"))
+    """``company`` (the filter bar's name for it) or ``company_id`` (the New Ticket form's)."""
+    company_id = to_int(request.GET.get("company") or request.GET.get("company_id"))
     return company_id if company_id is not None and 0 < company_id < 2**31 else None
 
 
@@ -63,7 +67,10 @@ def pick_contact(request):
 
 @require_GET
 def pick_member(request):
-    return _render(request, "member", "members", lambda text: pick.member_choices(pick.members(request.tenant, text)))
+    fixed = pick.assigned_choices(request.GET.get("q")) if request.GET.get("fixed") == "assigned" else ()
+    exclude = {number for number in map(to_int, request.GET.get("exclude", "").split(",")[:EXCLUDE_MAX]) if number}
+    return _render(request, "member", "members",
+                   lambda text: pick.member_choices(pick.members(request.tenant, text, exclude=exclude)), fixed)
 
 
 @require_GET

@@ -270,9 +270,8 @@ def ticket_status(request, ticket_id: int):
 def _resources_context(request, ticket_id: int, error: str | None = None) -> dict:
     context = {"ticket_id": ticket_id, "action_error": error}
     try:
-        reference = request.tenant.reference("members")  # loads beside the assignees when not cached
+        request.tenant.reference("members")  # loads beside the assignees when not cached: the Add member picker's
         resources = service.list_resources(request.tenant, ticket_id)
-        members = reference.members
     except service.NoPSAConnection:
         context["no_connection"] = True
         return context
@@ -280,11 +279,9 @@ def _resources_context(request, ticket_id: int, error: str | None = None) -> dic
         context["error"] = load_error
         return context
     assigned = {r.member_id for r in resources}
-    available = [m for m in members if m.id not in assigned]
     context.update(
         resources=resources,
-        rf_members=[m for m in available if m.is_rf_user],
-        other_members=[m for m in available if not m.is_rf_user],
+        assigned_ids=",".join(str(member_id) for member_id in sorted(assigned)),  # the Add member picker leaves them out
     )
     return context
 
@@ -416,8 +413,8 @@ def _render_new_ticket(request, draft: Draft, choices: dict | None, *, part: str
         "summary_max": SUMMARY_MAX,
         "note_max": NOTE_MAX,
         "prompt_max": PROMPT_MAX,
-        "rf_members": [m for m in members if m.is_rf_user],
-        "other_members": [m for m in members if not m.is_rf_user],
+        # The assigned member picker shows the chosen member's name (the cached list names it; none is shipped).
+        "member_label": next((m.name for m in members if m.id == draft.assigned_member_id), ""),
         **extra,
     }
     errors = context["errors"]

@@ -102,3 +102,26 @@ def log_in(page, username: str, password: str):
 @pytest.fixture
 def logged_in_page(page, alice_mapping):
     return log_in(page, "alice", "pw-alice")
+
+
+# --- the large sandbox served to the live server (issue 17: the typeahead pickers at MSP scale) -------------
+
+
+@pytest.fixture
+def large_page(page, alice_mapping, monkeypatch):
+    """``page`` signed in as alice while the live server's ConnectWise is the large sandbox (5,000 companies,
+    20,000 contacts, 300 members, 200,000 tickets; ``tests/large_sandbox.py`` builds it once per test process
+    and fixes its clock). The first 23 companies and 11 members are the default seed's, so alice stays mapped
+    to jsmith. The sandbox is reset before and after, and providers built for the default one are forgotten."""
+    from psa.registry import forget
+    from psa.sandbox import app
+    from tests.large_sandbox import large_sandbox
+
+    sandbox = large_sandbox()
+    sandbox.reset()
+    forget()
+    monkeypatch.setattr(app, "_default", sandbox)
+    log_in(page, "alice", "pw-alice")
+    yield page
+    sandbox.reset()
+    forget()

@@ -136,7 +136,7 @@ def test_the_modal_highlights_an_unmatched_assignee_and_shows_the_warning(alice_
 
     html = alice_client.post("/tickets/new", draft, headers=HTMX).content.decode()
 
-    assert re.search(r'id="nt-member" name="assigned_member_id"[^>]*aria-invalid="true"', html, re.S)
+    assert re.search(r'id="nt-member" value=""[^>]*role="combobox"[^>]*aria-invalid="true"', html, re.S)
     assert "The prompt named someone who could not be found." in html
     assert "No member matches &quot;kim&quot;" in html
 

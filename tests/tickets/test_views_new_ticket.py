@@ -41,6 +41,16 @@ def _selected(html: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _picked(html: str, name: str) -> tuple[str | None, str | None]:
+    """A typeahead picker's (hidden id, visible label): the combobox input follows its label's ``for``."""
+    hidden = re.search(rf'<input type="hidden" id="([^"]+)" name="{name}" value="([^"]*)"', html)
+    if not hidden:
+        return None, None
+    box = html[:hidden.start()].rsplit('<div class="combobox"', 1)[-1]
+    label = re.search(r'<input type="text" id="[^"]+"[^>]*? value="([^"]*)" role="combobox"', box)
+    return hidden.group(2), label.group(1) if label else None
+
+
 def _draft(**values):
     draft = {"token": "t" * 32, "tab": "full", "summary": "", "company": "", "board_id": "", "status_id": "",
              "priority_id": "", "description": "", "assigned_member_id": "", "prompt": ""}
@@ -126,7 +136,7 @@ def test_switching_tabs_keeps_every_value(ui):
     assert _input(full, "summary") == "Printer on 2nd floor offline"
     assert _input(full, "company") == "Acme Corp"
     assert (_selected(full, "board_id"), _selected(full, "status_id"), _selected(full, "priority_id")) == ("1", "11", "3")
-    assert _selected(full, "assigned_member_id") == "103"
+    assert _picked(full, "assigned_member_id") == ("103", "Michael Chen")
     assert ">Users cannot print since this morning.</textarea>" in full
     assert _input(full, "prompt") == "half-written prompt"
     assert _input(full, "token") == draft["token"]
@@ -148,7 +158,8 @@ def test_parse_fills_the_draft_and_highlights_the_missing_fields(ui):
     assert "Review before creating" in html
     assert _input(html, "summary") == "Outlook not syncing"
     assert _input(html, "company") == "Acme Corp"
-    assert (_selected(html, "priority_id"), _selected(html, "assigned_member_id")) == ("2", "101")
+    assert _selected(html, "priority_id") == "2"
+    assert _picked(html, "assigned_member_id") == ("101", "John Smith")
     assert re.search(r'id="nt-board" name="board_id"[^>]*aria-invalid="true"', html, re.S)
     assert re.search(r'id="nt-status" name="status_id"[^>]*aria-invalid="true"', html, re.S)
     assert html.count('<span class="tag tag-missing">Missing</span>') == 2
@@ -159,7 +170,7 @@ def test_parse_fills_the_draft_and_highlights_the_missing_fields(ui):
 def test_parse_names_ambiguous_companies_in_a_warning(ui):
     html = _post(ui, "parse", _draft(tab="quick", prompt="Acme printer broken")).content.decode()
     assert "Company &quot;Acme&quot; matches 2 companies: Acme Corp, Acme Dental" in html
-    assert re.search(r'id="nt-company" name="company"[^>]*aria-invalid="true"', html, re.S)
+    assert re.search(r'id="nt-company" name="company"[^>]*role="combobox"[^>]*aria-invalid="true"', html, re.S)
 
 
 def test_parse_only_fills_empty_fields_and_lists_what_it_kept(ui):
@@ -233,7 +244,8 @@ def test_missing_required_fields_are_errors_next_to_the_fields_and_keep_the_valu
     assert '<p class="field-error" id="nt-priority-error">Priority is required</p>' in html
     assert "nt-company-error" not in html and "nt-board-error" not in html
     assert _input(html, "company") == "Acme Corp"
-    assert (_selected(html, "board_id"), _selected(html, "assigned_member_id")) == ("1", "104")
+    assert _selected(html, "board_id") == "1"
+    assert _picked(html, "assigned_member_id") == ("104", "Priya Williams")
     assert ">Kept text</textarea>" in html
     assert _input(html, "token") == draft["token"]
     assert sandbox.ticket_count() == before

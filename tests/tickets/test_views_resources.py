@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 
@@ -37,9 +38,12 @@ def test_it_lists_assignees_and_all_members_with_mapped_users_first(alice_client
     assert html.lstrip().startswith(f'<section id="resources-{ticket_id}"')
     assert "John Smith" in _assigned(html)
     assert 'class="tag tag-rf"' in html  # John Smith is alice's mapped member
-    select = re.search(r'<select id="add-member-\d+".*?</select>', html, re.S).group(0)
-    assert "Sam Wilson (swilson)" in select  # every member can be added, not only mapped ones
-    assert "John Smith (jsmith)" not in select  # already assigned
+    # Add member is a typeahead (no list of every member in the page); it offers everyone not yet assigned.
+    assert "<select" not in html and "Sam Wilson" not in html
+    source = unescape(re.search(r'id="add-member-\d+"[^>]*role="combobox".*?hx-get="([^"]+)"', html, re.S).group(1))
+    offered = alice_client.get(source).content.decode()
+    assert 'data-label="Sam Wilson"' in offered  # every member can be added, not only mapped ones
+    assert 'data-label="John Smith"' not in offered  # already assigned
 
 
 def test_mapped_members_are_listed_first_and_highlighted(alice_client, alice_mapping, sandbox, bob, account):
@@ -48,9 +52,11 @@ def test_mapped_members_are_listed_first_and_highlighted(alice_client, alice_map
     MemberMapping.objects.create(account=account, user=bob, psa_member_id=111, identifier="swilson", name="Sam Wilson")
     ticket_id = _open_ticket_of_first_member(sandbox)
     html = alice_client.get(f"/tickets/{ticket_id}/resources", **HX).content.decode()
-    select = re.search(r'<select id="add-member-\d+".*?</select>', html, re.S).group(0)
-    assert select.index('<optgroup label="ResolutionFlow users">') < select.index("Other ConnectWise members")
-    assert '<option value="111" class="opt-rf">★ Sam Wilson (swilson)</option>' in select
+    source = unescape(re.search(r'id="add-member-\d+"[^>]*role="combobox".*?hx-get="([^"]+)"', html, re.S).group(1))
+    offered = alice_client.get(source).content.decode()
+    labels = re.findall(r'data-label="([^"]+)"', offered)
+    assert labels[0] == "Sam Wilson"  # the only mapped member not yet assigned, first
+    assert "swilson · ResolutionFlow" in offered
 
 
 def test_it_adds_a_member(alice_client, alice_mapping, sandbox):

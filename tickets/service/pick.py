@@ -30,6 +30,22 @@ class Choice:
     value: str
     label: str
     detail: str = ""
+    key: str = ""  # the option's DOM id suffix when the value cannot be one (the empty value)
+
+    @property
+    def dom_key(self) -> str:
+        return self.key or self.value
+
+
+# The Assigned filter's values that are not members (``tickets.filters.ASSIGNED_FIXED``); "All" submits nothing.
+ASSIGNED_CHOICES = (Choice("", "All", "every ticket", key="all"), Choice("me", "Me", "assigned to you"),
+                    Choice("unassigned", "Unassigned", "nobody assigned"))
+
+
+def assigned_choices(text: str = "") -> list[Choice]:
+    """The Assigned filter's fixed values whose label starts with the typed text (all of them without text)."""
+    wanted = _key(clean_text(text))
+    return [choice for choice in ASSIGNED_CHOICES if choice.label.casefold().startswith(wanted)]
 
 
 def clean_text(text: str | None) -> str:
@@ -53,11 +69,13 @@ def configurations(tenant: Tenant, company_id: int | None, text: str = "",
     return tenant.provider.search_configurations(company_id, clean_text(text) or None, limit=limit)
 
 
-def members(tenant: Tenant, text: str = "", limit: int = PICK_LIMIT) -> list[PSAMember]:
-    """Members whose name or identifier contains every typed word (ResolutionFlow users first)."""
+def members(tenant: Tenant, text: str = "", limit: int = PICK_LIMIT, exclude=frozenset()) -> list[PSAMember]:
+    """Members whose name or identifier contains every typed word (ResolutionFlow users first), but ``exclude``."""
     words = _key(clean_text(text)).split(" ")[:WORDS_MAX] if clean_text(text) else []
     found = []
     for member in tenant.reference("members").members:
+        if member.id in exclude:
+            continue
         haystack = _key(f"{member.name} {member.identifier}")
         if all(word in haystack for word in words):
             found.append(member)
