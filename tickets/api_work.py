@@ -20,7 +20,7 @@ import functools
 from datetime import datetime
 
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from psa.providers.base import PSAEditConflict, PSANotSupportedError
@@ -37,7 +37,17 @@ from psa.schemas import (
     TicketEditFields,
     TicketFieldChange,
 )
-from tickets.api import _ACTIONS, _ERRORS, BoardId, ErrorOut, TicketId, _error, _psa_message, _tenant
+from tickets.api import (
+    _ACTIONS,
+    _ERRORS,
+    EMPTY_IDEMPOTENCY_KEY,
+    BoardId,
+    ErrorOut,
+    TicketId,
+    _error,
+    _psa_message,
+    _tenant,
+)
 from tickets.service import ID_MAX, MemberMappingRequired
 from tickets.service import edit as edit_service
 from tickets.service import time as time_service
@@ -88,12 +98,17 @@ def list_time_entries(request, ticket_id: int = TicketId):
 
 
 @router.post("/tickets/{ticket_id}/time-entries", response=_responses(_201=PSATimeEntry), tags=["time entries"])
-def log_time(request, data: time_service.TimeEntryInput, ticket_id: int = TicketId):
+def log_time(request, data: time_service.TimeEntryInput, ticket_id: int = TicketId,
+             idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Log time on the ticket as your own ConnectWise member (you must be mapped): `start` and `end`, or a
     `duration` ("1h 15m", "45m", "1.5", "1:30") from `start` or ending now. `work_type_id`, `work_role_id`
-    and `billable` left out take ConnectWise's defaults. One ConnectWise call, never retried."""
+    and `billable` left out take ConnectWise's defaults. One ConnectWise call, never retried. Send an
+    `Idempotency-Key` header to make a retry safe: the same key answers the entry it logged (201), 409
+    while the first attempt still runs, 422 with another entry; an empty key is a 400."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        return _error(request, 400, EMPTY_IDEMPOTENCY_KEY, [{"field": "Idempotency-Key", "message": EMPTY_IDEMPOTENCY_KEY}])
     try:
-        return Status(201, time_service.log_time(_tenant(request), ticket_id, data))
+        return Status(201, time_service.log_time(_tenant(request), ticket_id, data, idempotency_key=idempotency_key))
     except MemberMappingRequired as exc:
         return _error(request, 422, exc.message, [{"field": "member", "message": exc.message}])
 
@@ -241,7 +256,7 @@ def _conflict_detail(conflict: PSAEditConflict) -> str:
     who = conflict.updated_by_name or conflict.updated_by
     when = f" at {conflict.last_updated:%Y-%m-%d %H:%M} UTC" if conflict.last_updated else ""
     what = f" ({', '.join(c.label for c in conflict.changes)})" if conflict.changes else ""
-    return (f"Not saved: ticket #{conflict.ticket_id} was changed in ConnectWise{f' by {who}' if who else ''}{when}"
+    return (f"Not saved: ticket #{conflict.ticket_id} was changed in {conflict.psa}{f' by {who}' if who else ''}{when}"
             f"{what} since you loaded it")
 
 

@@ -4,10 +4,13 @@ Thin function views over ``tickets.service.time``. Log time costs one POST: the 
 the list out of band and the total is the shown total plus its hours (no re-read). Invalid input and PSA
 refusals re-render the form with what was typed and each error beside its field (422, which htmx swaps).
 Date-times are typed in the viewer's zone (``tickets.timezones``) and sent with their offset.
+Each Log time form carries its own idempotency key (hidden ``idempotency_key``), so a double-submitted or
+resent form logs one entry: the repeat answers "Already logged" without adding it again.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.shortcuts import render
@@ -19,7 +22,7 @@ from psa.providers.base import PSAError
 from psa.web import toast
 from tickets.duration import format_duration
 from tickets.service import time as time_service
-from tickets.service.errors import MemberMappingRequired, NoPSAConnection
+from tickets.service.errors import IdempotencyInFlight, MemberMappingRequired, NoPSAConnection
 
 TIME = "tickets/time.html"
 FORM_FIELDS = ("start", "end", "duration", "notes", "work_type", "work_role", "billable")
@@ -51,11 +54,14 @@ def _timer_context(request, ticket_id: int) -> dict:
     return {"ticket_id": ticket_id, "timer": timer}
 
 
-def _form_context(request, ticket_id: int, values: dict | None = None, errors: dict | None = None, **extra) -> dict:
+def _form_context(request, ticket_id: int, values: dict | None = None, errors: dict | None = None,
+                  idempotency_key: str | None = None, **extra) -> dict:
+    """``idempotency_key``: the key the form keeps (a retry of the same entry); a fresh one when None."""
     values = values or {}
     checked = {name for name, _ in ADD_TO if values.get(name) == "on"}
     return {"ticket_id": ticket_id, "values": values, "errors": errors or {}, "add_to": ADD_TO, "checked": checked,
-            "billable_options": BILLABLE, **_choices(request.tenant), **extra}
+            "billable_options": BILLABLE, "idempotency_key": idempotency_key or uuid.uuid4().hex,
+            **_choices(request.tenant), **extra}
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,8 +115,11 @@ def _entry_input(post) -> tuple[time_service.TimeEntryInput | None, dict]:
         return None, errors
 
 
-def _form_failed(request, ticket_id: int, errors: dict, message: str):
+def _form_failed(request, ticket_id: int, errors: dict, message: str, *, keep_key: bool = False):
+    """The form again, with what was typed; ``keep_key``: the same idempotency key (the entry may have been
+    logged or is being logged, so resending it must not log it twice); else a fresh one."""
     context = _form_context(request, ticket_id, values=request.POST, errors=errors,
+                            idempotency_key=request.POST.get("idempotency_key") if keep_key else None,
                             total_hours=request.POST.get("total_hours", ""))
     response = render(request, f"{TIME}#time_form", context, status=422)
     return toast(response, f"Time not logged: {message}", "error")
@@ -122,9 +131,12 @@ def _log_time(request, ticket_id: int):
         first = next(iter(errors.values()))[0]
         return _form_failed(request, ticket_id, errors, first)
     try:
-        logged = time_service.log_time(request.tenant, ticket_id, entry)
+        logged = time_service.log_time(request.tenant, ticket_id, entry,
+                                       idempotency_key=request.POST.get("idempotency_key", "").strip()[:255] or None)
     except (MemberMappingRequired, NoPSAConnection) as error:
         return _form_failed(request, ticket_id, {"form": [error.message]}, error.message)
+    except IdempotencyInFlight as error:
+        return _form_failed(request, ticket_id, {"form": [error.message]}, error.message, keep_key=True)
     except PSAError as error:  # InvalidInput and the PSA's validation errors name fields
         message = error.message
         if error.outcome_unknown:
@@ -135,7 +147,9 @@ def _log_time(request, ticket_id: int):
             errors.setdefault(field if field in FORM_FIELDS else "form", []).append(field_error.message)
         if not errors:
             errors["form"] = [message]
-        return _form_failed(request, ticket_id, errors, message)
+        return _form_failed(request, ticket_id, errors, message, keep_key=error.outcome_unknown)
+    if getattr(logged, "replayed", False):  # a repeat of a form already logged: nothing added twice
+        return _replayed(request, ticket_id)
     try:
         total = round(float(request.POST.get("total_hours", "0") or 0) + logged.hours, 2)
     except ValueError:
@@ -143,6 +157,18 @@ def _log_time(request, ticket_id: int):
     context = _form_context(request, ticket_id, total_hours=total, logged=logged)
     response = render(request, f"{TIME}#time_logged", context)
     return toast(response, f"Logged {format_duration(timedelta(hours=logged.hours))} on #{ticket_id}")
+
+
+def _replayed(request, ticket_id: int):
+    """The answer to a resent Log time form: its entry was logged by the first; the list is re-read (1 GET),
+    so it shows that entry once whether or not the first answer reached the page."""
+    try:
+        time = time_service.time_entries(request.tenant, ticket_id)
+    except PSAError:
+        time = None
+    context = _form_context(request, ticket_id, time=time,
+                            total_hours=time.total_hours if time else request.POST.get("total_hours", ""))
+    return toast(render(request, f"{TIME}#time_replayed", context), f"Already logged on #{ticket_id}")
 
 
 @require_POST

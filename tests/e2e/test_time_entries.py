@@ -49,6 +49,20 @@ def test_an_engineer_logs_time_and_a_bad_duration_keeps_the_notes(logged_in_page
     expect(entries.last).to_contain_text("1.25 h")
     expect(dialog.get_by_role("textbox", name="Notes")).to_have_value("")
 
+    # The form is sent twice (a retry on the way, the first answer lost): one entry, listed once.
+    def sent_twice(route):
+        route.fetch()
+        route.fulfill(response=route.fetch())
+
+    settled(page)
+    page.route(re.compile(r"/tickets/\d+/time$"), sent_twice)
+    dialog.get_by_label("Duration").fill("20m")
+    dialog.get_by_role("textbox", name="Notes").fill("Checked the event log")
+    dialog.get_by_role("button", name="Log time").click()
+    expect(page.get_by_text(re.compile("Already logged on #"))).to_be_visible()
+    expect(entries.filter(has_text="Checked the event log")).to_have_count(1)
+    expect(entries).to_have_count(before + 2)
+
 
 def test_the_timer_is_kept_by_the_server_and_stopping_it_prefills_log_time(logged_in_page):
     page = logged_in_page

@@ -76,6 +76,16 @@ def test_log_time_with_a_chosen_work_type_is_still_one_post_once_the_form_has_lo
     assert log_shape(sandbox) == Counter({"POST /time/entries": 1})
 
 
+def test_a_keyed_log_time_is_still_one_post_and_its_repeat_makes_no_call(api, warm, sandbox, first_row):
+    url, body = f"{API}/tickets/{first_row.id}/time-entries", {"duration": "15m"}
+    assert api.post(url, body, content_type="application/json", headers={"Idempotency-Key": "k1"}).status_code == 201
+    assert log_shape(sandbox) == Counter({"POST /time/entries": 1})
+    sandbox.clear_log()
+
+    assert api.post(url, body, content_type="application/json", headers={"Idempotency-Key": "k1"}).status_code == 201
+    assert log_shape(sandbox) == Counter()
+
+
 def test_the_timer_makes_no_psa_call(api, warm, sandbox):
     api.post(f"{API}/timer", {"ticket_id": 1234}, content_type="application/json")
     api.get(f"{API}/timer")

@@ -116,6 +116,23 @@ def test_connectwises_refusal_of_a_time_entry_is_422_naming_our_field(token_clie
     assert [e["field"] for e in body["errors"]] == ["ticket_id"]
 
 
+def test_a_retried_log_time_with_an_idempotency_key_logs_one_entry(token_client, alice_mapping, sandbox):
+    ticket_id = ticket_with_time(sandbox)
+    before = len(sandbox.state["time_entries"])
+    url, body = f"{API}/tickets/{ticket_id}/time-entries", {"duration": "20m", "notes": "Checked the backups"}
+
+    first = token_client.post(url, body, content_type="application/json", headers={"Idempotency-Key": "retry-1"})
+    again = token_client.post(url, body, content_type="application/json", headers={"Idempotency-Key": "retry-1"})
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and len(sandbox.state["time_entries"]) == before + 1
+    other = token_client.post(url, {"duration": "1h"}, content_type="application/json", headers={"Idempotency-Key": "retry-1"})
+    assert [e["field"] for e in _error(other, 422)["errors"]] == ["Idempotency-Key"]
+    empty = token_client.post(url, body, content_type="application/json", headers={"Idempotency-Key": " "})
+    assert [e["field"] for e in _error(empty, 400)["errors"]] == ["Idempotency-Key"]
+    assert len(sandbox.state["time_entries"]) == before + 1
+
+
 def test_a_failed_time_post_says_it_may_have_been_logged_never_500(token_client, alice_mapping, sandbox):
     sandbox.inject("503", method="POST", path=r"^/time/entries$")
     body = _error(token_client.post(f"{API}/tickets/{ticket_with_time(sandbox)}/time-entries", {"duration": "1h"},

@@ -222,3 +222,62 @@ def test_the_mapping_is_read_from_the_tenant_not_the_request(account, alice, con
                                  identifier=first_member["identifier"], name=first_member["name"])
     tenant.forget_mappings()
     assert time_service.log_time(tenant, ticket_with_time(sandbox), TimeEntryInput(duration="1h"), now=NOW).id
+
+
+# --- Log time with an idempotency key: a repeat never logs twice ------------------------------------------
+
+
+def _posts(sandbox) -> int:
+    return sum(1 for r in sandbox.request_log if r.method == "POST" and r.path.endswith("/time/entries"))
+
+
+def test_a_repeated_keyed_log_time_answers_the_first_entry_and_logs_one(alice_tenant, alice_mapping, sandbox):
+    ticket_id = ticket_with_time(sandbox)
+    before = len(sandbox.state["time_entries"])
+    sandbox.clear_log()
+    entry = TimeEntryInput(duration="45m", notes="Called the user back")
+
+    first = time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="form-1")
+    again = time_service.log_time(alice_tenant, ticket_id, entry, now=NOW + timedelta(minutes=3), idempotency_key="form-1")
+
+    assert again.id == first.id and again.replayed and not first.replayed
+    assert len(sandbox.state["time_entries"]) == before + 1 and _posts(sandbox) == 1
+    other = time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="form-2")  # another form
+    assert other.id != first.id
+
+
+def test_the_same_key_for_another_entry_is_refused(alice_tenant, alice_mapping, sandbox):
+    ticket_id = ticket_with_time(sandbox)
+    time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="45m"), now=NOW, idempotency_key="k")
+    with pytest.raises(InvalidInput) as refused:
+        time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="1h"), now=NOW, idempotency_key="k")
+    assert refused.value.field_errors[0].field == "Idempotency-Key"
+
+
+@pytest.mark.parametrize("how", ["truncated", "malformed"])
+def test_a_retry_after_a_lost_answer_finds_the_entry_the_first_attempt_logged(alice_tenant, alice_mapping, sandbox, how):
+    from psa.providers.base import PSAUnavailableError
+
+    ticket_id = ticket_with_time(sandbox)
+    before = len(sandbox.state["time_entries"])
+    entry = TimeEntryInput(duration="45m", notes="Rebooted the switch")
+    sandbox.inject(how, method="POST", path=r"^/time/entries$", times=1)  # stored, then the answer is lost
+    with pytest.raises(PSAUnavailableError):
+        time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="lost")
+    assert len(sandbox.state["time_entries"]) == before + 1
+    sandbox.clear_log()
+
+    retry = time_service.log_time(alice_tenant, ticket_id, entry,
+                                  now=NOW + timedelta(minutes=5), idempotency_key="lost")  # "ending now": later
+
+    assert len(sandbox.state["time_entries"]) == before + 1 and _posts(sandbox) == 0
+    assert retry.notes == "Rebooted the switch" and retry.end == NOW.replace(second=0)
+
+
+def test_a_refused_keyed_attempt_may_run_again(alice_tenant, alice_mapping, sandbox):
+    ticket_id = ticket_with_time(sandbox)
+    sandbox.inject("400", method="POST", path=r"^/time/entries$", times=1)
+    with pytest.raises(Exception):  # noqa: B017 - ConnectWise's refusal, whatever its class
+        time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="30m"), now=NOW, idempotency_key="r")
+    logged = time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="30m"), now=NOW, idempotency_key="r")
+    assert logged.id in sandbox.state["time_entries"] and not logged.replayed

@@ -78,3 +78,22 @@ def test_the_timer_starts_shows_in_the_sidebar_and_stopping_prefills_log_time(al
     assert ">Start timer</button>" in stopped
     assert re.search(r'name="duration" value="\d+(h|m)', stopped)
     assert "Timer on" not in alice_client.get("/tickets?assigned=all").content.decode()
+
+
+def test_a_double_submitted_log_time_form_logs_one_entry(alice_client, alice_mapping, sandbox):
+    ticket_id = _ticket_id()
+    html = alice_client.get(f"/tickets/{ticket_id}/time", **HX).content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html).group(1)
+    before = len(sandbox.state["time_entries"])
+    form = {"duration": "30m", "notes": "Reset the password", "total_hours": "1", "idempotency_key": key}
+
+    first = alice_client.post(f"/tickets/{ticket_id}/time", form, **HX)
+    second = alice_client.post(f"/tickets/{ticket_id}/time", form, **HX)  # the same form, sent again
+
+    assert first.status_code == second.status_code == 200
+    assert len(sandbox.state["time_entries"]) == before + 1
+    assert "beforeend:#time-entries" not in second.content.decode()  # not appended again: the list is re-read
+    assert second.content.decode().count("Reset the password") == 1
+    assert "Already logged" in second["HX-Trigger"]
+    fresh = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', first.content.decode()).group(1)
+    assert fresh != key  # the next entry is a new form

@@ -7,7 +7,9 @@ nothing else:
 * ``log_time(tenant, ticket_id, entry)``: one time entry charged to the ticket as the engineer's own
   mapped PSA member. ``entry`` is a ``TimeEntryInput``: the boundary's model (the API's body, the
   form's data), which has already read the duration and checked start, end and duration together;
-  ``log_time`` checks the ids it names against the account's PSA and sends one POST.
+  ``log_time`` checks the ids it names against the account's PSA and sends one POST. With an
+  ``idempotency_key`` (the API's ``Idempotency-Key`` header, the HTML form's hidden key) a repeated
+  request logs nothing twice; see ``log_time``.
 * ``log_time_choices`` (or ``work_types`` / ``work_roles`` alone): the Log time form's choices
   (cached reference data).
 * ``get_timer`` / ``start_timer`` / ``stop_timer``: one running timer per user, kept in the database
@@ -23,6 +25,7 @@ the ``now`` arguments' default, so tests pass their own time.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from psa.providers.base import FieldError
+from psa.providers.base import FieldError, PSAError, PSARateLimitedError, PSAUnavailableError
 from psa.reference import TIME_PARTS
 from psa.schemas import (
     CONTROL_CHARACTERS,
@@ -45,9 +48,9 @@ from psa.schemas import (
 )
 from psa.tenancy import NO_ACCOUNT_MESSAGE, Tenant
 from tickets.duration import DurationError, format_duration, parse_duration
-from tickets.models import RunningTimer
+from tickets.models import IdempotencyRecord, RunningTimer
 from tickets.service.drawer import fill_member_names
-from tickets.service.errors import InvalidInput, MemberMappingRequired, NoPSAConnection
+from tickets.service.errors import IdempotencyInFlight, InvalidInput, MemberMappingRequired, NoPSAConnection
 from tickets.service.queue import ID_MAX
 
 NOT_MAPPED_MESSAGE = (
@@ -174,22 +177,145 @@ def _check_choices(tenant: Tenant, entry: TimeEntryInput) -> None:
         raise InvalidInput("; ".join(e.message for e in errors), field_errors=errors)
 
 
-def log_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, *, now: datetime | None = None) -> PSATimeEntry:
+def log_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, *, now: datetime | None = None,
+             idempotency_key: str | None = None) -> PSATimeEntry:
     """Charges ``entry`` to the ticket as the engineer's mapped PSA member: one POST (and, the first
     time a work type or role is chosen, the cached list it is checked against). A duration without a
-    start ends ``now``."""
+    start ends ``now``.
+
+    With ``idempotency_key`` (per account, user, ticket and key; an ``IdempotencyRecord``, like ticket
+    creation) a repeated request never logs a second entry: a finished one answers the entry it logged
+    (``replayed`` set on the answer), one still running raises ``IdempotencyInFlight``, the same key with
+    another entry ``InvalidInput``. The first attempt fixes the entry's start and end ("45m" ending now
+    means the same minutes on a retry). A refused attempt (a 4xx) may run again; one without a definitive
+    answer (timeout, 5xx) may have logged it, so its retry first reads the ticket's entries (1 GET) and
+    takes the one with this member, start, end and notes, and only logs when there is none."""
     mapping = tenant.mapping
     if mapping is None:
         raise MemberMappingRequired(NOT_MAPPED_MESSAGE)
     _check_choices(tenant, entry)
     start, end = entry.times(now or timezone.now())
+    if not idempotency_key:
+        return _post_time(tenant, ticket_id, entry, mapping.psa_member_id, start, end)
+    record, previous = _claim_log_time(tenant, ticket_id, entry, idempotency_key, start, end)
+    if record.state == IdempotencyRecord.State.DONE:
+        return _replayed(record)
+    start, end = (datetime.fromisoformat(record.response_json[name]) for name in ("start", "end"))
+    try:
+        if previous == IdempotencyRecord.State.UNKNOWN:
+            found = _logged_before(tenant, ticket_id, mapping.psa_member_id, start, end, entry.notes)
+            if found is not None:
+                return _done(record, found)
+        logged = _post_time(tenant, ticket_id, entry, mapping.psa_member_id, start, end)
+    except (PSARateLimitedError, InvalidInput):
+        _record_state(record, IdempotencyRecord.State.FAILED)
+        raise
+    except PSAUnavailableError:
+        _record_state(record, IdempotencyRecord.State.UNKNOWN)
+        raise
+    except PSAError:
+        _record_state(record, IdempotencyRecord.State.FAILED)
+        raise
+    except BaseException:
+        _record_state(record, IdempotencyRecord.State.UNKNOWN)
+        raise
+    return _done(record, logged)
+
+
+def _post_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, member_id: int, start: datetime,
+               end: datetime) -> PSATimeEntry:
     payload = TimeEntryCreate(
-        member_id=mapping.psa_member_id, start=start, end=end, notes=entry.notes,
+        member_id=member_id, start=start, end=end, notes=entry.notes,
         work_type_id=entry.work_type_id, work_role_id=entry.work_role_id, billable=entry.billable,
         add_to_discussion=entry.add_to_discussion, add_to_internal=entry.add_to_internal,
         add_to_resolution=entry.add_to_resolution,
     )
     return _name_members(tenant, [tenant.provider.add_time_entry(ticket_id, payload)])[0]
+
+
+# --- Log time's idempotency (the records are ticket creation's IdempotencyRecord, keys namespaced) ----------
+
+LOG_TIME_KEY_PREFIX = "log-time:"
+IDEMPOTENCY_KEY_MAX = 255
+IN_FLIGHT_STALE_AFTER = timedelta(minutes=2)  # an attempt "in flight" this long died with its process
+
+
+class LoggedTime(PSATimeEntry):
+    """A Log time answer; ``replayed``: the entry an earlier request with the same key logged."""
+
+    replayed: bool = False
+
+
+def _record_key(ticket_id: int, key: str) -> str:
+    return LOG_TIME_KEY_PREFIX + hashlib.sha256(f"{int(ticket_id)}:{key}".encode()).hexdigest()
+
+
+def _claim_log_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, idempotency_key: str,
+                    start: datetime, end: datetime) -> tuple[IdempotencyRecord, str | None]:
+    """The record, now in flight for this request (with the state it had), or done (its entry stored)."""
+    key = idempotency_key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidInput(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters", field="Idempotency-Key")
+    user = tenant.user
+    request_hash = hashlib.sha256(f"{int(ticket_id)}:{entry.model_dump_json()}".encode()).hexdigest()
+    now = timezone.now()
+    record_key = _record_key(ticket_id, key)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                account=tenant.account, user=user, key=record_key, request_hash=request_hash,
+                state=IdempotencyRecord.State.IN_FLIGHT, created=now, attempt_started=now,
+                response_json={"start": start.isoformat(), "end": end.isoformat()})
+        return record, None
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(account=tenant.account, user=user, key=record_key)
+    if record.request_hash != request_hash:
+        raise InvalidInput("This Idempotency-Key was already used for a different time entry", field="Idempotency-Key")
+    if record.state == IdempotencyRecord.State.DONE:
+        return record, record.state
+    previous = record.state
+    if previous == IdempotencyRecord.State.IN_FLIGHT:
+        if now - record.attempt_started < IN_FLIGHT_STALE_AFTER:
+            raise IdempotencyInFlight("This time entry is still being logged; retry shortly.")
+        previous = IdempotencyRecord.State.UNKNOWN  # the attempt's process died mid-call
+    claimed = IdempotencyRecord.objects.filter(pk=record.pk, state=record.state,
+                                               attempt_started=record.attempt_started
+                                               ).update(state=IdempotencyRecord.State.IN_FLIGHT, attempt_started=now)
+    if not claimed:
+        raise IdempotencyInFlight("This time entry is still being logged; retry shortly.")
+    record.state = IdempotencyRecord.State.IN_FLIGHT
+    return record, previous
+
+
+def _record_state(record: IdempotencyRecord, state: str) -> None:
+    record.state = state
+    IdempotencyRecord.objects.filter(pk=record.pk).update(state=state)
+
+
+def _done(record: IdempotencyRecord, logged: PSATimeEntry) -> LoggedTime:
+    record.state = IdempotencyRecord.State.DONE
+    record.ticket_id = logged.ticket_id
+    record.response_json = {**record.response_json, "entry": logged.model_dump(mode="json")}
+    record.save(update_fields=["state", "ticket_id", "response_json"])
+    return LoggedTime(**logged.model_dump())
+
+
+def _replayed(record: IdempotencyRecord) -> LoggedTime:
+    return LoggedTime(**record.response_json["entry"], replayed=True)
+
+
+def _second(moment: datetime | None) -> datetime | None:
+    return moment.replace(microsecond=0) if moment is not None else None
+
+
+def _logged_before(tenant: Tenant, ticket_id: int, member_id: int, start: datetime, end: datetime,
+                   notes: str) -> PSATimeEntry | None:
+    """The entry an attempt without an answer may have logged: this member's, with these times and notes."""
+    for logged in tenant.provider.list_time_entries(ticket_id):
+        if (logged.member_id == member_id and _second(logged.start) == _second(start)
+                and _second(logged.end) == _second(end) and (logged.notes or "").strip() == notes.strip()):
+            return _name_members(tenant, [logged])[0]
+    return None
 
 
 def work_types(tenant: Tenant) -> list[PSAWorkType]:
