@@ -218,7 +218,7 @@ def _status_conflict(request, ticket_id: int, board_id, status_id, conflict: PSA
     control.update(conflict=conflict, who=who, current=to_int(request.POST.get("current")),
                    expected=conflict.last_updated.isoformat() if conflict.last_updated else "")
     response = render(request, "tickets/panel.html#status", {"control": control}, status=422)
-    return toast(response, f"Status not changed: #{ticket_id} was changed in ConnectWise by {who}", "error")
+    return toast(response, f"Status not changed: #{ticket_id} was changed in {conflict.psa} by {who}", "error")
 
 
 @require_POST

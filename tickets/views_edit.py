@@ -167,7 +167,7 @@ def ticket_edit(request, ticket_id: int):
         who = conflict.updated_by_name or conflict.updated_by or "someone"
         response = _render(request, ticket_id, values, loaded, status=422, conflict=conflict, who=who,
                            expected=conflict.last_updated.isoformat() if conflict.last_updated else "")
-        return toast(response, f"Not saved: #{ticket_id} was changed in ConnectWise by {who}", "error")
+        return toast(response, f"Not saved: #{ticket_id} was changed in {conflict.psa} by {who}", "error")
     except (NoPSAConnection, PSAError) as error:
         message = getattr(error, "message", str(error))
         errors = {e.field: [e.message] for e in getattr(error, "field_errors", None) or [] if e.field}

@@ -50,6 +50,7 @@ from psa.providers.base import (
     EXTERNAL_REF_MAX,
     FieldError,
     PSAConflictError,
+    PSAEditConflict,
     PSAError,
     PSAMalformedResponseError,
     PSANotFoundError,
@@ -60,6 +61,9 @@ from psa.schemas import (
     NOTE_MAX,
     NoteKind,
     PSABoard,
+    PSABoardItem,
+    PSABoardSubtype,
+    PSABoardType,
     PSACompany,
     PSAConfiguration,
     PSAMember,
@@ -72,6 +76,8 @@ from psa.schemas import (
     PSATicketDetail,
     PSATicketSearchResult,
     PSATicketStatusUpdate,
+    PSATicketUpdate,
+    TicketChanges,
     TicketCreatePayload,
     TicketPage,
     TicketSearchQuery,
@@ -88,6 +94,12 @@ NOTE_TITLE_MAX = 250  # TicketNotes.title length [M]
 COMPANY_PAGES_MAX = 20  # 10,000 companies
 TICKET_NUMBER = re.compile(r"^T\d{8}\.\d{4}(\.\d{1,4})?$", re.I)
 RESOURCE_FIELDS = ["id", "firstName", "lastName", "userName", "email", "isActive", "defaultServiceDeskRoleID"]
+# An inline edit's fields (``TicketChanges``) -> the Autotask ticket fields they PATCH.
+EDIT_FIELDS = {"summary": "title", "priority_id": "priority", "type_id": "issueType", "subtype_id": "subIssueType",
+               "required_date": "dueDateTime", "board_id": "queueID", "status_id": "status"}
+# Sent picklist values an edit must find on the ticket afterwards (else Autotask did not take them).
+_CHECKED_EDITS = {"priority_id": "priority", "type_id": "issue type", "subtype_id": "sub-issue type",
+                  "board_id": "queue", "status_id": "status"}
 ASK = object()  # remove_resource's default: ask which secondary becomes primary
 # The highest ticket id seen per Autotask database (zone lookup root + API user), shared by the providers of
 # this process: a provider rebuilt after its connection was saved starts its cut searches from it.
@@ -128,6 +140,12 @@ def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
             raise PSAMalformedResponseError("Autotask sent a malformed response") from exc
 
     return wrapper
+
+
+def _autotask_datetime(value: datetime) -> str:
+    """A datetime as Autotask's ISO 8601 in UTC (``2026-12-02T15:00:00Z``); a naive one is taken as UTC."""
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _invalid(field: str, message: str) -> PSAValidationError:
@@ -518,6 +536,55 @@ class AutotaskProvider(PSAProvider):
         )
 
     @_psa_errors_only
+    def update_ticket(self, ticket_id: int, changes: TicketChanges,
+                      expected_last_updated: datetime | None = None) -> PSATicketUpdate:
+        """``GET`` the ticket (the concurrent-edit check: its ``lastActivityDate``), then one sparse
+        ``PATCH /Tickets`` with the id in the body, then ``GET`` it again (a PATCH answers only the id).
+
+        Autotask has no conditional write either: a change between the GET and the PATCH is not detected. A
+        ticket whose ``lastActivityDate`` is not the expected one is left alone (``PSAEditConflict``). Type
+        and subtype are the issue type and sub-issue type; Autotask has no third level, so an item is refused.
+        A cleared required date is sent as null [L: some clients clear with ""; the sandbox takes both]."""
+        ticket_id = _id(ticket_id, "ticket_id")
+        sent = changes.sent
+        if sent.get("item_id") is not None:
+            raise _invalid("item_id", "Autotask tickets have no item (only an issue type and a sub-issue type)")
+        body: dict[str, Any] = {}
+        for name, value in sent.items():
+            if name in EDIT_FIELDS:
+                body[EDIT_FIELDS[name]] = _autotask_datetime(value) if isinstance(value, datetime) else value
+        if not body:
+            raise _invalid("changes", "Nothing to change")
+        current = self._ticket(ticket_id)
+        lookups = self._lookups()
+        stamp = mapping.ticket_detail(current, lookups)  # enough for the check: cached names only
+        if (expected_last_updated is not None and stamp.last_updated is not None
+                and stamp.last_updated != expected_last_updated):
+            raise PSAEditConflict(ticket_id, mapping.ticket_detail(current, self._enriched([current])),
+                                  last_updated=stamp.last_updated, updated_by=stamp.updated_by, psa="Autotask")
+        names = self._enrich_start([current])  # the row's names, read while the PATCH is under way
+        try:
+            self.client.update("Tickets", {"id": ticket_id, **body})
+        finally:
+            for future in names.values():
+                future.exception()
+        try:
+            after = self._ticket(ticket_id)
+        except PSAError:
+            # The edit was applied (Autotask answered its id); the row is rebuilt from what was sent.
+            after = {**current, **body, "lastActivityDate": None}
+        try:
+            lookups = self._enrich_finish(names, lookups)
+        except PSAError:
+            pass  # the edit was applied: rows without a company or contact name rather than a failure
+        previous, ticket = mapping.ticket_detail(current, lookups), mapping.ticket_detail(after, lookups)
+        for name, label in _CHECKED_EDITS.items():
+            if name in sent and getattr(ticket, name) != sent[name]:
+                raise _invalid(name, f"Autotask did not accept that {label} for this ticket")
+        self._seen(ticket_id)
+        return PSATicketUpdate(ticket_id=ticket_id, previous=previous, ticket=ticket)
+
+    @_psa_errors_only
     def list_related_tickets(self, ticket_id: int, company_id: int | None, parent_ticket_id: int | None = None,
                              limit: int = 10) -> list[PSATicketSearchResult]:
         """The parent (a problem ticket) and the children (incidents whose ``problemTicketId`` is this
@@ -743,6 +810,27 @@ class AutotaskProvider(PSAProvider):
     def list_priorities(self) -> list[PSAPriority]:
         values = [v for v in self._picklists("Tickets").get("priority", []) if v.is_active]
         return [mapping.priority(v) for v in sorted(values, key=lambda v: (v.sort_order, v.value))]
+
+    @_psa_errors_only
+    def list_board_types(self, board_id: int) -> list[PSABoardType]:
+        """The active issue types (the ``issueType`` picklist: account-wide, the same for every queue)."""
+        _id(board_id, "board_id")
+        values = [v for v in self._picklists("Tickets").get("issuetype", []) if v.is_active]
+        return [PSABoardType(id=v.value, name=v.label, is_default=v.is_default)
+                for v in sorted(values, key=lambda v: (v.sort_order, v.label.casefold(), v.value))]
+
+    @_psa_errors_only
+    def list_board_subtypes(self, board_id: int) -> list[PSABoardSubtype]:
+        """The active sub-issue types, each with its issue type (the picklist's ``parentValue``)."""
+        _id(board_id, "board_id")
+        values = [v for v in self._picklists("Tickets").get("subissuetype", []) if v.is_active]
+        return [PSABoardSubtype(id=v.value, name=v.label, type_ids=[v.parent_value] if v.parent_value is not None else [])
+                for v in sorted(values, key=lambda v: (v.sort_order, v.label.casefold(), v.value))]
+
+    def list_board_items(self, board_id: int) -> list[PSABoardItem]:
+        """None: Autotask has no third level under issue type and sub-issue type (no call is made)."""
+        _id(board_id, "board_id")
+        return []
 
     @_psa_errors_only
     def list_members(self) -> list[PSAMember]:

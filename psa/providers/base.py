@@ -150,13 +150,14 @@ class PSAEditConflict(PSAConflictError):
     loaded) lists the fields that differ, with their values now. To re-apply, send the edit again with
     ``last_updated`` as the expected time; to discard, show ``current``."""
 
-    default_message = "The ticket was changed in ConnectWise since you loaded it"
+    default_message = "The ticket was changed in the PSA since you loaded it"
 
     def __init__(self, ticket_id: int, current: PSATicketDetail, *, last_updated: datetime | None,
-                 updated_by: str | None):
+                 updated_by: str | None, psa: str = "ConnectWise"):
         who = f" by {updated_by}" if updated_by else ""
-        super().__init__(f"Ticket #{ticket_id} was changed in ConnectWise{who} since you loaded it")
+        super().__init__(f"Ticket #{ticket_id} was changed in {psa}{who} since you loaded it")
         self.ticket_id = ticket_id
+        self.psa = psa  # the PSA's name, for messages built from these parts
         self.current = current
         self.last_updated = last_updated
         self.updated_by = updated_by

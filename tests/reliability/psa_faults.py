@@ -4,7 +4,7 @@ The reliability suites assert what a user (or an API client) notices, the same o
 a fault is injected and the failures that PSA can produce differ. ``where(kind, op)`` is ``(method, path
 regex)`` of the call ``op`` makes in that PSA's sandbox (the regex is searched in the sandbox's logged path:
 after ``/v4_6_release/apis/3.0`` for ConnectWise, after ``/ATServicesRest`` for Autotask), or None when the
-PSA's provider does not offer the operation (``PSANotSupportedError``: the API answers 501).
+PSA's provider makes no call for it (``PSANotSupportedError``, the API's 501; or an answer it knows without one).
 """
 
 from __future__ import annotations
@@ -65,15 +65,15 @@ PATHS: dict[str, dict[str, tuple[str, str | None] | None]] = {
         "members": ("GET", r"^/V1\.0/Resources/query$"),
         "companies": ("GET", r"^/V1\.0/Companies/query$"),
         "notes": ("GET", r"^/V1\.0/TicketNotes/query$"),
-        # issue 19's operations (AutotaskProvider raises PSANotSupportedError: 501).
+        # Time entries are not in the Autotask reference: AutotaskProvider raises PSANotSupportedError (501).
         "time entries": None,
         "log time": None,
         "work types": None,
         "work roles": None,
-        "edit": None,
-        "board types": None,
-        "board subtypes": None,
-        "board items": None,  # Autotask has no third level under issue type / sub-issue type
+        "edit": ("PATCH", _AT_TICKETS + r"$"),
+        "board types": _AT_PICKLISTS,  # the issueType picklist
+        "board subtypes": _AT_PICKLISTS,  # the subIssueType picklist
+        "board items": None,  # no third level under issue type / sub-issue type: [] without a call
     },
 }
 

@@ -169,7 +169,7 @@ def test_every_psa_failure_on_every_endpoint_has_its_documented_outcome(
 ):
     psa_call = where(psa_kind, endpoint.psa_op) if endpoint.calls_psa else None
     if endpoint.calls_psa and psa_call is None:
-        pytest.skip(f"{NAMES[psa_kind]}'s provider has no {endpoint.name} (the API answers 501)")
+        pytest.skip(f"{NAMES[psa_kind]}'s provider makes no call for {endpoint.name} (see psa_faults.PATHS)")
     psa, other = NAMES[psa_kind], NAMES["autotask" if psa_kind == "connectwise" else "connectwise"]
     secrets_in_play = [*secrets(psa_kind), request.getfixturevalue("api_token")]
     caplog.set_level(logging.DEBUG)

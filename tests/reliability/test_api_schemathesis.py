@@ -46,7 +46,12 @@ def _keep_the_test_database_connection():
 def test_the_api_answers_every_generated_request_as_documented(case, api_token, psa_sleeps):
     headers = {"Authorization": f"Bearer {api_token}"}
     response = case.call(headers=headers)
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    checks = CHECKS
+    if response.status_code == 501:
+        # Documented: the connection's PSA has no such operation (Autotask has no time entries), nothing was sent.
+        assert "is not supported by this PSA" in response.json()["detail"], response.text
+        checks = [check for check in CHECKS if check is not not_a_server_error]
+    case.validate_response(response, checks=checks, headers=headers)
     if response.status_code >= 400:  # every error, including the ones schemathesis provokes, is our JSON
         body = response.json()
         assert {"detail", "errors"} <= set(body) and body["detail"], response.text
