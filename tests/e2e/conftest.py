@@ -30,6 +30,7 @@ relaxed for browser tests (``DJANGO_ALLOW_ASYNC_UNSAFE``); the live server needs
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,28 @@ def large_page(page, alice_mapping, monkeypatch):
     yield page
     sandbox.reset()
     forget()
+
+
+def choose_option(page, combobox, text: str, option: str):
+    """Choose ``option`` in a typeahead picker (tickets/combobox.html) as a keyboard user does: type ``text``, wait
+    for the answer to it (every option mentions its first word; not the first page a focus asked for), ArrowDown
+    until the option whose label starts with ``option`` is the active descendant, Enter. The listbox closes and the
+    box shows the label."""
+    combobox.fill(text)
+    listbox = page.locator("#" + combobox.get_attribute("aria-controls"))
+    expect(listbox).to_be_visible()
+    first_word = re.compile(re.escape(text.split()[0]), re.I)
+    expect(listbox.get_by_role("option").filter(has_not_text=first_word)).to_have_count(0)
+    wanted = listbox.locator('[role="option"][data-label^="{}"]'.format(option.replace("\\", "\\\\").replace('"', '\\"')))
+    expect(wanted).to_have_count(1)
+    target = wanted.get_attribute("id")
+    for _ in range(listbox.get_by_role("option").count()):
+        combobox.press("ArrowDown")
+        if combobox.get_attribute("aria-activedescendant") == target:
+            break
+    expect(combobox).to_have_attribute("aria-activedescendant", target)
+    expect(wanted).to_have_attribute("aria-selected", "true")
+    combobox.press("Enter")
+    expect(listbox).to_be_hidden()
+    expect(combobox).to_have_attribute("aria-expanded", "false")
+    expect(combobox).to_have_value(re.compile("^" + re.escape(option)))

@@ -172,6 +172,12 @@ def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size)
         check(page, "the queue with its filters open")
     else:
         expect(page.get_by_label("Board")).to_be_visible()
+    company = page.get_by_role("combobox", name="Company")  # a typeahead: its listbox open, then closed
+    company.fill("acme")
+    expect(page.locator("#id_company_name-listbox").get_by_role("option").first).to_be_visible()
+    check(page, "the queue with the company picker open")
+    company.press("Escape")
+    expect(page.locator("#id_company_name-listbox")).to_be_hidden()
     reachable(page.get_by_role("button", name="Next"))
 
     row = page.locator("#results [data-row]").first
@@ -198,6 +204,13 @@ def test_the_new_ticket_modal_fits_on_both_tabs_and_after_a_parse_and_passes_axe
     check(page, "the New Ticket modal (Full Form)")
     in_sight(dialog.get_by_role("link", name="Cancel"))
     in_sight(dialog.get_by_role("button", name="Create ticket"))
+    member = dialog.get_by_role("combobox", name="Assigned member")  # a typeahead, open
+    member.fill("a")
+    expect(dialog.locator("#nt-member-listbox").get_by_role("option").first).to_be_visible()
+    check(page, "the New Ticket modal with the member picker open")
+    member.press("Escape")
+    expect(dialog).to_be_visible()  # Escape closed the listbox, not the modal
+    expect(dialog.locator("#nt-member-listbox")).to_be_hidden()
 
     dialog.get_by_role("tab", name="Quick Create").click()
     expect(dialog.get_by_label("Describe the ticket")).to_be_visible()

@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import choose_option as choose
 from tests.e2e.conftest import settled
 from tests.large_sandbox import large_sandbox
 
@@ -22,29 +23,6 @@ CREATED = re.compile(r"Ticket #(\d+) created in ConnectWise")
 
 def listbox(page, combobox):
     return page.locator("#" + combobox.get_attribute("aria-controls"))
-
-
-def choose(page, combobox, text: str, option: str):
-    """Type ``text`` into ``combobox``, wait for the answer to that text, then choose ``option`` by keyboard."""
-    combobox.fill(text)
-    box = listbox(page, combobox)
-    expect(box).to_be_visible()
-    # Every option answers the typed text (not an earlier answer, such as the first page shown on focus).
-    words = text.split()
-    expect(box.get_by_role("option").filter(has_not_text=re.compile(re.escape(words[0]), re.I))).to_have_count(0)
-    wanted = box.get_by_role("option", name=re.compile("^" + re.escape(option)))
-    expect(wanted).to_have_count(1)
-    target = wanted.get_attribute("id")
-    for _ in range(box.get_by_role("option").count()):
-        combobox.press("ArrowDown")
-        if combobox.get_attribute("aria-activedescendant") == target:
-            break
-    expect(combobox).to_have_attribute("aria-activedescendant", target)
-    expect(wanted).to_have_attribute("aria-selected", "true")
-    combobox.press("Enter")
-    expect(box).to_be_hidden()
-    expect(combobox).to_have_attribute("aria-expanded", "false")
-    expect(combobox).to_have_value(option)
 
 
 def test_filtering_the_queue_by_a_company_and_an_assignee_chosen_by_typing(large_page):
