@@ -560,8 +560,9 @@ class AutotaskProvider(PSAProvider):
         stamp = mapping.ticket_detail(current, lookups)  # enough for the check: cached names only
         if (expected_last_updated is not None and stamp.last_updated is not None
                 and stamp.last_updated != expected_last_updated):
-            raise PSAEditConflict(ticket_id, mapping.ticket_detail(current, self._enriched([current])),
-                                  last_updated=stamp.last_updated, updated_by=stamp.updated_by, psa="Autotask")
+            # The ticket as it is now, named from the cached picklists and resources (what an edit shows).
+            raise PSAEditConflict(ticket_id, stamp, last_updated=stamp.last_updated, updated_by=stamp.updated_by,
+                                  psa="Autotask")
         names = self._enrich_start([current])  # the row's names, read while the PATCH is under way
         try:
             self.client.update("Tickets", {"id": ticket_id, **body})

@@ -145,7 +145,38 @@ def test_creating_an_assigned_ticket_is_one_post_beside_the_company_read(alice, 
     assert sum(shapes.values()) == CREATE_BUDGET
 
 
-# Recorded budgets (ConnectWise: drawer 5, status change 2, create with an assignee 2).
+def test_an_inline_edit_is_a_read_one_patch_a_re_read_and_the_rows_names(alice, warm, at_sb, first_row):
+    from tickets.models import APIToken
+
+    _, raw = APIToken.issue(alice, name="perf")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    loaded = api.get(f"/integrations/psa/tickets/{first_row.id}").json()
+    at_sb.clear_log()
+    response = api.patch(f"/integrations/psa/tickets/{first_row.id}/fields",
+                         {"changes": {"summary": "Edited"}, "expected_last_updated": loaded["last_updated"]},
+                         content_type="application/json")
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200, response.content
+    assert shapes["PATCH Tickets"] == 1 and shapes["GET Tickets/{id}"] == 2
+    assert sum(shapes.values()) == EDIT_BUDGET, shapes
+
+    at_sb.clear_log()
+    stale = api.patch(f"/integrations/psa/tickets/{first_row.id}/fields",
+                      {"changes": {"summary": "Mine"}, "expected_last_updated": loaded["last_updated"]},
+                      content_type="application/json")
+    assert stale.status_code == 409
+    assert log_shape(at_sb) == Counter({"GET Tickets/{id}": 1})  # the guard reads the ticket, writes nothing
+
+
+def test_a_queues_types_and_subtypes_come_from_the_cached_picklists(alice, warm, at_sb):
+    from tickets.service import edit as edit_service
+
+    choices = edit_service.board_choices(tenant_for(alice), 1)
+    assert choices.types and choices.subtypes and choices.items == []
+    assert sum(log_shape(at_sb).values()) == 0  # the Tickets picklists were read with the queue
+
+
+# Recorded budgets (ConnectWise: drawer 5, status change 2, create with an assignee 2, inline edit 2).
 # The drawer: the ticket, its notes, its secondary resources and look-ups, and the related tickets of the same
 # company (two sorted searches: bucket counts and a page each).
 DRAWER_BUDGET = 20
@@ -153,3 +184,6 @@ DRAWER_BUDGET = 20
 STATUS_BUDGET = 5
 # The create: one POST (assignee included) beside the company read for its name.
 CREATE_BUDGET = 2
+# An inline edit: the guard's read, the PATCH (the row's company, contact and secondary resources read beside
+# it) and a re-read (a PATCH answers only the id). ConnectWise's PATCH answers the whole ticket: 2.
+EDIT_BUDGET = 6
