@@ -163,3 +163,51 @@ def test_text_is_cut_at_the_search_limit_and_the_page_never_exceeds_fifty_items(
     assert response.status_code == 200
     assert len(parse_qs(sandbox.request_log[0].query)["conditions"][0]) < 600
     assert len(options(picker.get("/tickets/pick/member"))) <= 50
+
+
+# --- the pickers as the pages use them (issue 17: tickets/combobox.html) -------------------------------------
+
+
+def test_the_assigned_filters_picker_offers_all_me_and_unassigned_before_the_members(picker):
+    offered = options(picker.get("/tickets/pick/member?fixed=assigned"))
+    typed = options(picker.get("/tickets/pick/member?fixed=assigned&q=un"))
+
+    assert offered[:4] == [("", "All"), ("me", "Me"), ("unassigned", "Unassigned"), ("101", "John Smith")]
+    assert typed[0] == ("unassigned", "Unassigned")
+    assert ("me", "Me") not in typed
+
+
+def test_the_add_member_picker_leaves_out_the_members_already_assigned(picker):
+    offered = options(picker.get("/tickets/pick/member?exclude=101,111&q="))
+
+    assert {"101", "111"}.isdisjoint(value for value, _ in offered)
+    assert ("102", "Ana Garcia") in offered
+
+
+def _create(picker, **values):
+    modal = picker.get("/tickets/new?tab=full", headers={"HX-Request": "true"}).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f]+)"', modal).group(1)
+    return picker.post("/tickets/new", {"action": "create", "tab": "full", "token": token, "summary": "Scanner offline",
+                                        "board_id": 1, "status_id": 11, "priority_id": 3, **values},
+                       headers={"HX-Request": "true"})
+
+
+def test_a_company_chosen_in_the_new_ticket_picker_is_taken_by_its_id_without_a_name_search(picker, sandbox):
+    sandbox.clear_log()
+
+    response = _create(picker, company="Acme Dental", company_id=251)
+
+    assert response.status_code == 204
+    created = max(sandbox.state["tickets"])
+    assert sandbox.state["tickets"][created]["company"]["id"] == 251
+    assert not any("like" in parse_qs(e.query).get("conditions", [""])[0] for e in sandbox.request_log)
+
+
+def test_a_company_id_that_does_not_name_the_typed_company_is_not_trusted(picker, sandbox):
+    # The id says Acme Corp but the box says Acme Dental (typed after choosing): the name decides.
+    assert _create(picker, company="Acme Dental", company_id=250).status_code == 204
+    assert sandbox.state["tickets"][max(sandbox.state["tickets"])]["company"]["id"] == 251
+
+    refused = _create(picker, company="", company_id=251)
+    assert refused.status_code == 422
+    assert "Company is required" in refused.content.decode()
