@@ -82,16 +82,17 @@ class PSACircuitOpenError(PSAUnavailableError):
 
     outcome_unknown = False
 
-    def __init__(self, retry_after: float):
+    def __init__(self, retry_after: float, psa: str = "ConnectWise"):
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(f"ConnectWise is not responding — retrying in {self.retry_after} s")
+        super().__init__(f"{psa} is not responding — retrying in {self.retry_after} s")
 
 
 class CircuitBreaker:
     """One connection's breaker, its state in the cache under ``key`` (shared by every worker)."""
 
-    def __init__(self, key: str, *, probe_seconds: float | None = None):
+    def __init__(self, key: str, *, probe_seconds: float | None = None, psa: str = "ConnectWise"):
         self.key = f"psa-breaker:{key}"
+        self.psa = psa  # whose name the open-circuit message says
         # How long the probe may take before another process may probe too: the longest a call can last
         # (a PSA call: PSA_TIMEOUT_SECONDS; the AI engine passes its own deadline).
         self.probe_seconds = probe_seconds
@@ -108,12 +109,12 @@ class CircuitBreaker:
             return False
         now = time.time()
         if now < open_until:
-            raise PSACircuitOpenError(open_until - now)
+            raise PSACircuitOpenError(open_until - now, self.psa)
         # Cool-down over: one call (in any process) probes; the others still fail fast.
         longest_call = self.probe_seconds if self.probe_seconds is not None else settings.PSA_TIMEOUT_SECONDS
         if cache.add(self.key + ":probe", 1, timeout=max(1, int(longest_call) + 1)):
             return True
-        raise PSACircuitOpenError(1)
+        raise PSACircuitOpenError(1, self.psa)
 
     def succeeded(self, probe: bool) -> None:
         if probe or self._saw_failure:

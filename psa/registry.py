@@ -73,7 +73,7 @@ def _build(connection) -> PSAProvider:
             zone_url=_stored_zone(root_for_site(site), connection.zone_url) if site != REFUSED_SITE else None,
             transport=transport,
             capacity_key=capacity_key(connection),
-            breaker=CircuitBreaker(f"{connection.pk}:{connection.updated.timestamp():.6f}"),
+            breaker=CircuitBreaker(f"{connection.pk}:{connection.updated.timestamp():.6f}", psa="Autotask"),
         )
     return ConnectWiseProvider(
         base_url=base_url_for_site(site),
