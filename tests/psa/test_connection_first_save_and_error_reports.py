@@ -115,4 +115,5 @@ def test_the_admin_connection_form_is_marked_sensitive_too(client, alice, connec
         client.post(f"/admin/psa/psaconnection/{connection.pk}/change/", {"private_key": "typed-secret"})
     finally:
         got_request_exception.disconnect(dispatch_uid="sensitive-admin-test")
-    assert failed and set(failed[0].sensitive_post_parameters) == {"private_key", "public_key"}
+    # As the integrations page: Autotask's integration code too.
+    assert failed and set(failed[0].sensitive_post_parameters) == {"private_key", "public_key", "integration_code"}
