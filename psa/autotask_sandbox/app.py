@@ -1,7 +1,8 @@
 """The Autotask-compatible sandbox: a plain WSGI app (no Django) with Autotask's semantics and fault injection.
 
 The README's "Autotask (provider and sandbox)" lists what it serves, the seed and the fault kinds; this
-docstring says where it is knowingly lenient. In memory only.
+docstring says where it is knowingly lenient. In memory only, unless told to keep its state in a JSON file
+(``remember_in``; ``at_sandbox --state-file``), as the ConnectWise sandbox does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -89,6 +91,9 @@ LENGTHS = {("Tickets", "title"): 255, ("Tickets", "description"): 8000, ("Ticket
            ("Tickets", "purchaseOrderNumber"): 50, ("Tickets", "ticketNumber"): 50, ("Tickets", "resolution"): 32000,
            ("TicketNotes", "title"): 250, ("TicketNotes", "description"): 32000}
 MAX_SECONDARY = 50
+STATE_VERSION = 1  # of the file ``remember_in`` keeps
+# State collections keyed by record id (JSON object keys are strings: ints again on loading).
+_ID_KEYED = ("roles", "resources", "companies", "contacts", "configuration_items", "tickets", "notes", "secondaries")
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +207,7 @@ class ATSandbox:
         self._snapshot = pickle.dumps(build_seed(seed, anchor, ticket_total=ticket_total, open_target=open_target),
                                       protocol=pickle.HIGHEST_PROTOCOL)
         self.state: dict = {}
+        self.state_file: Path | None = None  # where the state is kept across restarts (None: memory only)
         self.request_log: list[LoggedRequest] = []
         self._faults: list[Fault] = []
         self.reset()
@@ -229,6 +235,71 @@ class ATSandbox:
             self._rng = random.Random(self.seed)
             for name, value in settings.items():
                 setattr(self, name, value)
+            if self.state_file is not None:
+                self.save()  # the seed again, also after a restart
+
+    # --- state across restarts ------------------------------------------------------------------------
+
+    def remember_in(self, path: str | os.PathLike | None) -> str:
+        """Keep the state in the JSON file ``path`` from now on, saved after every write the sandbox answers.
+
+        The state comes from the file when there is one ("loaded"), else from the seed, saved there at once
+        ("new"). A file that cannot be used (unreadable, not JSON, another format version or seed) is set aside
+        as ``<path>.corrupt`` with a warning and the sandbox starts from the seed ("unusable"). ``None``: in
+        memory only again ("memory"). Raises OSError when the file cannot be written."""
+        with self._lock:
+            if path is None:
+                self.state_file = None
+                return "memory"
+            path = Path(path)
+            try:
+                state = self._read_state(path)
+                outcome = "loaded" if state is not None else "new"
+            except ValueError as reason:
+                state, outcome = None, "unusable"
+                with contextlib.suppress(OSError):
+                    os.replace(path, path.with_name(path.name + ".corrupt"))
+                log.warning("Autotask sandbox: the saved state %s cannot be used (%s); starting from the seed "
+                            "data.", path, reason)
+            if state is not None:
+                self.state = state
+            self.state_file = path
+            if outcome != "loaded":
+                try:
+                    self.save()
+                except OSError:
+                    self.state_file = None
+                    raise
+            return outcome
+
+    def _read_state(self, path: Path) -> dict | None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise ValueError(f"unreadable: {err}") from None
+        try:
+            doc = json.loads(raw)
+            if doc.get("version") != STATE_VERSION or doc.get("seed") != self.seed:
+                raise ValueError("another format version or seed")
+            state = doc["state"]
+            for name in _ID_KEYED:
+                state[name] = {int(key): value for key, value in state[name].items()}
+            if set(state) != set(self.state):
+                raise ValueError("not the sandbox's collections")
+        except (TypeError, KeyError, AttributeError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{type(err).__name__}: {err}") from None
+        return state
+
+    def save(self) -> None:
+        """Write the state to ``state_file`` now (nothing without one), whole or not at all."""
+        from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: temp file, fsync, rename
+
+        with self._lock:
+            if self.state_file is not None:
+                doc = {"version": STATE_VERSION, "seed": self.seed, "state": self.state}
+                _write_atomically(self.state_file, json.dumps(doc, separators=(",", ":")).encode())
 
     def ticket_count(self) -> int:
         with self._lock:
@@ -481,7 +552,12 @@ class ATSandbox:
     def _api(self, method: str, parts: list[str], query: str, body: bytes, origin: str):
         try:
             with self._lock:
-                return self._route(method, parts, query, body, origin)
+                answer = self._route(method, parts, query, body, origin)
+                writes = method in ("PATCH", "PUT", "DELETE") or (
+                    method == "POST" and "query" not in (p.lower() for p in parts))
+                if writes and self.state_file is not None and answer[0] < 400:
+                    self._save_write()
+                return answer
         except ApiError as err:
             return self._error(err)
         except q.QueryError as err:
@@ -519,6 +595,15 @@ class ATSandbox:
         if child is None:
             raise _route_not_found()
         return self._child_route(method, entity, parent_id, child, parts[3:], low[3:], params, body, origin)
+
+    def _save_write(self) -> None:
+        """After a write: save, or answer 500 (the change is not acknowledged when it is not on disk)."""
+        try:
+            self.save()
+        except OSError as err:
+            log.error("Autotask sandbox: could not save the state to %s: %s", self.state_file, err)
+            raise ApiError(500, ["The sandbox could not save its state; the change may be lost at the next "
+                                 "restart."]) from None
 
     def _root_write(self, method, entity, body):
         if method == "POST" and entity in CREATABLE:

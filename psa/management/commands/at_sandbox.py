@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from psa.autotask_sandbox import API_ROOT, ATSandbox
 from psa.autotask_sandbox.server import make_sandbox_server
@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--timeout-rate", type=float, default=None, help="share of requests that hang")
         parser.add_argument("--timeout-sleep", type=float, default=35.0, help="seconds a 'timeout' fault hangs")
         parser.add_argument("--hourly-limit", type=int, default=10_000, help="requests per rolling hour")
+        parser.add_argument("--state-file", default=None,
+                            help="keep the state (tickets, notes, resources, id counters) in this JSON file across "
+                                 "restarts; delete it to start from the seed again (default: in memory only)")
         parser.add_argument("--quiet", action="store_true", help="do not log every request")
 
     def handle(self, *args, **opts):
@@ -36,6 +39,12 @@ class Command(BaseCommand):
             if value is not None:
                 setattr(sandbox, name, value)  # command-line options win over AT_SANDBOX_* variables
         sandbox.timeout_sleep_s = opts["timeout_sleep"]
+        outcome = None
+        if opts["state_file"]:
+            try:
+                outcome = sandbox.remember_in(opts["state_file"])
+            except OSError as error:
+                raise CommandError(f"Cannot keep the sandbox's state in {opts['state_file']}: {error}") from error
         server = make_sandbox_server(sandbox, opts["host"], opts["port"], quiet=opts["quiet"])
         host, port = server.server_address[:2]
         out = self.stdout
@@ -46,6 +55,8 @@ class Command(BaseCommand):
         out.write(f"  faults: latency {sandbox.latency_ms} ms, jitter {sandbox.jitter_ms} ms, error rate "
                   f"{sandbox.error_rate}, 429 rate {sandbox.rate_429}, timeout rate {sandbox.timeout_rate}; "
                   f"thread limit {sandbox.thread_limit}, hourly limit {sandbox.hourly_limit}")
+        if outcome is not None:
+            out.write(f"  state: {opts['state_file']} ({outcome}; kept across restarts, delete it to start fresh)")
         out.write(f"  {sandbox.ticket_count()} tickets ({sandbox.open_ticket_count()} open). Ctrl+C to stop.")
         self.stdout.flush()
         try:

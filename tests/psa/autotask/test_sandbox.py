@@ -15,7 +15,7 @@ import pytest
 
 from psa.autotask.client import root_for_site
 from psa.autotask_sandbox import API_ROOT, ATSandbox
-from psa.schemas import TicketSearchQuery
+from psa.schemas import TicketCreatePayload, TicketSearchQuery
 
 from .conftest import make_provider
 
@@ -322,3 +322,29 @@ def test_manage_py_at_sandbox_serves_the_api_on_a_port():
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_the_state_survives_a_restart_when_kept_in_a_file(tmp_path):
+    path = tmp_path / "at-sandbox.json"
+    first = ATSandbox(seed=7)
+    assert first.remember_in(path) == "new"
+    provider = make_provider(first)
+    payload = TicketCreatePayload(summary="Kept across restarts", company_id=250, board_id=1, status_id=1,
+                                  priority_id=2)
+    created = provider.create_ticket(payload)
+    provider.close()
+
+    again = ATSandbox(seed=7)  # a restart
+    assert again.remember_in(path) == "loaded"
+    assert again.state["tickets"][created.id]["title"] == "Kept across restarts"
+    assert again.ticket_count() == first.ticket_count()
+    assert make_provider(again).create_ticket(payload).id == created.id + 1  # the id counter is kept too
+
+
+def test_an_unusable_state_file_is_set_aside_and_the_seed_is_used(tmp_path):
+    path = tmp_path / "at-sandbox.json"
+    path.write_text("{not json")
+    sandbox = ATSandbox(seed=7)
+    assert sandbox.remember_in(path) == "unusable"
+    assert (tmp_path / "at-sandbox.json.corrupt").read_text() == "{not json"
+    assert json.loads(path.read_text())["state"]["tickets"]
