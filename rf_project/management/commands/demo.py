@@ -71,6 +71,11 @@ def default_state_file(database: dict, base_dir, scale: str = "default") -> Path
     return Path(base_dir) / file_name
 
 
+def at_state_file(state_file: Path) -> Path:
+    """The Autotask sandbox's state file, beside the ConnectWise sandbox's (``at-sandbox.json``)."""
+    return state_file.with_name("at-" + state_file.name.removeprefix("cw-"))
+
+
 class Command(BaseCommand):
     help = "Set up demo data (account, user demo/demo, sandbox PSA connection, member mapping) and run the server."
 
@@ -96,9 +101,9 @@ class Command(BaseCommand):
                                                                             settings.BASE_DIR, scale)
         if reset:
             self.start_fresh(state_file)
+        self.psa = options.get("psa") or "connectwise"
         if not setup_only:
             self.remember_sandbox(state_file)
-        self.psa = options.get("psa") or "connectwise"
         self.setup()
         self.stdout.write(self.style.WARNING(
             f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} — for local use only; never expose this server."
@@ -110,6 +115,7 @@ class Command(BaseCommand):
         """The sandbox back to its seed (its saved state deleted) and the records naming its tickets deleted."""
         try:
             state_file.unlink(missing_ok=True)
+            at_state_file(state_file).unlink(missing_ok=True)
         except OSError as error:  # before anything else changes
             raise CommandError(f"Cannot delete the sandbox's saved state {state_file}: {error}") from error
         default_sandbox().reset()
@@ -136,6 +142,13 @@ class Command(BaseCommand):
             self.stderr.write("The sandbox started from its seed data: Assist sessions and API idempotency records "
                               "that name tickets created before may now point at other tickets or none; "
                               "`manage.py demo --reset` deletes them.")
+        if getattr(self, "psa", "connectwise") == "autotask":  # its sandbox's state beside the ConnectWise one's
+            try:
+                default_at_sandbox().remember_in(at_state_file(state_file))
+            except OSError as error:
+                raise CommandError(f"Cannot keep the Autotask sandbox's state in {at_state_file(state_file)}: "
+                                   f"{error}") from error
+            self.stdout.write(f"Autotask sandbox state: {at_state_file(state_file)} (kept across restarts).")
 
     def connect(self, account, psa: str) -> PSAConnection:
         """The demo account's sandbox connection to ``psa``; switching PSA drops what names the other's ids."""

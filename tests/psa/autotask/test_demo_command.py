@@ -54,3 +54,38 @@ def test_switching_the_demo_between_psas_drops_what_names_the_other_psas_ids(at_
     autotask_session = AssistSession.objects.get().pk
     _demo("--psa", "autotask")  # again: nothing switches, nothing is dropped
     assert AssistSession.objects.get().pk == autotask_session
+
+
+def test_a_ticket_created_in_the_autotask_demo_is_still_there_after_a_restart(at_sandbox, tmp_path, monkeypatch):
+    from django.contrib.auth import authenticate
+
+    from psa import sandbox as cw_sandbox_package
+    from psa.autotask_sandbox import app as at_app
+    from rf_project.management.commands import demo
+    from tickets.models import APIToken
+
+    real_call_command = demo.call_command
+    monkeypatch.setattr(demo, "call_command",
+                        lambda name, *a, **kw: None if name == "runserver" else real_call_command(name, *a, **kw))
+    state_file = tmp_path / "cw-sandbox.json"
+    try:
+        out = StringIO()
+        call_command("demo", "--psa", "autotask", "--state-file", str(state_file), stdout=out)
+        assert f"Autotask sandbox state: {tmp_path / 'at-sandbox.json'}" in out.getvalue()
+        _, raw = APIToken.issue(authenticate(username="demo", password="demo"), name="tests")
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        created = api.post("/integrations/psa/tickets", {"summary": "Still here after a restart", "company_id": 250,
+                                                         "board_id": 1, "status_id": 1, "priority_id": 2},
+                           content_type="application/json")
+        assert created.status_code == 201, created.content
+
+        at_app.default_at_sandbox().remember_in(None)  # the old process is gone: it writes no more
+        monkeypatch.setattr(at_app, "_default", None)
+        registry.forget()
+        call_command("demo", "--psa", "autotask", "--state-file", str(state_file), stdout=StringIO())
+
+        shown = api.get(f"/integrations/psa/tickets/{created.json()['id']}")
+        assert shown.status_code == 200 and shown.json()["summary"] == "Still here after a restart"
+    finally:
+        at_app.default_at_sandbox().remember_in(None)
+        cw_sandbox_package.default_sandbox().remember_in(None)
