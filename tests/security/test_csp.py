@@ -164,7 +164,8 @@ def ids(alice, bob, account, alice_tenant, alice_mapping, sandbox):
     return {"ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk,
             "action": action.pk, "board": 1, "user": alice.pk, "app_label": "psa", "admin_url": "psa/nothing",
             "content_type": 1, "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token,
-            "uid": "MQ", "saved_view": _saved_view(account, alice), "view_action": "rename"}
+            "uid": "MQ", "saved_view": _saved_view(account, alice), "view_action": "rename",
+            "bulk_job": "00000000-0000-4000-8000-000000000000"}
 
 
 def _saved_view(account, alice) -> int:

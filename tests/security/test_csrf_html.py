@@ -44,7 +44,18 @@ def ids(alice, bob, account, alice_tenant, alice_mapping, connection, sandbox):
             "board": 1, "user": alice.pk, "group": 1, "account": account.pk, "connection": connection.pk,
             "app_label": "psa", "admin_url": "psa/nothing", "content_type": 1,
             "membership": bob.membership.pk, "invitation": invitation.pk, "link_token": raw_token, "uid": "MQ",
-            "saved_view": _saved_view(account, alice), "view_action": "rename"}
+            "saved_view": _saved_view(account, alice), "view_action": "rename",
+            "bulk_job": _bulk_job(account, alice, ticket.id)}
+
+
+def _bulk_job(account, alice, ticket_id: int):
+    """A bulk note not yet run: a chunk request without the token must not add it."""
+    import uuid
+
+    from tickets.models import BulkJob
+
+    return BulkJob.objects.create(id=uuid.uuid4(), account=account, user=alice, action="note",
+                                  text="Checked by the NOC", ticket_ids=[ticket_id]).pk
 
 
 def _saved_view(account, alice) -> int:

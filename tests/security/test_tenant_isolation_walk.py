@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from django.test import Client
@@ -45,6 +46,7 @@ FILL = {
     "uidb64": "uid",
     "view_id": "saved_view",
     "action": "view_action",  # tickets/views/<view_id>/<action>: rename, delete, ...
+    "job_id": "bulk_job",  # tickets/bulk/<job_id>: a bulk action's next chunk
 }
 # Admin model URLs -> which of A's objects fills their object_id.
 ADMIN_MODELS = {
@@ -133,8 +135,12 @@ def a_ids(alice, account, alice_mapping, connection, sandbox):
     from tickets.models import SavedView
 
     saved_view = SavedView.objects.create(account=account, owner=alice, name=f"{MARK} view", query="board=1", shared=True)
+    from tickets.models import BulkJob
+
+    bulk_job = BulkJob.objects.create(id=uuid.uuid4(), account=account, user=alice, action="note", text=f"{MARK} note",
+                                      ticket_ids=[ticket.id])
     return {
-        "saved_view": saved_view.pk, "view_action": "rename",
+        "saved_view": saved_view.pk, "view_action": "rename", "bulk_job": bulk_job.pk,
         "ticket": ticket.id, "member": alice_mapping.psa_member_id, "session": session.pk, "action": action.pk,
         "board": 1, "user": alice.pk, "group": group.pk, "account": account.pk, "connection": connection.pk,
         "membership": Membership.objects.get(user=alice).pk, "mapping": alice_mapping.pk, "token": token.pk,
@@ -149,6 +155,7 @@ def snapshot_of_a(ids: dict) -> dict:
     from assist.models import AssistSession, Message, SessionAction
     from psa.models import MemberMapping, Membership, PSAConnection
     from teams.models import Invitation
+    from tickets.models import BulkJob
 
     session = AssistSession.objects.get(pk=ids["session"])
     connection = PSAConnection.objects.get(pk=ids["connection"])
@@ -163,6 +170,7 @@ def snapshot_of_a(ids: dict) -> dict:
         "memberships": list(Membership.objects.filter(account_id=ids["account"]).values_list("user_id", "role")),
         "invitations": list(Invitation.objects.filter(account_id=ids["account"])
                             .values_list("pk", "revoked_at", "accepted_at")),
+        "bulk_jobs": list(BulkJob.objects.filter(account_id=ids["account"]).values_list("pk", "outcomes", "claimed")),
     }
 
 

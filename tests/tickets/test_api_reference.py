@@ -42,7 +42,8 @@ def test_members_list_mapped_members_first(alice_client, account, alice, connect
     last = sandbox.members()[-1]
     MemberMapping.objects.create(account=account, user=alice, psa_member_id=last["id"], identifier=last["identifier"])
     members = alice_client.get("/integrations/psa/members").json()
-    assert members[0] == {"id": last["id"], "identifier": last["identifier"], "name": last["name"], "is_rf_user": True}
+    assert members[0] == {"id": last["id"], "identifier": last["identifier"], "name": last["name"], "is_rf_user": True,
+                          "time_zone": (last.get("timeZone") or {}).get("name")}
     assert len(members) == len(sandbox.members())
 
 
