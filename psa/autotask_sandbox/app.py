@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from psa.autotask import schema
+from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: a temporary file, fsync, rename
 
 from . import filters as q
 from .seed import (
@@ -294,8 +295,6 @@ class ATSandbox:
 
     def save(self) -> None:
         """Write the state to ``state_file`` now (nothing without one), whole or not at all."""
-        from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: temp file, fsync, rename
-
         with self._lock:
             if self.state_file is not None:
                 doc = {"version": STATE_VERSION, "seed": self.seed, "state": self.state}
