@@ -293,6 +293,9 @@ class PinnedTransport(httpx.BaseTransport):
             raise PSASitePolicyError(HTTPS_ONLY_MESSAGE)
         host = url.raw_host.decode("ascii")
         addresses = self._addresses(request, host, url.port or (443 if url.scheme == "https" else 80))
+        if len(addresses) == 1 and str(addresses[0]) == host:
+            # An address literal, already checked: the request goes where it says (no copy to build).
+            return self._inner.handle_request(request)
         extensions = dict(request.extensions)
         if parse_ip(host) is None:
             extensions["sni_hostname"] = host

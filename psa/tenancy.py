@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+
 from psa.models import Account, MemberMapping, Membership, PSAConnection
 from psa.providers.base import PSAError
 from psa.reference import Reference
@@ -141,15 +145,55 @@ class Tenant:
 
 
 def tenant_for(user) -> Tenant:
-    """The tenant of ``user``: one query for membership, account and PSA connection together."""
+    """The tenant of ``user``: one query for membership, account and PSA connection together, or none
+    when they were loaded with the user (:class:`TenantUserBackend`, a signed-in request's user)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Tenant(user, None)
-    membership = (
-        Membership.objects.select_related("account", "account__psa_connection").filter(user_id=user.pk).first()
-    )
+    if _membership_loaded(user):
+        try:
+            membership = user.membership
+        except Membership.DoesNotExist:
+            membership = None
+    else:  # user is unique on Membership: at most one row, no ORDER BY needed
+        membership = next(
+            iter(Membership.objects.select_related("account", "account__psa_connection").filter(user_id=user.pk)[:1]),
+            None,
+        )
     if membership is None:
         return Tenant(user, None)
     return Tenant(user, membership.account, role=membership.role)
+
+
+# The user's membership, account and PSA connection: what tenant_for needs, loaded with the user.
+TENANT_RELATED = "membership__account__psa_connection"
+
+
+def _membership_loaded(user) -> bool:
+    descriptor = getattr(user.__class__, "membership", None)  # __class__: request.user is a lazy proxy
+    return descriptor is not None and descriptor.is_cached(user)
+
+
+class TenantUserBackend(ModelBackend):
+    """Django's ``ModelBackend`` whose ``get_user`` (every signed-in request) loads the user together with
+    the membership, account and PSA connection, so :class:`TenancyMiddleware` adds no query of its own.
+
+    ``ModelBackend`` stays in ``AUTHENTICATION_BACKENDS`` after this one only for sessions it signed in
+    (before this backend, and ``teams``' invitation sign-in); a password this backend refused is not
+    checked a second time by it (``PermissionDenied`` ends ``authenticate()`` with the same failure)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            raise PermissionDenied
+        return user
+
+    def get_user(self, user_id):
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related(TENANT_RELATED).get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def tenant_for_account(account: Account, user=None) -> Tenant:

@@ -156,6 +156,9 @@ AUTH_PASSWORD_VALIDATORS = (
     else []
 )
 
+# The first loads a signed-in user with their membership, account and PSA connection (one query, not two);
+# ModelBackend keeps sessions it signed in valid (and teams' invitation sign-in, which names it).
+AUTHENTICATION_BACKENDS = ["psa.tenancy.TenantUserBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -27,7 +27,8 @@ from html import escape
 from operator import attrgetter
 from urllib.parse import quote_plus
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
@@ -98,6 +99,12 @@ def priority_css(name, sort: int | None = None) -> str:
 _PLACEHOLDER_ID = 2147483647  # reversed in place of a ticket id, then split around
 
 
+@lru_cache(maxsize=16)
+def _row_urls(cls, prefix: str, urlconf) -> RowUrls:
+    head, tail = reverse("ticket_panel", args=[_PLACEHOLDER_ID]).split(str(_PLACEHOLDER_ID))
+    return cls(queue=reverse("ticket_list"), panel_head=head, panel_tail=tail)
+
+
 @dataclass(frozen=True, slots=True)
 class RowUrls:
     """The fixed parts of a row's URLs, from ``reverse()`` (so the script prefix applies), once per list."""
@@ -108,8 +115,8 @@ class RowUrls:
 
     @classmethod
     def reverse(cls) -> RowUrls:
-        head, tail = reverse("ticket_panel", args=[_PLACEHOLDER_ID]).split(str(_PLACEHOLDER_ID))
-        return cls(queue=reverse("ticket_list"), panel_head=head, panel_tail=tail)
+        # What reverse() answers depends only on the script prefix and the URLconf: remembered per pair.
+        return _row_urls(cls, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
     def href(self, ticket_id, list_query: str = "") -> str:
         """The /tickets deep link that shows the queue with this ticket's drawer open."""

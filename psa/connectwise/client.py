@@ -128,7 +128,7 @@ class ConnectWiseClient:
             "Content-Type": "application/json",
             "clientId": client_id or "",
         }
-        self._http = httpx.Client(
+        self._http = _HTTPClient(
             base_url=self.base_url + "/",
             auth=httpx.BasicAuth(f"{company_id}+{public_key}", private_key),
             headers=headers,
@@ -253,13 +253,13 @@ class ConnectWiseClient:
     def _attempt(self, method: str, path: str, params: dict[str, Any], json_body: Any,
                  timeout: httpx.Timeout | None = None) -> tuple[Any, _Failure | None]:
         record_psa_call()
-        kwargs: dict[str, Any] = {"params": params or None}
+        kwargs: dict[str, Any] = {}
         if timeout is not None:
             kwargs["timeout"] = timeout
         if json_body is not None:
             kwargs["content"] = json.dumps(json_body).encode()
         try:
-            response = self._http.request(method, path.lstrip("/"), **kwargs)
+            response = self._http.request(method, self._url(path, params), **kwargs)
         except httpx.TimeoutException as exc:
             return None, _Failure(PSATimeoutError(), retryable=True, detail=f"timeout ({type(exc).__name__})")
         except httpx.RemoteProtocolError as exc:
@@ -286,6 +286,43 @@ class ConnectWiseClient:
                 )
         error, retry_after = _error_for(response)
         return None, _Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after, detail=str(status))
+
+
+    def _url(self, path: str, params: dict[str, Any]) -> str | httpx.URL:
+        """The absolute URL, query included, as one string: httpx then parses it once. (Given a relative
+        path and ``params``, it parses the URL three times, the long query twice.) The same URL either way:
+        the query is httpx's own encoding of ``params`` (``str(QueryParams)``), the join is the base URL's."""
+        path = path.lstrip("/")
+        if "?" in path or "#" in path:
+            return self._http.build_request("GET", path, params=params or None).url
+        if not params:
+            return f"{self.base_url}/{path}"
+        return f"{self.base_url}/{path}?{httpx.QueryParams(params)}"
+
+
+class _SetCookiesOnly(httpx.Cookies):
+    """A cookie jar that looks at an answer only when it sets a cookie. httpx's jar works through every
+    answer (a urllib request built from the URL) to find none: ConnectWise's API sets none we use."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class _HTTPClient(httpx.Client):
+    """``httpx.Client`` with :class:`_SetCookiesOnly` as its jar (same cookies kept and sent)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cookies = kwargs.get("cookies")
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._rf_cookies
+
+    @cookies.setter
+    def cookies(self, cookies) -> None:
+        self._rf_cookies = _SetCookiesOnly(cookies)
 
 
 def _counts_against_breaker(error: PSAError) -> bool:

@@ -247,19 +247,23 @@ class ConnectWiseProvider(PSAProvider):
             conditions = ticket_conditions(query)
         except ValueError as exc:
             raise _invalid("assigned", str(exc)) from None
-        rows = self._submit(
-            self.client.get,
-            "/service/tickets",
-            {
-                "conditions": conditions,
-                "orderBy": TICKET_ORDER,
-                "fields": mapping.TICKET_ROW_FIELDS,
-                "page": page,
-                "pageSize": page_size,
-            },
-        )
         count = self._submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
-        rows_json, count_json = concurrency.gather([rows, count])
+        # The page in this thread while the count runs in the pool: one thread hand-off per list, not two.
+        try:
+            rows_json = self.client.get(
+                "/service/tickets",
+                {
+                    "conditions": conditions,
+                    "orderBy": TICKET_ORDER,
+                    "fields": mapping.TICKET_ROW_FIELDS,
+                    "page": page,
+                    "pageSize": page_size,
+                },
+            )
+        except BaseException:
+            count.exception()  # wait for it, so no call is left running unobserved
+            raise
+        count_json = count.result()
         return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
 
     @_psa_errors_only

@@ -34,6 +34,12 @@ def assignees_cell(ticket_id, assignees, oob=False) -> SafeString:
     return SafeString(rows.assignees_cell(ticket_id, assignees, oob=bool(oob)))
 
 
+@register.filter
+def ticket_ids(tickets) -> str:
+    """The tickets' ids, comma-separated (``{{ result.items|ticket_ids }}``: the live poll's ``ids``)."""
+    return ",".join([str(ticket.id) for ticket in tickets or ()])
+
+
 @register.simple_tag
 def panel_url(ticket) -> str:
     """The drawer URL carrying the row's data, so opening the drawer needs no PSA call."""
