@@ -232,6 +232,7 @@ class TicketCreatePayload(_DTO):
     priority_id: int = Field(gt=0)
     description: str | None = Field(default=None, max_length=NOTE_MAX)
     assigned_member_id: int | None = Field(default=None, gt=0)
+    contact_id: int | None = Field(default=None, gt=0)  # the company's contact (issue 17: New Ticket's picker)
 
     @field_validator("summary")
     @classmethod

@@ -38,10 +38,10 @@ from psa.web import to_int
 from tickets.ai.resolve import NO_BOARD_WARNING, NO_COMPANY_WARNING, NO_SUMMARY_WARNING
 
 TABS = ("quick", "full")
-FIELDS = ("summary", "company", "board_id", "status_id", "priority_id", "description", "assigned_member_id")
+FIELDS = ("summary", "company", "contact_id", "board_id", "status_id", "priority_id", "description", "assigned_member_id")
 REQUIRED = ("summary", "company", "board_id", "status_id", "priority_id")
 LABELS = {
-    "summary": "Summary", "company": "Company", "board_id": "Board", "status_id": "Status",
+    "summary": "Summary", "company": "Company", "contact_id": "Contact", "board_id": "Board", "status_id": "Status",
     "priority_id": "Priority", "description": "Description", "assigned_member_id": "Assigned member",
 }
 COMPANY_TEXT_MAX = 200
@@ -57,6 +57,8 @@ def form_field(name: str | None) -> str | None:
     name = (name or "").strip().lower()
     if name == "company_id":
         return "company"
+    if name in ("contact", "contactid"):
+        return "contact_id"
     return name if name in FIELDS else None
 
 
@@ -98,6 +100,8 @@ class Draft:
     summary: str = ""
     company: str = ""  # the company name as chosen or typed; resolved to an id on Create
     company_id: int | None = None  # the company chosen in the picker (its name is ``company``)
+    contact_id: int | None = None  # the company's contact chosen in the picker (its name is ``contact``)
+    contact: str = ""
     board_id: int | None = None
     status_id: int | None = None
     priority_id: int | None = None
@@ -142,6 +146,8 @@ class Draft:
             summary=data.get("summary", "")[: SUMMARY_MAX * 2],
             company=data.get("company", "")[:COMPANY_TEXT_MAX],
             company_id=_id(data.get("company_id")),
+            contact_id=_id(data.get("contact_id")),
+            contact=data.get("contact", "")[:COMPANY_TEXT_MAX],
             board_id=_id(data.get("board_id")),
             status_id=_id(data.get("status_id")),
             priority_id=_id(data.get("priority_id")),
@@ -218,6 +224,8 @@ class NewTicketForm(forms.Form):
     priority_id = forms.TypedChoiceField(coerce=int, error_messages={"required": "Priority is required"})
     description = forms.CharField(max_length=NOTE_MAX, required=False)
     assigned_member_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    # A contact of the company, chosen in its picker (the PSA checks that it is one: no look-up here)
+    contact_id = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     def __init__(self, data, *, reference: Reference):
         super().__init__(data)
@@ -267,6 +275,7 @@ class NewTicketForm(forms.Form):
             summary=data["summary"], company_id=self.company_obj.id, board_id=data["board_id"],
             status_id=data["status_id"], priority_id=data["priority_id"],
             description=data["description"].strip() or None, assigned_member_id=data["assigned_member_id"],
+            contact_id=data.get("contact_id"),
         )
 
     def add_psa_error(self, error: PSAValidationError) -> None:

@@ -2,6 +2,7 @@
 
     GET /tickets/pick/company?q=acm                      companies whose name or identifier contains "acm"
     GET /tickets/pick/contact?company=250&q=ana          that company's contacts named "ana…"
+    GET /tickets/pick/contact?within=company&company_id= none until a company is chosen (New Ticket's)
     GET /tickets/pick/member?q=ana                       members (from the cached list: no PSA call)
     GET /tickets/pick/member?q=m&fixed=assigned          the same after the Assigned filter's All/Me/Unassigned
     GET /tickets/pick/member?q=s&exclude=101,104         members but those (the drawer's: already assigned)
@@ -40,6 +41,8 @@ def _render(request, kind: str, noun: str, search, fixed=()):
         context["choices"] = [*fixed, *search(text)[: pick.PICK_LIMIT]]
     except NoPSAConnection:
         context["error"] = "No PSA connection"
+    except _NoCompany as error:
+        context["error"] = error.message
     except PSAError as error:
         context["error"] = f"Could not search {noun}: {error.message}"
     part = "options" if request.GET.get("format") == "options" else "listbox"
@@ -61,8 +64,18 @@ def pick_company(request):
 @require_GET
 def pick_contact(request):
     company_id = _company_id(request)
+    if company_id is None and request.GET.get("within") == "company":
+        return _render(request, "contact", "contacts", _choose_a_company_first)
     return _render(request, "contact", "contacts",
                    lambda text: pick.contact_choices(pick.contacts(request.tenant, company_id, text)))
+
+
+class _NoCompany(Exception):
+    message = "Choose the company first"
+
+
+def _choose_a_company_first(text):
+    raise _NoCompany
 
 
 @require_GET

@@ -58,6 +58,7 @@ TICKET_ROW_FIELDS = [
 _DTO_FIELDS = {
     "title": "summary",
     "companyid": "company_id",
+    "contactid": "contact_id",
     "queueid": "board_id",
     "status": "status_id",
     "priority": "priority_id",

@@ -50,6 +50,7 @@ SCHEDULE_ENTRY_FIELDS = "id,objectId,member/id,member/identifier,member/name,typ
 _DTO_FIELDS = {
     "summary": "summary",
     "company": "company_id", "company/id": "company_id", "companyid": "company_id",
+    "contact": "contact_id", "contact/id": "contact_id", "contactid": "contact_id",
     "board": "board_id", "board/id": "board_id", "boardid": "board_id",
     "status": "status_id", "status/id": "status_id", "statusid": "status_id",
     "priority": "priority_id", "priority/id": "priority_id", "priorityid": "priority_id",

@@ -468,6 +468,8 @@ class AutotaskProvider(PSAProvider):
             "status": payload.status_id,
             "priority": payload.priority_id,
         }
+        if payload.contact_id:
+            body["contactID"] = payload.contact_id
         if external_ref is not None:
             body["externalID"] = stored_external_ref(external_ref)
         resources: list[PSAResource] = []

@@ -344,6 +344,8 @@ class ConnectWiseProvider(PSAProvider):
         }
         if payload.description:
             body["initialDescription"] = payload.description
+        if payload.contact_id:
+            body["contact"] = {"id": _id(payload.contact_id, "contact_id")}
         if external_ref is not None:
             body["externalXRef"] = _external_ref(external_ref)
         member_id = _id(payload.assigned_member_id, "assigned_member_id") if payload.assigned_member_id else None

@@ -62,7 +62,7 @@ def test_filtering_the_queue_by_a_company_and_an_assignee_chosen_by_typing(large
     expect(assigned).to_have_value("")
 
 
-def test_creating_a_ticket_with_a_company_and_an_assignee_chosen_by_typing(large_page):
+def test_creating_a_ticket_with_a_company_its_contact_and_an_assignee_chosen_by_typing(large_page):
     page = large_page
     page.goto("/tickets")
     expect(page.locator("#results [data-row]").first).to_be_visible()
@@ -72,7 +72,14 @@ def test_creating_a_ticket_with_a_company_and_an_assignee_chosen_by_typing(large
     settled(page)
 
     dialog.get_by_label("Summary").fill("Scanner on reception offline")
+    contact = dialog.get_by_role("combobox", name="Contact")
+    contact.fill("a")  # no company yet: the contact picker says so
+    expect(listbox(page, contact).get_by_role("option")).to_have_text(["Choose the company first"])
+    contact.press("Escape")
     choose(page, dialog.get_by_role("combobox", name="Company"), "acme dent", "Acme Dental")
+    chloe = next(c for c in large_sandbox().state["contacts"].values()
+                 if c["company"]["id"] == 251 and c["firstName"] == "Chloe")
+    choose(page, contact, "chloe", f"Chloe {chloe['lastName']}")  # only Acme Dental's contacts
     choose(page, dialog.get_by_role("combobox", name="Assigned member"), "swilson", "Sam Wilson")
     dialog.get_by_label("Board").select_option(label="Service Desk")
     expect(dialog.get_by_label("Status")).to_be_enabled()
@@ -84,6 +91,7 @@ def test_creating_a_ticket_with_a_company_and_an_assignee_chosen_by_typing(large
     expect(toast).to_be_visible()
     ticket = large_sandbox().state["tickets"][int(CREATED.search(toast.inner_text()).group(1))]
     assert (ticket["company"]["name"], ticket["summary"]) == ("Acme Dental", "Scanner on reception offline")
+    assert ticket["contact"]["id"] == chloe["id"]
 
 
 def test_adding_a_member_in_the_drawer_by_typing(large_page):

@@ -211,3 +211,14 @@ def test_a_company_id_that_does_not_name_the_typed_company_is_not_trusted(picker
     refused = _create(picker, company="", company_id=251)
     assert refused.status_code == 422
     assert "Company is required" in refused.content.decode()
+
+
+def test_new_tickets_contact_picker_waits_for_a_company_then_the_contact_goes_with_the_ticket(picker, sandbox):
+    waiting = picker.get("/tickets/pick/contact?within=company&company_id=&q=a").content.decode()
+    contact = next(c for c in sandbox.state["contacts"].values() if c["company"]["id"] == 251)
+
+    assert "Choose the company first" in waiting and options(picker.get("/tickets/pick/contact?within=company&q=a")) == []
+    assert (str(contact["id"]), f"{contact['firstName']} {contact['lastName']}") in options(
+        picker.get("/tickets/pick/contact", {"within": "company", "company_id": 251}))
+    assert _create(picker, company="Acme Dental", company_id=251, contact_id=contact["id"]).status_code == 204
+    assert sandbox.state["tickets"][max(sandbox.state["tickets"])]["contact"]["id"] == contact["id"]
