@@ -60,6 +60,7 @@ BREAKDOWN = [
     ("cache reads (get)", "django.core.cache.backends.locmem:LocMemCache.get"),
     ("cache reads (get_many)", "django.core.cache.backends.base:BaseCache.get_many"),
     ("session load", "django.contrib.sessions.backends.db:SessionStore.load"),
+    ("session load (rf_project.sessions: one SELECT)", "rf_project.sessions:SessionStore.load"),
 ]
 
 

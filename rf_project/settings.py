@@ -191,6 +191,7 @@ STORAGES = {
 }
 
 # Security: safe defaults everywhere, strict ones in production.
+SESSION_ENGINE = "rf_project.sessions"  # Django's database sessions, read with one plain SELECT
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
