@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, quote
 
 from psa.autotask import schema
 from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: a temporary file, fsync, rename
+from psa.sandbox.faults import Fault, FaultPlumbing
 
 from . import filters as q
 from .seed import (
@@ -110,15 +111,6 @@ class LoggedRequest:
     integration_code: str = ""
 
 
-@dataclass
-class Fault:
-    kind: str
-    method: str | None = None
-    path: re.Pattern | None = None
-    times: int | None = None
-    retry_after: int = 2
-
-
 class DropConnection(Exception):
     """Raised in server mode for a ``refused``/``timeout`` fault: the server closes the socket without answering."""
 
@@ -174,7 +166,7 @@ def endpoint_key(parts: list[str]) -> str:
     return parts[0].lower() if parts else ""
 
 
-class ATSandbox:
+class ATSandbox(FaultPlumbing):
     """An Autotask PSA look-alike over deterministic seed data. Call it as a WSGI app."""
 
     def __init__(self, seed: int = 7, username: str = API_USERNAME, secret: str = API_SECRET,
@@ -323,10 +315,6 @@ class ATSandbox:
             self._faults.append(Fault(kind, method.upper() if method else None,
                                       re.compile(path, re.I) if path else None, times, retry_after))
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults = []
-
     def requests_this_hour(self) -> int:
         with self._lock:
             self._expire_hour()
@@ -453,42 +441,6 @@ class ATSandbox:
 
     def _thread_limit_error(self) -> ApiError:
         return ApiError(self.thread_limit_status, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
-
-    def _random_latency(self):
-        with self._lock:
-            delay = float(self.latency_ms or 0)
-            if self.jitter_ms:
-                delay += self._rng.uniform(0, float(self.jitter_ms))
-        if delay > 0:
-            time.sleep(delay / 1000.0)  # outside the lock: parallel requests overlap
-
-    def _random_fault(self) -> str | None:
-        with self._lock:
-            roll = self._rng.random()
-            edge = float(self.timeout_rate or 0)
-            if roll < edge:
-                return "timeout"
-            edge += float(self.rate_429 or 0)
-            if roll < edge:
-                return "429"
-            edge += float(self.error_rate or 0)
-            if roll < edge:
-                return self._rng.choice(["500", "503"])
-        return None
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.method and fault.method != method:
-                    continue
-                if fault.path and not fault.path.search(path):
-                    continue
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
 
     def _raise_transport_fault(self, kind: str):
         if self.serving:

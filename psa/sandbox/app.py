@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import conditions as q
 from . import schema as cw_schema
+from .faults import Fault, FaultPlumbing
 from .scale import Scale, scale_named
 from .seed import (
     API_MEMBER,
@@ -75,15 +76,6 @@ class LoggedRequest:
     status: int  # 0 when the request ended in a refused connection or timeout
     bytes: int
     client_id: str = ""  # the clientId header: which integrating application called
-
-
-@dataclass
-class Fault:
-    kind: str
-    method: str | None = None
-    path: re.Pattern | None = None
-    times: int | None = None
-    retry_after: int = 2
 
 
 log = logging.getLogger(__name__)
@@ -149,7 +141,7 @@ class _Request:
             raise ApiError(400, "InvalidObject", "The request body is not valid JSON.") from None
 
 
-class CWSandbox:
+class CWSandbox(FaultPlumbing):
     """A ConnectWise PSA look-alike over deterministic seed data. Call it as a WSGI app."""
 
     def __init__(self, seed: int = 7, company_id: str = "sandbox", public_key: str = "sandbox-public",
@@ -338,10 +330,6 @@ class CWSandbox:
             self._faults.append(Fault(kind, method.upper() if method else None,
                                       re.compile(path) if path else None, times, retry_after))
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults = []
-
     @property
     def base_path(self) -> str:
         return API_PREFIX
@@ -408,42 +396,6 @@ class CWSandbox:
         return status, headers, body
 
     # --- faults ------------------------------------------------------------------------------
-
-    def _random_latency(self):
-        with self._lock:
-            delay = float(self.latency_ms or 0)
-            if self.jitter_ms:
-                delay += self._rng.uniform(0, float(self.jitter_ms))
-        if delay > 0:
-            time.sleep(delay / 1000.0)  # outside the lock: parallel requests overlap
-
-    def _random_fault(self) -> str | None:
-        with self._lock:
-            roll = self._rng.random()
-            edge = float(self.timeout_rate or 0)
-            if roll < edge:
-                return "timeout"
-            edge += float(self.rate_429 or 0)
-            if roll < edge:
-                return "429"
-            edge += float(self.error_rate or 0)
-            if roll < edge:
-                return self._rng.choice(["500", "503"])
-        return None
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.method and fault.method != method:
-                    continue
-                if fault.path and not fault.path.search(path):
-                    continue
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
 
     def _raise_transport_fault(self, kind: str, environ):
         if self.serving:

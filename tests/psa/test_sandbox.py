@@ -618,7 +618,7 @@ class RecordedSleeps:
 
 def test_latency_and_jitter_slow_requests_down(cw, sandbox, monkeypatch):
     sleeps = RecordedSleeps()
-    monkeypatch.setattr("psa.sandbox.app.time", sleeps)
+    monkeypatch.setattr("psa.sandbox.faults.time", sleeps)
     sandbox.latency_ms, sandbox.jitter_ms = 60, 20
     assert cw.get("/system/info").status_code == 200
     assert len(sleeps.delays) == 1 and 0.06 <= sleeps.delays[0] <= 0.08  # latency plus up to the jitter
@@ -634,7 +634,7 @@ def test_latency_sleeps_outside_the_lock_so_parallel_requests_overlap(cw, sandbo
     # sleep taken under the sandbox's lock, only one could be there: the barrier would break after its
     # (generous) timeout and the requests fail.
     sleeps = RecordedSleeps(threading.Barrier(8, timeout=30))
-    monkeypatch.setattr("psa.sandbox.app.time", sleeps)
+    monkeypatch.setattr("psa.sandbox.faults.time", sleeps)
     sandbox.latency_ms, sandbox.jitter_ms = 200, 0
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda _: cw.get("/service/tickets/count").status_code, range(8)))
