@@ -12,6 +12,8 @@ from tests.e2e.test_responsive import DESKTOP, SIZES, audit_context, audit_page,
 
 pytestmark = pytest.mark.e2e
 
+_CW = "uses the ConnectWise sandbox's seed and state (board, status and type names and ids, its members' time zones)"
+
 
 def _open_drawer(page):
     page.goto("/tickets?assigned=all")
@@ -84,6 +86,7 @@ def test_a_change_made_in_connectwise_meanwhile_is_shown_and_can_be_overridden(l
     expect(dialog.locator(f"#drawer-summary-{ticket_id}")).to_have_text("My summary")
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_status_change_on_a_ticket_changed_meanwhile_is_shown_and_can_be_re_applied(logged_in_page, sandbox):
     page = logged_in_page
     page.set_viewport_size(DESKTOP)

@@ -18,6 +18,8 @@ from tickets.service import edit as edit_service
 from tickets.service import time as time_service
 
 API = "/integrations/psa"
+_CW_CALLS = "counts the ConnectWise sandbox's calls by its paths (time entries, board types, ticket PATCH)"
+pytestmark = pytest.mark.connectwise_only(_CW_CALLS)
 
 # The fixtures of the screens' budgets: a warm cache (the queue visited once), alice mapped, the queue's first row.
 warm, alice_tenant, first_row = budgets.warm, budgets.alice_tenant, budgets.first_row

@@ -19,6 +19,9 @@ from tickets.service.time import TimeEntryInput, TimerAlreadyRunning, TimerNotRu
 
 NOW = datetime(2025, 5, 16, 14, 30, 45, tzinfo=UTC)
 
+_TIME = "time entries (issue 19) are not in the Autotask reference: AutotaskProvider raises PSANotSupportedError (501)"
+pytestmark = pytest.mark.connectwise_only(_TIME)
+
 
 def ticket_with_time(sandbox) -> int:
     charged = {e["chargeToId"] for e in sandbox.state["time_entries"].values()}
@@ -197,7 +200,7 @@ def test_a_timer_started_in_one_account_is_not_seen_in_another(alice, alice_tena
     time_service.start_timer(alice_tenant, 1234, now=NOW)
     # alice moves to Other MSP
     Membership.objects.filter(user=alice).update(account=other_account)
-    elsewhere = tenant_for(alice)
+    elsewhere = tenant_for(User.objects.get(pk=alice.pk))  # as her next request loads her
 
     assert time_service.get_timer(elsewhere) is None
     with pytest.raises(TimerNotRunning):

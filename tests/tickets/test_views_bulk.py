@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
+_CW = "uses the ConnectWise sandbox's seed and state (board, status and type names and ids, its members' time zones)"
+
 
 def _tenant():
     from psa.models import Account
@@ -45,6 +47,7 @@ def _patches(sandbox) -> list[str]:
     return [r.path for r in sandbox.request_log if r.method == "PATCH"]
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_the_bar_offers_each_status_name_once_and_the_members(alice_client, alice_mapping):
     html = alice_client.get("/tickets/bulk", **HX).content.decode()
     assert 'role="toolbar" aria-label="Bulk actions"' in html
@@ -84,6 +87,7 @@ def test_a_status_change_applies_once_per_ticket_and_skips_those_already_there(a
     assert _patches(sandbox) == []
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_ticket_whose_board_lacks_the_status_is_skipped_with_the_reason(alice_client, alice_mapping, sandbox):
     ticket = next(t for t in _open_tickets(25, assigned="all") if t.status_name != "Scheduled")
     for sid, status in list(sandbox.state["statuses"].items()):
@@ -96,6 +100,7 @@ def test_a_ticket_whose_board_lacks_the_status_is_skipped_with_the_reason(alice_
     assert _patches(sandbox) == []
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_failure_is_reported_with_its_reason_and_only_failures_are_retried(alice_client, alice_mapping, sandbox):
     first, second = [t for t in _open_tickets(10, assigned="all") if t.status_name != "Escalated"][:2]
     sandbox.inject("400", method="PATCH", path=rf"/service/tickets/{second.id}$")
@@ -173,6 +178,7 @@ def test_a_priority_change_applies_once_and_a_repeat_skips_every_ticket(alice_cl
 # --- progress: the action runs a chunk per request ------------------------------------------------------------
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_long_bulk_action_says_how_many_are_done_while_it_runs_and_a_repeated_chunk_applies_nothing(
         alice_client, alice_mapping, sandbox):
     from tickets.service.bulk import BULK_CHUNK
@@ -200,6 +206,7 @@ def test_a_long_bulk_action_says_how_many_are_done_while_it_runs_and_a_repeated_
     assert f"{total} of {total} done:" in html and _patches(sandbox) == []
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_another_users_bulk_action_cannot_be_run(alice_client, alice_mapping, bob, sandbox):
     from django.test import Client
 

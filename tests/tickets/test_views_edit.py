@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/tickets?assigned=all"}
 
+_CW = "uses the ConnectWise sandbox's seed and state (board, status and type names and ids, its members' time zones)"
+
 
 def _tenant():
     from psa.models import Account
@@ -52,6 +54,7 @@ def test_saving_a_new_summary_updates_the_title_and_the_queue_row(alice_client, 
     assert "Printer offline on 3rd floor" in [t.summary for t in [__import__("tickets").service.get_ticket(_tenant(), ticket_id)]]
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_ticket_changed_in_connectwise_meanwhile_is_not_overwritten_blindly(alice_client, alice_mapping, sandbox):
     from psa.schemas import TicketChanges
     from tickets.service.edit import update_ticket
@@ -101,6 +104,7 @@ def _ticket_on_board(board_id: int) -> int:
                 if t.board_id == board_id)
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_moving_a_ticket_to_another_board_asks_for_its_status_with_the_same_name_preselected(
         alice_client, alice_mapping, sandbox):
     from tickets import service
@@ -133,6 +137,7 @@ def test_moving_a_ticket_to_another_board_asks_for_its_status_with_the_same_name
     assert (after.board_name, after.status_name, after.type_name) == ("Network Operations", before.status_name, "Change")
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_choosing_a_type_offers_only_its_subtypes_and_saving_sets_type_subtype_and_item(alice_client, alice_mapping, sandbox):
     from tickets import service
 
@@ -164,6 +169,7 @@ def _status_form(html: str, ticket_id: int) -> dict:
     return {name: value.replace("&quot;", '"').replace("&#x27;", "'").replace("&amp;", "&") for name, value in fields.items()}
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_status_change_on_a_ticket_changed_meanwhile_says_what_changed_and_can_be_re_applied_or_discarded(
         alice_client, alice_mapping, sandbox):
     from psa.schemas import TicketChanges
@@ -195,6 +201,7 @@ def test_a_status_change_on_a_ticket_changed_meanwhile_says_what_changed_and_can
     assert re.search(rf'id="ticket-row-{ticket_id}"[^>]*hx-swap-oob="true"', response.content.decode())
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_a_status_change_after_a_note_on_the_ticket_is_no_conflict(alice_client, alice_mapping, sandbox):
     from tickets import service
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+_TIME = "time entries (issue 19) are not in the Autotask reference: AutotaskProvider raises PSANotSupportedError (501)"
+pytestmark = [pytest.mark.django_db, pytest.mark.connectwise_only(_TIME)]
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -9,6 +9,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
+_CW = "uses the ConnectWise sandbox's seed and state (board, status and type names and ids, its members' time zones)"
+
 
 def _entered_titles(html: str) -> list[str]:
     return re.findall(r'title="Entered ([^"]+)"', html)
@@ -90,6 +92,7 @@ def _map_alice_to(alice_mapping, sandbox, zone_name):
         member.pop("timeZone", None)
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_the_mapped_connectwise_members_zone_comes_before_the_browsers(alice_client, alice_mapping, sandbox):
     _map_alice_to(alice_mapping, sandbox, "US Pacific")
     alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
@@ -104,6 +107,7 @@ def test_the_mapped_connectwise_members_zone_comes_before_the_browsers(alice_cli
     assert re.search(r'class="sidebar-zone"[^>]*>Europe/Berlin</a>', alice_client.get("/tickets?assigned=all").content.decode())
 
 
+@pytest.mark.connectwise_only(_CW)
 def test_the_teams_zone_applies_when_neither_the_member_nor_the_browser_names_one(alice_client, alice_mapping, sandbox,
                                                                                  bob):
     from django.test import Client
