@@ -218,3 +218,17 @@ def test_another_users_bulk_action_cannot_be_run(alice_client, alice_mapping, bo
     sandbox.clear_log()
     assert bob_client.post(next_url, **HX).status_code == 404
     assert _patches(sandbox) == []
+
+
+def test_a_users_old_bulk_runs_are_cleared_when_they_start_another(alice_client, alice_mapping):
+    import uuid
+    from datetime import UTC, datetime
+
+    from tickets.models import BulkJob
+
+    old = BulkJob.objects.create(id=uuid.uuid4(), account=_tenant().account, user=alice_mapping.user, action="note",
+                                 text="old", ticket_ids=[1], created=datetime(2020, 1, 1, tzinfo=UTC))
+    ticket = _open_tickets(1, assigned="all")[0]
+    alice_client.post("/tickets/bulk", {"action": "note", "text": "New run", "ids": [ticket.id]}, **HX)
+    assert not BulkJob.objects.filter(pk=old.pk).exists()
+    assert BulkJob.objects.filter(text="New run").exists()

@@ -41,7 +41,8 @@ from tickets.service.edit import update_ticket
 
 BULK_MAX = 100  # tickets in one bulk request (four pages of the queue)
 BULK_CHUNK = 5  # tickets per chunk request (run in parallel within the connection's lane)
-CLAIM_STALE = timedelta(minutes=2)  # a claim older than this was left behind: another request may take it
+CLAIM_STALE = timedelta(minutes=2)
+JOB_KEPT = timedelta(days=1)  # a user's finished (or abandoned) jobs are deleted when they start one this much later  # a claim older than this was left behind: another request may take it
 ACTIONS = ("status", "priority", "assign", "note")
 Outcome = Literal["done", "failed", "skipped"]
 
@@ -189,6 +190,7 @@ def start_bulk(tenant: Tenant, action: str, ticket_ids: list[int], *, value=None
     ticket is touched yet: ``run_chunk`` does that."""
     ids = _ids(ticket_ids)
     _operation(tenant, action, value, text, kind)
+    BulkJob.objects.filter(user=tenant.user, created__lt=timezone.now() - JOB_KEPT).delete()  # the user's old runs
     return BulkJob.objects.create(id=uuid.uuid4(), account=tenant.account, user=tenant.user, action=action,
                                   value="" if value is None else str(value), text=text, kind=kind, ticket_ids=ids)
 
