@@ -464,6 +464,14 @@
       window.htmx.ajax("GET", "/dashboard/my-queue", { target: "#my-queue", swap: "outerHTML" });
     }
   });
+
+  // An inline edit saved in the drawer (HX-Trigger "ticketUpdated", tickets/views_edit.py): its summary,
+  // board or priority may show in My Queue too (issue 19).
+  document.addEventListener("ticketUpdated", function () {
+    if (document.getElementById("my-queue") && window.htmx) {
+      window.htmx.ajax("GET", "/dashboard/my-queue", { target: "#my-queue", swap: "outerHTML" });
+    }
+  });
 })();
 /* --- end dashboard & integrations --- */
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import trigger_client_event
 from pydantic import ValidationError
 
 from psa.providers.base import PSAEditConflict, PSAError, PSANotSupportedError
@@ -178,4 +179,5 @@ def ticket_edit(request, ticket_id: int):
                "status_control": _status_control(request, ticket_id, ticket.board_id, ticket.status_id,
                                                  ticket.status_name, ticket=ticket)}
     response = render(request, f"{EDIT}#edit_saved", context)
+    trigger_client_event(response, "ticketUpdated", {"id": ticket_id})  # My Queue on the dashboard reloads
     return toast(response, f"Ticket #{ticket_id} updated")

@@ -51,6 +51,7 @@ def test_saving_a_new_summary_updates_the_title_and_the_queue_row(alice_client, 
     assert response.status_code == 200, html
     assert re.search(rf'id="drawer-summary-{ticket_id}"[^>]*hx-swap-oob="true">Printer offline on 3rd floor<', html)
     assert re.search(rf'id="ticket-row-{ticket_id}"[^>]*hx-swap-oob="true"', html)
+    assert "ticketUpdated" in response["HX-Trigger"]  # the dashboard's My Queue reloads on it
     assert "Printer offline on 3rd floor" in [t.summary for t in [__import__("tickets").service.get_ticket(_tenant(), ticket_id)]]
 
 
