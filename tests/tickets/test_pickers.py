@@ -15,6 +15,8 @@ import pytest
 
 from tickets.service.pick import PICK_LIMIT
 
+pytestmark = pytest.mark.connectwise_only("the ConnectWise seed's ids and names, its call paths and its contacts' search")
+
 
 def options(response) -> list[tuple[str, str]]:
     """(data-value, data-label) of each selectable option."""
