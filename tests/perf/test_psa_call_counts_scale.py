@@ -102,16 +102,20 @@ def test_a_cold_first_visit_reads_no_list_of_every_company(alice_client, alice_m
 
 
 def test_no_page_ships_a_list_of_companies_or_members(visited, sandbox):
-    """Company and member fields are typeahead pickers: the queue and the New Ticket modal carry only the
-    short lists (boards, statuses, priorities), none longer than ``PICK_MAX`` items."""
+    """Company, contact and member fields are typeahead pickers: the queue and the New Ticket modal carry only
+    the short lists (boards, statuses, priorities), none longer than ``PICK_MAX`` items; the drawer's Add member
+    none at all."""
     page = visited.get("/tickets").content.decode()
     modal = visited.get("/tickets/new?tab=full", headers=HX).content.decode()
+    ticket_id = re.search(r'id="ticket-row-(\d+)"', page).group(1)
+    drawer_resources = visited.get(f"/tickets/{ticket_id}/resources", headers=HX).content.decode()
 
     for html in (page, modal):
         assert "<datalist" not in html
         assert 'role="combobox"' in html
         lists = re.findall(r"<select[^>]*>(.*?)</select>", html, re.S)
         assert lists and max(options.count("<option") for options in lists) <= PICK_MAX
+    assert 'role="combobox"' in drawer_resources and "<option" not in drawer_resources  # Add member
 
 
 def test_the_assigned_filter_takes_any_member_and_shows_the_chosen_ones_name(visited, sandbox):
