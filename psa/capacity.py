@@ -20,6 +20,7 @@ Three mechanisms, all keyed by the PSA connection:
 from __future__ import annotations
 
 import contextvars
+import email.utils
 import math
 import time
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 
-from psa.providers.base import PSATimeoutError, PSAUnavailableError
+from psa.providers.base import PSAError, PSAMalformedResponseError, PSATimeoutError, PSAUnavailableError
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("psa_deadline", default=None)
 
@@ -140,3 +141,32 @@ class CircuitBreaker:
     def _open(self, cooldown: float) -> None:
         cache.set(self._open_key, time.time() + cooldown, timeout=int(cooldown) + 60)
         cache.delete_many([self.key + ":failures", self.key + ":probe"])
+
+
+# --- what both PSA clients' retry loops share ---------------------------------------------------------
+
+
+def counts_against_breaker(error: PSAError) -> bool:
+    """Timeouts, refused connections and outage answers say the PSA is not answering; any other answer
+    (validation, limits, auth, a malformed body) says it is. Nothing sent (deadline, open breaker) says nothing."""
+    return isinstance(error, PSAUnavailableError) and not isinstance(
+        error, PSAMalformedResponseError | PSADeadlineExceeded | PSACircuitOpenError
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (a number of seconds or an HTTP date); ``None`` when absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

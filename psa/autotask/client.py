@@ -28,7 +28,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
@@ -640,26 +639,6 @@ def _retry_after(error: PSAError) -> float | None:
     return getattr(error, "retry_after", None)
 
 
-def _counts_against_breaker(error: PSAError) -> bool:
-    """Timeouts, refused connections and outage answers say Autotask is not answering; any other answer
-    (validation, limits, auth) says it is."""
-    return isinstance(error, PSAUnavailableError) and not isinstance(
-        error, PSAMalformedResponseError | capacity.PSADeadlineExceeded | capacity.PSACircuitOpenError
-    )
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+# Shared with the other PSA's client (psa.capacity): which failures open the breaker, Retry-After in seconds.
+_counts_against_breaker = capacity.counts_against_breaker
+parse_retry_after = capacity.parse_retry_after

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
@@ -325,29 +324,9 @@ class _HTTPClient(httpx.Client):
         self._rf_cookies = _SetCookiesOnly(cookies)
 
 
-def _counts_against_breaker(error: PSAError) -> bool:
-    """Timeouts, refused connections and 5xx say the PSA is not answering; any other answer says it is."""
-    return isinstance(error, PSAUnavailableError) and not isinstance(
-        error, PSAMalformedResponseError | capacity.PSADeadlineExceeded | capacity.PSACircuitOpenError
-    )
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (a number of seconds or an HTTP date); ``None`` when absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+# Shared with the other PSA's client (psa.capacity): which failures open the breaker, Retry-After in seconds.
+_counts_against_breaker = capacity.counts_against_breaker
+parse_retry_after = capacity.parse_retry_after
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:

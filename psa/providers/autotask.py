@@ -26,7 +26,6 @@ always carry a filter and never more than 500 records a page.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import re
@@ -56,6 +55,7 @@ from psa.providers.base import (
     PSANotFoundError,
     PSAProvider,
     PSAValidationError,
+    psa_errors_only,
 )
 from psa.schemas import (
     NOTE_MAX,
@@ -126,20 +126,8 @@ class AutotaskChoosePrimaryError(PSAConflictError):
         self.ticket_id, self.member_id, self.candidates = ticket_id, member_id, candidates
 
 
-def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
-    """A response we cannot map (missing id, wrong type) is a malformed response, not a crash."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return method(*args, **kwargs)
-        except PSAError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("Autotask response could not be read in %s: %s", method.__name__, type(exc).__name__)
-            raise PSAMalformedResponseError("Autotask sent a malformed response") from exc
-
-    return wrapper
+# A response we cannot map (missing id, wrong type) is a malformed response, not a crash.
+_psa_errors_only = psa_errors_only("Autotask", logger, "Autotask sent a malformed response")
 
 
 def _autotask_datetime(value: datetime) -> str:

@@ -10,9 +10,13 @@ request URLs with secrets.
 
 from __future__ import annotations
 
+import functools
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from psa.schemas import (
     NoteKind,
@@ -184,6 +188,30 @@ class TicketStamp:
     last_updated: datetime | None
     status_id: int | None = None
     resources: tuple[str, ...] = field(default_factory=tuple)  # assignee member identifiers
+
+
+T = TypeVar("T")
+
+
+def psa_errors_only(psa: str, logger: logging.Logger,
+                    message: str | None = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A decorator for a provider's methods: a response it cannot map (a missing id, a wrong type) is a malformed
+    response (``PSAMalformedResponseError(message)``, logged with the method's name), not a crash."""
+
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            try:
+                return method(*args, **kwargs)
+            except PSAError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                logger.warning("%s response could not be read in %s: %s", psa, method.__name__, type(exc).__name__)
+                raise PSAMalformedResponseError(message) from exc
+
+        return wrapper
+
+    return decorate
 
 
 # Longest ``external_ref`` a provider must store (ConnectWise ``Ticket.externalXRef``: max 100).

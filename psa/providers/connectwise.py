@@ -7,7 +7,6 @@ Wire details live in ``psa.connectwise``: ``conditions`` (query building with es
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from psa.providers.base import (
     PSAUnknownCompanyError,
     PSAValidationError,
     TicketStamp,
+    psa_errors_only,
 )
 from psa.schemas import (
     NOTE_MAX,
@@ -106,20 +106,8 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _psa_errors_only(method: Callable[..., T]) -> Callable[..., T]:
-    """A response we cannot map (missing id, wrong type) is a malformed response, not a crash."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return method(*args, **kwargs)
-        except PSAError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("ConnectWise response could not be read in %s: %s", method.__name__, type(exc).__name__)
-            raise PSAMalformedResponseError() from exc
-
-    return wrapper
+# A response we cannot map (missing id, wrong type) is a malformed response, not a crash.
+_psa_errors_only = psa_errors_only("ConnectWise", logger)
 
 
 def _invalid(field: str, message: str) -> PSAValidationError:
