@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote
 
 from psa.autotask import schema
 from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: a temporary file, fsync, rename
-from psa.sandbox.faults import Fault, FaultPlumbing
+from psa.sandbox.faults import DropConnection, Fault, FaultPlumbing
 
 from . import filters as q
 from .seed import (
@@ -109,10 +109,6 @@ class LoggedRequest:
     bytes: int
     body: str = ""  # the request's body as sent
     integration_code: str = ""
-
-
-class DropConnection(Exception):
-    """Raised in server mode for a ``refused``/``timeout`` fault: the server closes the socket without answering."""
 
 
 class ApiError(Exception):

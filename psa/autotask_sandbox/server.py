@@ -1,62 +1,13 @@
-"""Serve an ``ATSandbox`` over HTTP (threaded ``wsgiref``), with the faults that need a socket: ``refused``
-resets the connection, ``timeout`` hangs and then drops it. Used by ``manage.py at_sandbox``."""
+"""Serve an ``ATSandbox`` over HTTP: the ConnectWise sandbox's threaded server (``psa.sandbox.server``), whose
+``refused`` fault resets the connection and ``timeout`` hangs and then drops it. Used by ``manage.py at_sandbox``."""
 
 from __future__ import annotations
 
-import socket
-import struct
-import sys
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
+from psa.sandbox.server import make_sandbox_server as _make_server
 
-from .app import ATSandbox, DropConnection
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class _Handler(ServerHandler):
-    dropped = False
-
-    def handle_error(self):
-        if isinstance(sys.exc_info()[1], DropConnection):
-            self.dropped = True  # answer nothing; the request handler resets the connection
-            return
-        super().handle_error()
-
-
-class _RequestHandler(WSGIRequestHandler):
-    quiet = False
-
-    def handle(self):
-        # wsgiref's handle(), with a handler that can drop the connection.
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536:
-            self.requestline = self.request_version = self.command = ""
-            self.send_error(414)
-            return
-        if not self.parse_request():
-            return
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
-        handler.request_handler = self
-        handler.run(self.server.get_app())
-        if handler.dropped:
-            self.close_connection = True
-            try:  # RST instead of FIN: the client sees "connection reset"
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-
-    def log_message(self, format, *args):
-        if not self.quiet:
-            super().log_message(format, *args)
+from .app import ATSandbox
 
 
 def make_sandbox_server(sandbox: ATSandbox, host: str = "127.0.0.1", port: int = 8766, *, quiet: bool = False):
     """A threaded HTTP server for ``sandbox`` (call ``serve_forever()``); ``port`` 0 picks a free one."""
-    sandbox.serving = True
-    _RequestHandler.quiet = quiet
-    return make_server(host, port, sandbox, server_class=_ThreadingWSGIServer, handler_class=_RequestHandler)
+    return _make_server(sandbox, host, port, quiet=quiet)

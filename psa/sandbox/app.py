@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from . import conditions as q
 from . import schema as cw_schema
-from .faults import Fault, FaultPlumbing
+from .faults import DropConnection, Fault, FaultPlumbing
 from .scale import Scale, scale_named
 from .seed import (
     API_MEMBER,
@@ -79,10 +79,6 @@ class LoggedRequest:
 
 
 log = logging.getLogger(__name__)
-
-
-class DropConnection(Exception):
-    """Raised in server mode for a ``refused`` fault: the server closes the socket without answering."""
 
 
 class ApiError(Exception):

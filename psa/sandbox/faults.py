@@ -12,6 +12,11 @@ import time
 from dataclasses import dataclass
 
 
+class DropConnection(Exception):
+    """Raised in server mode for a ``refused``/``timeout`` fault: the server closes the socket without answering
+    (``psa.sandbox.server``)."""
+
+
 @dataclass
 class Fault:
     kind: str

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import struct
-import sys
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
-
 from django.core.management.base import BaseCommand
 
-from psa.sandbox import API_PREFIX, SCALE_NAMES, CWSandbox, DropConnection
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class _Handler(ServerHandler):
-    dropped = False
-
-    def handle_error(self):
-        if isinstance(sys.exc_info()[1], DropConnection):
-            self.dropped = True  # answer nothing; the request handler resets the connection
-            return
-        super().handle_error()
-
-
-class _RequestHandler(WSGIRequestHandler):
-    quiet = False
-
-    def handle(self):
-        # wsgiref's handle(), with a handler that can drop the connection (fault "refused"/"timeout").
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536:
-            self.requestline = self.request_version = self.command = ""
-            self.send_error(414)
-            return
-        if not self.parse_request():
-            return
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
-        handler.request_handler = self
-        handler.run(self.server.get_app())
-        if handler.dropped:
-            self.close_connection = True
-            try:  # RST instead of FIN: the client sees "connection reset"
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-
-    def log_message(self, format, *args):
-        if not self.quiet:
-            super().log_message(format, *args)
+from psa.sandbox import API_PREFIX, SCALE_NAMES, CWSandbox
+from psa.sandbox.server import (  # the server both sandboxes share; importable from here (tests, bench)
+    _Handler,  # noqa: F401
+    _RequestHandler,  # noqa: F401
+    _ThreadingWSGIServer,  # noqa: F401
+    make_sandbox_server,
+)
 
 
 class Command(BaseCommand):
@@ -87,11 +44,8 @@ class Command(BaseCommand):
         for name, value in overrides.items():
             if value is not None:
                 setattr(sandbox, name, value)  # command-line options win over CW_SANDBOX_* variables
-        sandbox.serving = True
         sandbox.timeout_sleep_s = opts["timeout_sleep"]
-        _RequestHandler.quiet = opts["quiet"]
-        server = make_server(opts["host"], opts["port"], sandbox, server_class=_ThreadingWSGIServer,
-                             handler_class=_RequestHandler)
+        server = make_sandbox_server(sandbox, opts["host"], opts["port"], quiet=opts["quiet"])
         host, port = server.server_address[:2]
         out = self.stdout
         out.write(f"ConnectWise sandbox on http://{host}:{port}{API_PREFIX}/")
