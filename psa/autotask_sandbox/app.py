@@ -26,7 +26,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from psa.autotask import schema
-from psa.sandbox.app import _write_atomically  # the ConnectWise sandbox's: a temporary file, fsync, rename
+from psa.sandbox.app import (  # the ConnectWise sandbox's state file: read and check it, write it whole
+    STATE_VERSION,
+    _read_doc,
+    _UnusableState,
+    _write_atomically,
+)
 from psa.sandbox.faults import DropConnection, Fault, FaultPlumbing
 
 from . import filters as q
@@ -93,7 +98,6 @@ LENGTHS = {("Tickets", "title"): 255, ("Tickets", "description"): 8000, ("Ticket
            ("Tickets", "purchaseOrderNumber"): 50, ("Tickets", "ticketNumber"): 50, ("Tickets", "resolution"): 32000,
            ("TicketNotes", "title"): 250, ("TicketNotes", "description"): 32000}
 MAX_SECONDARY = 50
-STATE_VERSION = 1  # of the file ``remember_in`` keeps
 # State collections keyed by record id (JSON object keys are strings: ints again on loading).
 _ID_KEYED = ("roles", "resources", "companies", "contacts", "configuration_items", "tickets", "notes", "secondaries")
 
@@ -244,7 +248,7 @@ class ATSandbox(FaultPlumbing):
             try:
                 state = self._read_state(path)
                 outcome = "loaded" if state is not None else "new"
-            except ValueError as reason:
+            except _UnusableState as reason:
                 state, outcome = None, "unusable"
                 with contextlib.suppress(OSError):
                     os.replace(path, path.with_name(path.name + ".corrupt"))
@@ -262,23 +266,21 @@ class ATSandbox(FaultPlumbing):
             return outcome
 
     def _read_state(self, path: Path) -> dict | None:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+        """The state saved in ``path`` (None when there is no file; the file read as the ConnectWise sandbox reads
+        its own). Raises _UnusableState with the reason when it cannot be used."""
+        doc = _read_doc(path)
+        if doc is None:
             return None
-        except OSError as err:
-            raise ValueError(f"unreadable: {err}") from None
+        if doc.get("seed") != self.seed:
+            raise _UnusableState("it holds a sandbox of another seed")
         try:
-            doc = json.loads(raw)
-            if doc.get("version") != STATE_VERSION or doc.get("seed") != self.seed:
-                raise ValueError("another format version or seed")
             state = doc["state"]
             for name in _ID_KEYED:
                 state[name] = {int(key): value for key, value in state[name].items()}
-            if set(state) != set(self.state):
-                raise ValueError("not the sandbox's collections")
-        except (TypeError, KeyError, AttributeError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{type(err).__name__}: {err}") from None
+        except (TypeError, KeyError, AttributeError, ValueError) as err:
+            raise _UnusableState(f"its collections are not the sandbox's ({type(err).__name__})") from None
+        if set(state) != set(self.state):
+            raise _UnusableState("it does not hold the sandbox's collections")
         return state
 
     def save(self) -> None:
