@@ -146,3 +146,31 @@ def test_the_api_lists_issue_types_as_a_queues_types_and_answers_501_for_time(at
     assert at_api.get(f"{API}/boards/1/items").json() == []
     time = at_api.get(f"{API}/tickets/1000/time-entries")
     assert time.status_code == 501 and "not supported" in time.json()["detail"]
+
+
+@pytest.fixture
+def at_web(at_api, alice):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)
+    return browser
+
+
+def test_the_drawers_edit_form_on_autotask_offers_issue_types_and_saves_a_summary(at_web, at_sandbox):
+    import re
+
+    ticket_id = next(t["id"] for t in at_sandbox.state["tickets"].values() if t["status"] != 5 and t["queueID"] == 1)
+    form = at_web.get(f"/tickets/{ticket_id}/edit", HTTP_HX_REQUEST="true").content.decode()
+    assert ">Hardware</option>" in form  # the issue types are the Type select's options
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    selected = dict(re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(?:(?!</select>).)*?<option value="([^"]*)" selected',
+                               form, re.S))
+    values = {name: fields.get(f"loaded_{name}", "") for name in ("summary", "priority_id", "type_id", "subtype_id",
+                                                                  "item_id", "required_date", "board_id", "status_id")}
+    values.update({k: v for k, v in selected.items() if k in values})
+    post = {**{k: v for k, v in fields.items() if k.startswith("loaded_") or k == "expected"}, **values,
+            "summary": "Printer jammed again"}
+    saved = at_web.post(f"/tickets/{ticket_id}/edit", post, HTTP_HX_REQUEST="true")
+    assert saved.status_code == 200, saved.content.decode()[:2000]
+    assert at_sandbox.state["tickets"][ticket_id]["title"] == "Printer jammed again"
