@@ -76,8 +76,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/tickets/test_api_work.py::test_bad_edits_are_422": _CW_EDITS,
     "tests/tickets/test_api_work.py::test_a_boards_types_subtypes_and_items": _CW_SEED,
     "tests/tickets/test_api_errors.py::test_a_failed_time_post": _ISSUE_19,
-    "tests/tickets/test_api_auth.py::test_charlies_reference_cache_is_separate":
-        "looks for ConnectWise's /service/boards in the sandbox log",
     "tests/tickets/test_api_reference.py::test_boards": _CW_SEED,
     "tests/tickets/test_api_reference.py::test_board_statuses": _CW_SEED,
     "tests/tickets/test_api_reference.py::test_priorities": _CW_SEED,
