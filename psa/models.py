@@ -31,6 +31,9 @@ class Membership(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # The zone this user picked on /account/profile (an IANA name; empty: automatic). Kept here, not in a
+    # cookie, so it follows the user to every browser and device (tickets.timezones).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.account} ({self.role})"

@@ -54,10 +54,11 @@ class Tenant:
     ``account`` is None for a user who belongs to no account (and for anonymous requests).
     """
 
-    def __init__(self, user, account: Account | None, *, role: str | None = None):
+    def __init__(self, user, account: Account | None, *, role: str | None = None, time_zone: str = ""):
         self.user = user
         self.account = account
         self.role = role
+        self.time_zone = time_zone  # the zone the user picked (Membership.time_zone); "" = automatic
 
     def __repr__(self) -> str:
         return f"<Tenant account={getattr(self.account, 'pk', None)} user={getattr(self.user, 'pk', None)}>"
@@ -161,7 +162,7 @@ def tenant_for(user) -> Tenant:
         )
     if membership is None:
         return Tenant(user, None)
-    return Tenant(user, membership.account, role=membership.role)
+    return Tenant(user, membership.account, role=membership.role, time_zone=membership.time_zone)
 
 
 # The user's membership, account and PSA connection: what tenant_for needs, loaded with the user.

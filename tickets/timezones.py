@@ -3,8 +3,8 @@
 Resolved once per request by ``ViewerTimeZoneMiddleware`` (then ``django.utils.timezone`` is activated,
 so the ``date`` filter, ``tickets/rows.py`` and anything else that formats a time use it), in this order:
 
-1. the zone the user picked on their profile page (``/account/profile``; the ``rf_tz`` cookie): it
-   overrides everything below;
+1. the zone the user picked on their profile page (``/account/profile``; kept on their membership,
+   ``Membership.time_zone``, so it follows them to every browser and device): it overrides everything below;
 2. the mapped ConnectWise member's own ``timeZone`` (a time zone setup such as "US Eastern", turned into
    an IANA name by ``CONNECTWISE_ZONES``; an IANA name is taken as it is). Read from the members reference
    data *as cached* (the queue and the drawer load it): the middleware never calls the PSA, so on a cold
@@ -24,11 +24,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from django.core.cache import cache
 from django.utils import timezone
 
+from psa.models import Membership
 from psa.reference import cache_key
 
-PICKED_COOKIE = "rf_tz"
 BROWSER_COOKIE = "rf_browser_tz"
-COOKIE_MAX_AGE = 365 * 24 * 3600
 ZONE_NAME_MAX = 64
 
 # ConnectWise's time zone setups by name (System > Setup Tables > Time Zone; its defaults and the Windows
@@ -95,6 +94,17 @@ def member_zone(tenant) -> ZoneInfo | None:
     return connectwise_zone(found.get("time_zone")) if found else None
 
 
+def picked_zone(tenant) -> ZoneInfo | None:
+    """The zone the user picked on their profile page, or None for automatic."""
+    return zone(getattr(tenant, "time_zone", "")) if tenant is not None else None
+
+
+def save_picked_zone(tenant, name: str) -> None:
+    """Keep the user's pick (an IANA name ``zone()`` knows, or "" for automatic) on their membership."""
+    Membership.objects.filter(user_id=tenant.user.pk, account=tenant.account).update(time_zone=name)
+    tenant.time_zone = name
+
+
 def account_zone(tenant) -> ZoneInfo | None:
     account = getattr(tenant, "account", None) if tenant is not None else None
     return zone(account.time_zone) if account is not None else None
@@ -103,10 +113,10 @@ def account_zone(tenant) -> ZoneInfo | None:
 def viewer_zone(request) -> tuple[ZoneInfo | None, str]:
     """(zone, source): "profile", "member", "browser" or "account" (see the module docstring); (None,
     "default") when none is known (the deployment's TIME_ZONE then applies)."""
-    picked = zone(request.COOKIES.get(PICKED_COOKIE))
+    tenant = getattr(request, "tenant", None)
+    picked = picked_zone(tenant)
     if picked is not None:
         return picked, "profile"
-    tenant = getattr(request, "tenant", None)
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         member = member_zone(tenant)
         if member is not None:

@@ -116,12 +116,13 @@ def _summary(result) -> str:
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """/account/profile: which zone dates and times are shown in. POST ``zone``: an IANA name, or empty for
-    automatic (the member's, else the browser's, else the team's). Kept in a year-long cookie
-    (``tickets.timezones``). POST ``team_zone`` (admins): the account's default zone."""
+    automatic (the member's, else the browser's, else the team's). Kept on the user's membership, so every
+    device they sign in on shows it (``tickets.timezones``). POST ``team_zone`` (admins): the account's
+    default zone."""
     tenant = request.tenant
     account = tenant.account
     member = timezones.member_zone(tenant)
-    context = {"zones": timezones.zone_names(), "picked": request.COOKIES.get(timezones.PICKED_COOKIE, ""),
+    context = {"zones": timezones.zone_names(), "picked": tenant.time_zone,
                "source": getattr(request, "viewer_zone_source", "default"),
                "browser": request.COOKIES.get(timezones.BROWSER_COOKIE, ""),
                "member_zone": str(member) if member else "",
@@ -134,15 +135,12 @@ def profile(request):
     if name and timezones.zone(name) is None:
         context.update(picked=name[:timezones.ZONE_NAME_MAX], error="Choose a time zone from the list")
         return render(request, PROFILE, context, status=422)
-    response = redirect("profile")
+    timezones.save_picked_zone(tenant, name)
     if name:
-        response.set_cookie(timezones.PICKED_COOKIE, name, max_age=timezones.COOKIE_MAX_AGE, samesite="Lax",
-                            httponly=True, secure=request.is_secure())
         messages.success(request, f"Dates and times are now shown in {name}.")
     else:
-        response.delete_cookie(timezones.PICKED_COOKIE, samesite="Lax")
         messages.success(request, "Dates and times now follow your ConnectWise member's or your browser's time zone.")
-    return response
+    return redirect("profile")
 
 
 def _save_team_zone(request, context):

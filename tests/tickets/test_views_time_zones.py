@@ -58,11 +58,24 @@ def test_an_unknown_zone_is_refused_and_what_was_chosen_is_named(alice_client, a
     assert response.status_code == 422
     html = response.content.decode()
     assert "Choose a time zone from the list" in html and 'aria-invalid="true"' in html
-    assert "rf_tz" not in response.cookies
+    assert re.search(r'class="sidebar-zone"[^>]*>UTC</a>', alice_client.get("/tickets?assigned=all").content.decode())
+
+
+def test_a_zone_picked_in_one_browser_follows_the_user_to_another_and_not_to_a_colleague(
+        alice_client, alice_mapping, alice, bob):
+    from django.test import Client
+
+    alice_client.post("/account/profile", {"zone": "Asia/Kolkata"})
+    phone, bob_client = Client(), Client()
+    phone.force_login(alice)
+    bob_client.force_login(bob)
+    assert re.search(r'class="sidebar-zone"[^>]*>Asia/Kolkata</a>', phone.get("/tickets?assigned=all").content.decode())
+    assert "(your choice)" in phone.get("/account/profile").content.decode()
+    assert not re.search(r'class="sidebar-zone"[^>]*>Asia/Kolkata</a>',
+                         bob_client.get("/tickets?assigned=all").content.decode())
 
 
 def test_a_forged_zone_cookie_is_ignored(alice_client, alice_mapping):
-    alice_client.cookies["rf_tz"] = "../../etc/passwd"
     alice_client.cookies["rf_browser_tz"] = "Not/AZone"
     html = alice_client.get("/tickets?assigned=all").content.decode()
     assert re.search(r'class="sidebar-zone"[^>]*>UTC</a>', html)
