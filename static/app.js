@@ -955,6 +955,15 @@
     var text = input.value.trim();
     var trigger = event.detail.triggeringEvent;
     if (trigger && trigger.type === "focus" && text === labelOf(boxOf(input))) text = "";
+    // Focus again on the same text: the options already answer it (no second search of the PSA).
+    var list = listOf(input);
+    if (trigger && trigger.type === "focus" && list && list.getAttribute("data-answered") === text &&
+        list.querySelector("[role='option']:not([aria-disabled='true'])")) {
+      event.preventDefault();
+      setOpen(input, true);
+      return;
+    }
+    if (list) list.setAttribute("data-answered", text);
     if (input.name) params.delete ? params.delete(input.name) : delete params[input.name];
     if (params.set) params.set("q", text); else params.q = text;
   });
