@@ -38,6 +38,12 @@ NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resoluti
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _psa(request) -> str:
+    """The account's PSA as sentences name it ("ConnectWise", "Autotask")."""
+    connection = request.tenant.connection if getattr(request, "tenant", None) is not None else None
+    return connection.psa_name if connection is not None else "ConnectWise"
+
+
 def _list_query(request) -> str:
     """The queue's current query string (without ``ticket``), for row links rendered outside /tickets."""
     queue = reverse("ticket_list")
@@ -242,7 +248,8 @@ def ticket_status(request, ticket_id: int):
     except (PSAError, ValueError) as error:
         message = getattr(error, "message", str(error))
         if getattr(error, "outcome_unknown", False):
-            message = f"Status change not confirmed: {message}. It may have changed in ConnectWise; reopen the ticket to check"
+            message = (f"Status change not confirmed: {message}. It may have changed in {_psa(request)}; reopen the "
+                       "ticket to check")
         else:
             message = f"Status not changed: {message}"
         context["control"] = _status_control(request, ticket_id, board_id, to_int(request.POST.get("current")),
@@ -357,7 +364,8 @@ def ticket_note_add(request, ticket_id: int):
             error = psa_error.message
             if psa_error.outcome_unknown:
                 prefix = "Note not confirmed"
-                error += ". It may have been saved in ConnectWise: reopen the ticket to check before adding it again"
+                error += (f". It may have been saved in {_psa(request)}: reopen the ticket to check before adding it "
+                          "again")
     if error:
         context["note_error"] = error
         response = render(request, "tickets/panel.html#note_form", context, status=422)
@@ -485,12 +493,13 @@ def _create_from_draft(request, draft: Draft, reference, choices: dict):
         try:
             created = service.create_ticket(request.tenant, form.payload(), idempotency_key=draft.token)
         except service.IdempotencyInFlight:
-            form.add_error(None, "This ticket is still being created in ConnectWise. Wait a moment, then press Create again "
-                                 "(it will not be created twice).")
+            form.add_error(None, f"This ticket is still being created in {_psa(request)}. Wait a moment, then press "
+                                 "Create again (it will not be created twice).")
         except PSAValidationError as error:
             if any(e.field == "Idempotency-Key" for e in error.field_errors):
                 form.add_error(None, "An earlier attempt with different values may already have created this ticket in "
-                                     "ConnectWise. Check the ticket list; press Create again to create it with these values.")
+                                     f"{_psa(request)}. Check the ticket list; press Create again to create it with "
+                                     "these values.")
             else:
                 form.add_psa_error(error)
             draft.token = new_token()  # refused: nothing was created, so the next attempt is a new request
@@ -530,7 +539,7 @@ def _ticket_created(request, draft: Draft, created):
             "message": f"Ticket #{created.id} created; the link {notes} on {numbers} could not be added",
             "level": "error", "action": {"label": "Retry", "method": "post", "url": retry},
         })
-    return toast(response, f"Ticket #{created.id} created in ConnectWise")
+    return toast(response, f"Ticket #{created.id} created in {_psa(request)}")
 
 
 @require_GET
