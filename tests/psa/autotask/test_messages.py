@@ -46,3 +46,27 @@ def test_a_refusal_in_autotasks_own_words_is_attributed_to_autotask(at_api, at_s
     assert response.status_code == 422
     assert response.json()["detail"] == ("Creating the ticket failed: Autotask refused the request: Value does not "
                                          "reference an existing entity for priority .")
+
+
+def test_a_ticket_created_on_the_new_ticket_form_is_announced_as_created_in_autotask(account, alice, at_sandbox):
+    import json
+    import re
+
+    connection = PSAConnection(account=account, provider="autotask", site="sandbox", username=API_USERNAME,
+                               integration_code=API_INTEGRATION_CODE)
+    connection.set_private_key(API_SECRET)
+    connection.save()
+    browser = Client()
+    browser.force_login(alice)
+    hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/tickets"}
+    try:
+        form = browser.get("/tickets/new?tab=full", **hx).content.decode()
+        token = re.search(r'name="token" value="([^"]+)"', form).group(1)
+        created = browser.post("/tickets/new", {"summary": "Printer on 2nd floor offline", "company": "Acme Corp",
+                                                "board_id": "1", "status_id": "1", "priority_id": "2",
+                                                "tab": "full", "action": "create", "token": token}, **hx)
+        assert created.status_code == 204, created.content.decode()[:2000]
+        toast = json.loads(created["HX-Trigger"])["toast"]["message"]
+        assert re.fullmatch(r"Ticket #\d+ created in Autotask", toast), toast
+    finally:
+        registry.forget(connection)
