@@ -136,6 +136,10 @@ class Tenant:
 
     def require_mapping(self) -> MemberMapping:
         if self.mapping is None:
+            connection = self.connection
+            if connection is not None and connection.is_autotask:  # Autotask's word for a member: a resource
+                raise MemberMappingRequired(MemberMappingRequired().message.replace("a ConnectWise member",
+                                                                                    "an Autotask resource"))
             raise MemberMappingRequired()
         return self.mapping
 

@@ -70,3 +70,9 @@ def test_a_ticket_created_on_the_new_ticket_form_is_announced_as_created_in_auto
         assert re.fullmatch(r"Ticket #\d+ created in Autotask", toast), toast
     finally:
         registry.forget(connection)
+
+
+def test_assigned_to_me_without_a_mapping_asks_for_an_autotask_resource(at_api):
+    response = at_api.get(f"{API}/tickets", {"assigned": "me"})
+    assert response.status_code == 422
+    assert "not mapped to an Autotask resource" in response.json()["detail"]
