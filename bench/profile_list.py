@@ -47,7 +47,7 @@ BREAKDOWN = [
     ("  row view-models (tickets.rows.rows_for)", "tickets.rows:rows_for"),
     ("  row HTML (tickets.rows.rows_html)", "tickets.rows:rows_html"),
     ("  django.shortcuts.render: context, template lookup", "tickets.views:render"),
-    ("queue service (tickets.service.queue.search_tickets)", "tickets.service.queue:search_tickets"),
+    ("queue service (tickets.service.queue.search_tickets)", "tickets.service:search_tickets"),
     ("  filters -> provider query (search_query)", "tickets.service.queue:search_query"),
     ("  provider search (list + count, JSON -> DTOs)", "psa.providers.connectwise:ConnectWiseProvider.search_tickets"),
     ("  ConnectWise conditions text (ticket_conditions)", "psa.providers.connectwise:ticket_conditions"),
