@@ -46,8 +46,8 @@ test_psa.__test__ = False  # a helper, not a test
 
 
 _FAULTS_AT_CW_PATHS = (
-    "injects faults at ConnectWise paths (/service/tickets ...) and asserts the ConnectWise client's log lines and "
-    "call sequence; the same failures through Autotask are tests/psa/autotask/test_client.py and test_provider.py"
+    "injects faults at ConnectWise paths (/service/tickets ...) in a browser; the same failures on Autotask: "
+    "tests/reliability (the per-PSA table tests/reliability/psa_faults.py) and tests/psa/autotask/test_client.py"
 )
 _CW_SEED = "asserts the ConnectWise sandbox's seed (board, status and priority ids and names)"
 _CW_STATE = "edits the ConnectWise sandbox's state directly (its ticket records, _info, configurations)"
