@@ -29,10 +29,11 @@ NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resoluti
 
 def _bulk_choices(tenant) -> dict:
     """The bar's choices: every status name once (the status each ticket gets is the same-named one on its
-    own board), and the members (ResolutionFlow users first). Cached reference data."""
+    own board), and the priorities. Cached reference data; members are a typeahead (``pick_member``), loaded
+    here only so an Assign's member is validated from the cache."""
     reference = tenant.reference("boards", "members", "priorities")
     names = list(dict.fromkeys(status.name for status in reference.all_statuses))
-    return {"status_names": names, "members": reference.members, "priorities": reference.priorities}
+    return {"status_names": names, "priorities": reference.priorities}
 
 
 def _bulk_failed(request, message: str, *, status: int = 422):
@@ -87,7 +88,8 @@ def ticket_bulk_next(request, job_id):
                    "paused": f"Paused: {error.message}"}
         return toast(render(request, f"{BULK}#bulk_progress", context, status=422), context["paused"], "error")
     rows = [outcome.ticket for outcome in outcomes if outcome.outcome == "done" and outcome.ticket is not None]
-    context = {"job": job, "rows": rows, "finished": len(job.outcomes), "total": len(job.ticket_ids),
+    assigned = [outcome for outcome in outcomes if outcome.outcome == "done" and outcome.assignees is not None]
+    context = {"job": job, "rows": rows, "assigned": assigned, "finished": len(job.outcomes), "total": len(job.ticket_ids),
                "list_query": _list_query(request)}
     if not job.finished:
         return render(request, f"{BULK}#bulk_progress", context)

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import settled
+from tests.e2e.conftest import choose_option, settled
 from tests.e2e.test_responsive import DESKTOP, SIZES, audit_context, audit_page, check  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +94,23 @@ def test_select_all_checks_every_row_on_the_page_and_clear_empties_the_selection
     for route in held[1:]:
         route.continue_()
     expect(summary).to_contain_text("7 of 7 done: 7 changed")
+
+
+def test_assign_chooses_the_member_by_typeahead_and_each_row_shows_them(logged_in_page, sandbox):
+    page = logged_in_page
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tickets?assigned=all")
+    settled(page)
+    ids = _row_ids(page, 2)
+    member = next(m for m in sandbox.members() if m["name"] == "Priya Williams")
+    page.get_by_role("checkbox", name=f"Select #{ids[0]}").check()
+    page.get_by_role("checkbox", name=f"Select #{ids[1]}").check()
+    page.get_by_role("toolbar", name="Bulk actions").get_by_role("button", name="Assign").click()
+    choose_option(page, page.get_by_role("combobox", name="Member"), "priya", member["name"])
+    page.get_by_role("button", name="Assign member").click()
+    expect(page.get_by_role("status").and_(page.locator("#bulk-result"))).to_contain_text("2 of 2 done")
+    for ticket_id in ids:
+        expect(page.locator(f"#ticket-assignees-{ticket_id}")).to_contain_text(member["identifier"])  # the row is compact
 
 
 @SIZES

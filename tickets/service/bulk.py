@@ -54,6 +54,7 @@ class TicketOutcome:
     message: str = ""
     retryable: bool = True  # failed only: False when the PSA may have applied it ("not confirmed")
     ticket: object = None  # the updated ticket when the PSA returned it (the queue row is redrawn from it)
+    assignees: list[str] | None = None  # after an Assign: the member identifiers the row's Assignees cell shows
 
 
 @dataclass
@@ -108,10 +109,13 @@ def _change_priority(tenant: Tenant, ticket_id: int, priority_id: int, name: str
 
 
 def _assign(tenant: Tenant, ticket_id: int, member_id: int) -> TicketOutcome:
-    if any(r.member_id == member_id for r in list_resources(tenant, ticket_id)):
+    resources = list_resources(tenant, ticket_id)
+    if any(r.member_id == member_id for r in resources):
         return TicketOutcome(ticket_id, "skipped", "already assigned")
     added = add_resource(tenant, ticket_id, member_id)
-    return TicketOutcome(ticket_id, "done", f"{added.member_name} assigned")
+    # The row's Assignees cell is redrawn from what the ticket now has (no re-read: the budget is 1 GET + 1 POST).
+    assignees = list(dict.fromkeys([r.member_identifier for r in resources] + [added.member_identifier]))
+    return TicketOutcome(ticket_id, "done", f"{added.member_name} assigned", assignees=assignees)
 
 
 def _add_note(tenant: Tenant, ticket_id: int, text: str, kind: str) -> TicketOutcome:
