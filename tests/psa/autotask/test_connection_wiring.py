@@ -86,7 +86,10 @@ def test_a_new_integration_code_keeps_the_stored_secret(web, account, at_connect
     assert at_connection.integration_code == "NEWCODE" and at_connection.get_private_key() == API_SECRET
 
 
-def test_switching_a_connectwise_connection_to_autotask_needs_the_secret(web, account, connection):
+def test_switching_a_connectwise_connection_to_autotask_needs_the_secret(web, account):
+    from tests.conftest import _connect
+
+    connection = _connect(account, "connectwise")  # whichever PSA this run's shared fixtures use
     response = web.post(URL, _autotask_form(private_key=""), **HX)
     assert response.status_code == 422 and "Re-enter the secret" in response.content.decode()
     connection.refresh_from_db()
