@@ -10,8 +10,9 @@ starts the reference and then searches tickets gets both in one round when the c
 
 Companies grow with the account (an MSP has thousands), so no screen loads them all (issue 17):
 
-* ``company_choices``: the first ``PICK_MAX`` companies by name, one small call, for the lists a page
-  offers (the filter bar's and New Ticket's suggestions) until a typeahead replaces them;
+* ``company_choices``: the first ``PICK_MAX`` companies by name, one small call; no screen asks for it
+  since the typeahead pickers (``tickets/pickers.py``) search as the user types, but a company found in it
+  when it is cached needs no look-up of its own;
 * ``company(id)``: one company, from a part already loaded, else one small cached look-up (part
   ``company:<id>``, which a caller can start with the rest: the filter bar does for a company in the URL);
 * ``companies_named(text)``: a search (a small page, never cached) when a typed name must be resolved;
@@ -41,7 +42,7 @@ from psa.providers.base import PSANotFoundError
 from psa.registry import provider_for
 from psa.schemas import PSABoard, PSACompany, PSAMember, PSAPriority, PSAStatus, PSAWorkRole, PSAWorkType
 
-ALL_PARTS = ("boards", "priorities", "members", "company_choices")
+ALL_PARTS = ("boards", "priorities", "members")
 # Time entries' reference data (the Log time form): parts of their own, so a screen without time never
 # loads them (nor counts them against its PSA call budget).
 TIME_PARTS = ("work_types", "work_roles")

@@ -387,7 +387,6 @@ NEW_TICKET = "tickets/new_ticket.html"
 def _modal_choices(reference, board_id: int | None) -> dict:
     """What the modal's selects and datalist offer (reads the reference data: PSA errors surface here)."""
     return {
-        "companies": reference.company_choices,  # suggestions only (PICK_MAX): the form resolves any name
         "boards": reference.boards,
         "statuses": reference.statuses(board_id),  # the draft's board only
         "priorities": reference.priorities,

@@ -41,11 +41,10 @@ def shapes(sandbox) -> Counter:
                    for e in sandbox.request_log)
 
 
-def last_company(sandbox) -> tuple[int, bool]:
-    """The company last by name, and whether the company suggestions (the first ``PICK_MAX`` by name) hold it:
-    they do at the default scale (23 companies), not at the large one."""
+def last_company(sandbox) -> int:
+    """The company last by name."""
     by_name = sorted(sandbox.state["companies"].values(), key=lambda c: c["name"].casefold())
-    return by_name[-1]["id"], len(by_name) <= PICK_MAX
+    return by_name[-1]["id"]
 
 
 @pytest.fixture
@@ -64,7 +63,7 @@ def test_a_first_visit_with_the_accounts_reference_data_cached_is_list_and_count
 
 
 def test_a_company_in_the_url_costs_at_most_one_small_lookup_then_none(visited, sandbox):
-    company_id, offered = last_company(sandbox)
+    company_id = last_company(sandbox)
 
     first = visited.get(f"/tickets?company={company_id}")
     looked_up = shapes(sandbox)
@@ -72,8 +71,8 @@ def test_a_company_in_the_url_costs_at_most_one_small_lookup_then_none(visited, 
     again = visited.get(f"/tickets?company={company_id}", headers=HX)
 
     assert first.status_code == again.status_code == 200
-    lookup = Counter() if offered else Counter({"GET /company/companies": 1})  # the company by id, when not offered
-    assert looked_up == Counter({"GET /service/tickets": 1, "GET /service/tickets/count": 1}) + lookup
+    assert looked_up == Counter({"GET /service/tickets": 1, "GET /service/tickets/count": 1,
+                                 "GET /company/companies": 1})  # the company by id, then cached
     assert shapes(sandbox) == Counter({"GET /service/tickets": 1, "GET /service/tickets/count": 1})
     name = sandbox.state["companies"][company_id]["name"]
     assert f'value="{name}"' in first.content.decode()  # the filter shows the chosen company's name
@@ -91,14 +90,11 @@ def test_a_cold_first_visit_reads_no_list_of_every_company(alice_client, alice_m
     response = alice_client.get("/tickets")
 
     calls = shapes(sandbox)
-    company_calls = [parse_qs(e.query) for e in sandbox.request_log if e.path == "/company/companies"]
     assert response.status_code == 200
-    assert calls["GET /company/companies/count"] == 0
-    assert [int(q["pageSize"][0]) for q in company_calls] == [PICK_MAX]  # one small page of suggestions
-    boards = len(sandbox.state["boards"])
+    boards = len(sandbox.state["boards"])  # no company call at all: the pickers search as the user types
     assert calls == Counter({"GET /service/tickets": 1, "GET /service/tickets/count": 1, "GET /service/boards": 1,
                              "GET /service/boards/{id}/statuses": boards, "GET /service/priorities": 1,
-                             "GET /system/members": 1, "GET /company/companies": 1})
+                             "GET /system/members": 1})
 
 
 def test_no_page_ships_a_list_of_companies_or_members(visited, sandbox):
@@ -132,7 +128,7 @@ def test_the_assigned_filter_takes_any_member_and_shows_the_chosen_ones_name(vis
 def test_creating_a_ticket_by_company_name_is_one_search_and_the_post(visited, sandbox):
     modal = visited.get("/tickets/new?tab=full", headers=HX).content.decode()
     token = re.search(r'name="token" value="([0-9a-f]+)"', modal).group(1)
-    name = sandbox.state["companies"][last_company(sandbox)[0]]["name"]
+    name = sandbox.state["companies"][last_company(sandbox)]["name"]
     sandbox.clear_log()
 
     response = visited.post("/tickets/new", {
