@@ -284,3 +284,24 @@ def test_a_refused_keyed_attempt_may_run_again(alice_tenant, alice_mapping, sand
         time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="30m"), now=NOW, idempotency_key="r")
     logged = time_service.log_time(alice_tenant, ticket_id, TimeEntryInput(duration="30m"), now=NOW, idempotency_key="r")
     assert logged.id in sandbox.state["time_entries"] and not logged.replayed
+
+
+def test_a_retry_whose_look_up_is_refused_still_looks_first_next_time(alice_tenant, alice_mapping, sandbox):
+    """The first attempt may have logged the entry; a look-up that fails settles nothing, so the next retry
+    looks again instead of logging a second entry."""
+    from psa.providers.base import PSAError
+
+    ticket_id = ticket_with_time(sandbox)
+    before = len(sandbox.state["time_entries"])
+    entry = TimeEntryInput(duration="20m", notes="Replaced the toner")
+    sandbox.inject("truncated", method="POST", path=r"^/time/entries$", times=1)  # stored, the answer lost
+    with pytest.raises(PSAError):
+        time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="twice-lost")
+    sandbox.inject("400", method="GET", path=r"entries", times=1)  # the retry's look-up is refused
+    with pytest.raises(PSAError):
+        time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="twice-lost")
+
+    found = time_service.log_time(alice_tenant, ticket_id, entry, now=NOW, idempotency_key="twice-lost")
+
+    assert len(sandbox.state["time_entries"]) == before + 1
+    assert found.notes == "Replaced the toner"

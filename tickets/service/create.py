@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -80,26 +81,37 @@ def create_ticket(tenant: Tenant, payload: TicketCreatePayload, *, idempotency_k
         try:
             found = _find_created_ticket(provider, record, payload)
         except BaseException:
-            _set_state(record, IdempotencyRecord.State.UNKNOWN)
+            set_state(record, IdempotencyRecord.State.UNKNOWN)
             raise
         if found is not None:
             return _finish(tenant, record, found)
 
-    try:
+    with recording_failure(record):
         created = provider.create_ticket(payload, external_ref=external_ref(record))
-    except PSARateLimitedError:
-        _set_state(record, IdempotencyRecord.State.FAILED)
+    return _finish(tenant, record, created)
+
+
+@contextmanager
+def recording_failure(record: IdempotencyRecord, *, refused: tuple[type[BaseException], ...] = ()):
+    """Around a keyed PSA write (a ticket's create, a time entry's POST): when it raises, records what a
+    retry with the same key may do. FAILED when the PSA surely applied nothing — it answered with a refusal
+    (any ``PSAError`` but "unavailable", a rate limit included) or the input was refused (``refused``) — so
+    the retry writes again; UNKNOWN when it may have (no definitive answer: a timeout, a 5xx, anything
+    unexpected), so the retry first looks for the write it may have made."""
+    try:
+        yield
+    except (PSARateLimitedError, *refused):  # a rate limit is an answer: nothing was written
+        set_state(record, IdempotencyRecord.State.FAILED)
         raise
     except PSAUnavailableError:
-        _set_state(record, IdempotencyRecord.State.UNKNOWN)
+        set_state(record, IdempotencyRecord.State.UNKNOWN)
         raise
     except PSAError:
-        _set_state(record, IdempotencyRecord.State.FAILED)
+        set_state(record, IdempotencyRecord.State.FAILED)
         raise
     except BaseException:
-        _set_state(record, IdempotencyRecord.State.UNKNOWN)
+        set_state(record, IdempotencyRecord.State.UNKNOWN)
         raise
-    return _finish(tenant, record, created)
 
 
 def _claim(account, user, key: str, request_hash: str):
@@ -137,7 +149,7 @@ def _claim(account, user, key: str, request_hash: str):
     return record, False
 
 
-def _set_state(record: IdempotencyRecord, state: str) -> None:
+def set_state(record: IdempotencyRecord, state: str) -> None:
     record.state = state
     IdempotencyRecord.objects.filter(pk=record.pk).update(state=state)
 

@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from psa.providers.base import FieldError, PSAError, PSARateLimitedError, PSAUnavailableError
+from psa.providers.base import FieldError
 from psa.reference import TIME_PARTS
 from psa.schemas import (
     CONTROL_CHARACTERS,
@@ -49,6 +49,7 @@ from psa.schemas import (
 from psa.tenancy import NO_ACCOUNT_MESSAGE, Tenant
 from tickets.duration import DurationError, format_duration, parse_duration
 from tickets.models import IdempotencyRecord, RunningTimer
+from tickets.service.create import recording_failure, set_state
 from tickets.service.drawer import fill_member_names
 from tickets.service.errors import IdempotencyInFlight, InvalidInput, MemberMappingRequired, NoPSAConnection
 from tickets.service.queue import ID_MAX
@@ -201,24 +202,17 @@ def log_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, *, now: date
     if record.state == IdempotencyRecord.State.DONE:
         return _replayed(record)
     start, end = (datetime.fromisoformat(record.response_json[name]) for name in ("start", "end"))
-    try:
-        if previous == IdempotencyRecord.State.UNKNOWN:
+    if previous == IdempotencyRecord.State.UNKNOWN:
+        # Still unknown whatever this look-up meets: only finding the entry (or not) settles it.
+        try:
             found = _logged_before(tenant, ticket_id, mapping.psa_member_id, start, end, entry.notes)
-            if found is not None:
-                return _done(record, found)
+        except BaseException:
+            set_state(record, IdempotencyRecord.State.UNKNOWN)
+            raise
+        if found is not None:
+            return _done(record, found)
+    with recording_failure(record, refused=(InvalidInput,)):
         logged = _post_time(tenant, ticket_id, entry, mapping.psa_member_id, start, end)
-    except (PSARateLimitedError, InvalidInput):
-        _record_state(record, IdempotencyRecord.State.FAILED)
-        raise
-    except PSAUnavailableError:
-        _record_state(record, IdempotencyRecord.State.UNKNOWN)
-        raise
-    except PSAError:
-        _record_state(record, IdempotencyRecord.State.FAILED)
-        raise
-    except BaseException:
-        _record_state(record, IdempotencyRecord.State.UNKNOWN)
-        raise
     return _done(record, logged)
 
 
@@ -285,11 +279,6 @@ def _claim_log_time(tenant: Tenant, ticket_id: int, entry: TimeEntryInput, idemp
         raise IdempotencyInFlight("This time entry is still being logged; retry shortly.")
     record.state = IdempotencyRecord.State.IN_FLIGHT
     return record, previous
-
-
-def _record_state(record: IdempotencyRecord, state: str) -> None:
-    record.state = state
-    IdempotencyRecord.objects.filter(pk=record.pk).update(state=state)
 
 
 def _done(record: IdempotencyRecord, logged: PSATimeEntry) -> LoggedTime:
