@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from psa.providers.base import PSAError
+from psa.providers.base import PSAError, PSANotSupportedError, psa_name
 from psa.web import toast
 from tickets.duration import format_duration
 from tickets.service import time as time_service
@@ -75,6 +75,8 @@ def ticket_time(request, ticket_id: int):
         context["time"] = time_service.time_entries(request.tenant, ticket_id)
     except NoPSAConnection:
         context["no_connection"] = True
+    except PSANotSupportedError:  # not a failure to retry: this PSA's provider has no time entries (Autotask)
+        context["unsupported"] = psa_name(request.tenant.connection.provider)
     except PSAError as error:
         context["error"] = error
     return render(request, f"{TIME}#time_section", context)

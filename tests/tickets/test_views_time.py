@@ -98,3 +98,19 @@ def test_a_double_submitted_log_time_form_logs_one_entry(alice_client, alice_map
     assert "Already logged" in second["HX-Trigger"]
     fresh = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', first.content.decode()).group(1)
     assert fresh != key  # the next entry is a new form
+
+
+def test_a_psa_without_time_entries_says_so_instead_of_offering_retry(alice_client, alice_mapping, monkeypatch):
+    """Autotask's provider has no time entries (PSANotSupportedError): the section says where to log time,
+    with no Retry that could never work and no Log time form that would fail."""
+    from psa.providers.base import PSANotSupportedError
+    from psa.providers.connectwise import ConnectWiseProvider
+
+    def unsupported(self, ticket_id):
+        raise PSANotSupportedError("Listing time entries")
+
+    monkeypatch.setattr(ConnectWiseProvider, "list_time_entries", unsupported)
+    html = alice_client.get(f"/tickets/{_ticket_id()}/time", **HX).content.decode()
+
+    assert "Time entries are not available on" in html and "connections here yet" in html
+    assert "Retry" not in html and "Log time" not in html and 'role="alert"' not in html
