@@ -159,6 +159,18 @@ def test_a_large_account_offers_the_names_nearest_the_note():
     assert result.company_id == 262
 
 
+def test_a_company_added_since_the_last_parse_is_offered_in_the_next():
+    companies = _many_companies()
+    engine, fake = engine_with(answer({"summary": "Printer down"}))
+    parse(engine, "zephyrine printer down", companies=companies)
+    assert not [name for name in fake.schema("company_name")["enum"] if name.startswith("Zephyrine")]
+
+    parse(engine, "zephyrine printer down", companies=[*companies, PSACompany(id=9001, name="Zephyrine Optics",
+                                                                                 identifier="ZephyrineOptics")])
+
+    assert "Zephyrine Optics" in fake.schema("company_name")["enum"]
+
+
 def test_a_large_team_offers_the_members_the_note_names():
     members = [PSAMember(id=500 + i, identifier=f"user{i:03}", name=f"Person {i:03}") for i in range(80)] + MEMBERS
     engine, fake = engine_with(answer({"assignee_ref": "Laura Brown (lbrown)", "summary": "Printer jammed"}))
