@@ -580,6 +580,7 @@ class CWSandbox(FaultPlumbing):
 
     def _list(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
         node = self._conditions(req, kind)
+        items = self._like_narrowed(req, items, kind)
         keys = self._order(req)
         fields = self._fields(req)
         page = _int_param(req.params, "page", 1)
@@ -601,6 +602,32 @@ class CWSandbox(FaultPlumbing):
         extra += self._page_links(req, page, page_size, len(rows))
         project, only = q.projector(fields), _linked_fields(fields)
         return 200, [project(link(kind, r, only)) for r in chunk], extra  # rows with their hrefs (seed.link)
+
+    # --- issue 17: at scale, a ``like`` search of a whole collection (companies, contacts, configurations)
+    # looks at the records that can match only (``store.TextColumn``); the filter then runs on those as always.
+
+    def _like_narrowed(self, req: _Request, items: list[dict], kind: str) -> list[dict]:
+        records = self.state.get(kind) if self.world is not None and kind in _TEXT_COLUMNS else None
+        resource = cw_schema.resource_for_path(req.path) if records is not None else None
+        if resource is None or len(items) != len(records):
+            return items  # the default seed, a company's few records (``_candidates``), an untyped path
+        from .store import TextColumn, like_candidates
+
+        def column_of(path: str):
+            try:
+                target = q._target(resource, path)
+            except q.QueryError:
+                return None
+            if target.kind not in q._SCALARS:
+                return None
+            key = ("text-column", kind, target.path, id(records), len(records))  # _memo: emptied by any write
+            column = self._memo.get(key)
+            if column is None:
+                column = self._memo[key] = TextColumn(items, target.get)
+            return column
+
+        positions = like_candidates(q.parse_conditions(req.params.get("conditions")), column_of)
+        return items if positions is None else [items[i] for i in sorted(positions)]
 
     def _page_links(self, req: _Request, page: int, page_size: int, total: int) -> list[tuple[str, str]]:
         """The ``Link`` header of page ``page`` of a list of ``total`` (none when it is the only page)."""
@@ -637,6 +664,7 @@ class CWSandbox(FaultPlumbing):
 
     def _count(self, req: _Request, items: list[dict], kind: str, memo: str | None = None):
         node = self._conditions(req, kind)
+        items = self._like_narrowed(req, items, kind)
         return 200, {"count": len(self._matching(req, items, node, memo))}, []
 
     def _one(self, req: _Request, obj: dict, kind: str):
@@ -1898,6 +1926,7 @@ _ROUTE_TABLE = [
     (r"/time/workRoles/(?P<id>\d+)", {"GET": "get_work_role"}),
 ]
 _ROUTES = [(re.compile(pattern, re.IGNORECASE), handlers) for pattern, handlers in _ROUTE_TABLE]
+_TEXT_COLUMNS = frozenset({"companies", "contacts", "configurations"})  # searched by ``like`` at scale (issue 17)
 _MEMO_HANDLERS = {"list_tickets", "count_tickets"}  # GETs whose whole answer ``memoize`` may remember
 
 

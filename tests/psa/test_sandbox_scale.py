@@ -205,6 +205,65 @@ def test_contacts_of_a_company_are_answered_from_its_own_list_the_same_as_a_full
     assert [c["id"] for c in answer] == [c["id"] for c in scanned] and answer
 
 
+# --- like searches of companies, contacts and configurations: the text columns answer what a scan would ---------
+
+_NAMES = ["Kelvin \u212aitchens", "\u017ftraße Bäckerei", "STRASSE Foods", "50% Off_Outlet", "İstanbul Imports",
+          "Tab\tand\nNewline Co"]
+_RUNS = st.sampled_from(["dent", "DENT", "a", "ki", "k", "s", "ss", "ß", "straße", "i", "ı", "%", "_", "50", "off_",
+                         "\t", "\n", "co", "CO", "An", "Ü", "", "acme", "zz"])
+_PATTERNS = st.builds(lambda pre, run, post: pre + run + post, st.sampled_from(["%", "", "_", "%_"]), _RUNS,
+                      st.sampled_from(["%", "", "_%", "%s%"]))
+_TEXT_SEARCHES = [
+    ("/company/companies", "Company", "name", ["identifier", "name"], ['deletedFlag = false', 'id > 260']),
+    ("/company/contacts", "Contact", "lastName asc, id asc", ["firstName", "lastName"], ['inactiveFlag = false']),
+    ("/company/configurations", "Company.Configuration", "name asc, id asc", ["name", "serialNumber"], ['activeFlag = true']),
+]
+
+
+@pytest.fixture(scope="module")
+def searchable():
+    """A generated world with a few names that ignoring case is tricky for (the Kelvin sign, the long s, ß, the
+    dotted I, a tab), made through the API as a client would."""
+    sb = CWSandbox(scale=SMALL, now=NOW)
+    with client_for(sb) as cw:
+        for number, name in enumerate(_NAMES):
+            assert cw.post("/company/companies", json={"identifier": f"Tricky{number}", "name": name}).status_code == 201
+        yield sb, cw
+
+
+@settings(max_examples=150, deadline=None)
+@given(which=st.sampled_from(_TEXT_SEARCHES), patterns=st.lists(_PATTERNS, min_size=1, max_size=2),
+       joiner=st.sampled_from([" or ", " and "]), negate=st.booleans(), extra=st.integers(0, 1))
+def test_like_searches_of_a_whole_collection_answer_what_a_scan_of_every_record_would(searchable, which, patterns,
+                                                                                      joiner, negate, extra):
+    sb, cw = searchable
+    path, resource, order, fields, others = which
+    likes = joiner.join(f'{fields[i % len(fields)]} like "{p}"' for i, p in enumerate(patterns))
+    conditions = f"not ({likes})" if negate else f"({likes})"
+    if extra:
+        conditions = f"{others[0]} and {conditions}"
+    collection = path.rsplit("/", 1)[1]
+    compiled = q.compile_filter(resource, conditions)
+    scanned = q.sort([r for r in sb.state[collection].values() if compiled.evaluate(r)], q.compile_order(resource, order))
+    answer = cw.get(path, params={"conditions": conditions, "orderBy": order, "pageSize": 1000})
+    assert [r["id"] for r in answer.json()] == [r["id"] for r in scanned][:1000]
+    if resource == "Company":
+        assert cw.get(path + "/count", params={"conditions": conditions}).json()["count"] == len(scanned)
+
+
+def test_a_company_typeahead_finds_names_the_way_connectwise_ignores_case(searchable):
+    _, cw = searchable
+
+    def names(text):
+        conditions = f'deletedFlag = false and (name like "%{text}%" or identifier like "%{text}%")'
+        return [c["name"] for c in cw.get("/company/companies", params={"conditions": conditions, "pageSize": 25,
+                                                                        "orderBy": "name asc"}).json()]
+
+    assert "Kelvin \u212aitchens" in names("kit") and "Acme Dental" in names("DENT")
+    assert "\u017ftraße Bäckerei" in names("STRAẞE") and "STRASSE Foods" not in names("straße")
+    assert names("0% off_o") == ["50% Off_Outlet"] and names("zzqx") == []
+
+
 # --- writes -------------------------------------------------------------------------------------------------
 
 
