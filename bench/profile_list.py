@@ -64,6 +64,7 @@ BREAKDOWN = [
     ("PSA circuit breaker check (cache read)", "psa.capacity:CircuitBreaker.check"),
     ("tenancy: user's account + connection (psa.tenancy.tenant_for)", "psa.tenancy:tenant_for"),
     ("PSA JSON -> row DTOs (mapping.ticket_row)", "psa.connectwise.mapping:ticket_row"),
+    ("user + membership + account + connection, SQL compiled once (psa.tenancy)", "psa.tenancy:_CompiledUserQuery.get"),
     ("SQL (QuerySet._fetch_all: compile, execute, objects)", "django.db.models.query:QuerySet._fetch_all"),
     ("cache reads (get)", "django.core.cache.backends.locmem:LocMemCache.get"),
     ("cache reads (get_many)", "django.core.cache.backends.base:BaseCache.get_many"),
