@@ -7,9 +7,12 @@ import json
 
 import pytest
 
+from psa.providers.base import psa_name
 from psa.tenancy import tenant_for
 from tickets.service import backlinks, get_ticket_panel
 
+CW_NOTES = ("reads the ConnectWise sandbox's notes by ticket (text, internalAnalysisFlag) and injects faults at its "
+            "/service/tickets/{id}/notes; Autotask's notes: tests/psa/autotask")
 HTMX = {"HX-Request": "true"}
 ORIGINAL = 1042  # the linked_session fixture's ticket ("Outlook crashes on launch")
 
@@ -46,7 +49,8 @@ def _note_posts(sandbox) -> int:
     return sum(1 for e in sandbox.request_log if e.method == "POST" and e.path.endswith("/notes"))
 
 
-def test_a_spin_off_and_its_original_each_get_a_link_note(ui, linked_session, sandbox):
+@pytest.mark.connectwise_only(CW_NOTES)
+def test_a_spin_off_and_its_original_each_get_a_link_note(ui, linked_session, sandbox, psa_kind):
     response = _create_spin_off(ui, linked_session)
     spin_off = _created_id(response)
 
@@ -58,7 +62,7 @@ def test_a_spin_off_and_its_original_each_get_a_link_note(ui, linked_session, sa
     ]
     assert [n["text"] for n in on_original] == [f"Spin-off #{spin_off} created: Fax machine is dead"]
     assert all(n["internalAnalysisFlag"] and not n["detailDescriptionFlag"] for n in on_spin_off + on_original)
-    assert _toast(response)["message"] == f"Ticket #{spin_off} created in ConnectWise"
+    assert _toast(response)["message"] == f"Ticket #{spin_off} created in {psa_name(psa_kind)}"
 
 
 def test_a_ticket_from_a_session_without_a_linked_ticket_gets_no_link_note(ui, session, sandbox):
@@ -91,6 +95,7 @@ def test_the_drawer_page_shows_the_linked_ticket(ui, linked_session, sandbox):
     assert ">None<" not in related  # a linked ticket whose status the drawer has not read shows no status badge
 
 
+@pytest.mark.connectwise_only(CW_NOTES)
 def test_a_failed_link_note_leaves_the_ticket_created_and_says_so_with_retry(ui, linked_session, sandbox):
     before = sandbox.ticket_count()
     sandbox.inject("503", method="POST", path=rf"^/service/tickets/{ORIGINAL}/notes$")
@@ -108,6 +113,7 @@ def test_a_failed_link_note_leaves_the_ticket_created_and_says_so_with_retry(ui,
     assert _back_links(sandbox, ORIGINAL, "Spin-off") == []
 
 
+@pytest.mark.connectwise_only(CW_NOTES)
 def test_retry_adds_the_missing_note_exactly_once(ui, linked_session, sandbox):
     sandbox.inject("503", method="POST", path=rf"^/service/tickets/{ORIGINAL}/notes$", times=1)
     spin_off = _created_id(_create_spin_off(ui, linked_session))
@@ -123,6 +129,7 @@ def test_retry_adds_the_missing_note_exactly_once(ui, linked_session, sandbox):
     assert _note_posts(sandbox) == 1  # the second retry wrote nothing
 
 
+@pytest.mark.connectwise_only(CW_NOTES)
 def test_retry_after_an_unanswered_write_finds_the_note_instead_of_adding_another(ui, linked_session, sandbox):
     """The PSA wrote the note but its answer was lost: the creation reports it missing, and Retry finds it."""
     sandbox.inject("malformed", method="POST", path=rf"^/service/tickets/{ORIGINAL}/notes$", times=1)
@@ -136,6 +143,7 @@ def test_retry_after_an_unanswered_write_finds_the_note_instead_of_adding_anothe
     assert len(_back_links(sandbox, ORIGINAL, "Spin-off")) == 1
 
 
+@pytest.mark.connectwise_only(CW_NOTES)
 def test_a_retry_that_fails_again_answers_with_the_psa_error_naming_the_ticket(ui, linked_session, sandbox):
     sandbox.inject("503", method="POST", path=rf"^/service/tickets/{ORIGINAL}/notes$")
     spin_off = _created_id(_create_spin_off(ui, linked_session))
@@ -146,6 +154,7 @@ def test_a_retry_that_fails_again_answers_with_the_psa_error_naming_the_ticket(u
     assert f"The link note on #{ORIGINAL} could not be added" in response.json()["detail"]
 
 
+@pytest.mark.connectwise_only(CW_NOTES)
 def test_a_replayed_spin_off_writes_no_second_note(alice, connection, linked_session, sandbox):
     tenant = tenant_for(alice)
     record = dict(original_ticket_id=ORIGINAL, spin_off_ticket_id=1043, original_summary="Outlook crashes on launch",

@@ -9,9 +9,13 @@ import re
 import pytest
 
 from assist import services
+from psa.providers.base import psa_name
+from tests.reliability.psa_faults import where
 
 HTMX = {"HX-Request": "true"}
 SECOND_PROBLEM = "Outlook crashes. Also the fax machine is dead."
+
+REFUSAL = {"connectwise": "400", "autotask": "validation"}  # each PSA's "the ticket is invalid"
 
 
 @pytest.fixture
@@ -96,7 +100,7 @@ def test_opening_and_dismissing_the_modal_leaves_the_action(ui, linked_session, 
     assert f'id="action-{action.id}"' in _session_page(ui, linked_session)
 
 
-def test_parse_then_create_marks_the_action_done_with_the_ticket_number(ui, linked_session, action, sandbox):
+def test_parse_then_create_marks_the_action_done_with_the_ticket_number(ui, linked_session, action, sandbox, psa_kind):
     before = sandbox.ticket_count()
     page = _open(ui, _links(_session_page(ui, linked_session))["quick"])
     parsed = ui.post("/tickets/new", {**_draft_from(page), "action": "parse"}, headers=HTMX).content.decode()
@@ -107,7 +111,7 @@ def test_parse_then_create_marks_the_action_done_with_the_ticket_number(ui, link
     response = ui.post("/tickets/new", {**draft, "action": "create"}, headers=HTMX)
     assert response.status_code == 204
     ticket_id = json.loads(response["HX-Trigger"])["ticketCreated"]["id"]
-    assert f"Ticket #{ticket_id} created in ConnectWise" in response["HX-Trigger"]
+    assert f"Ticket #{ticket_id} created in {psa_name(psa_kind)}" in response["HX-Trigger"]
     assert sandbox.ticket_count() == before + 1
 
     action.refresh_from_db()
@@ -117,8 +121,9 @@ def test_parse_then_create_marks_the_action_done_with_the_ticket_number(ui, link
     assert f'<a href="/tickets?ticket={ticket_id}">Ticket #{ticket_id}</a>' in lane
 
 
-def test_a_failed_create_leaves_the_action_pending(ui, linked_session, action, sandbox):
-    sandbox.inject("400", method="POST", path=r"^/service/tickets$")
+def test_a_failed_create_leaves_the_action_pending(ui, linked_session, action, sandbox, psa_kind):
+    method, path = where(psa_kind, "create")
+    sandbox.inject(REFUSAL[psa_kind], method=method, path=path)
     page = _open(ui, _links(_session_page(ui, linked_session))["quick"])
     draft = {**_draft_from(page), "summary": "Fax dead", "status_id": "11", "priority_id": "3"}
     assert ui.post("/tickets/new", {**draft, "action": "create"}, headers=HTMX).status_code == 422

@@ -18,6 +18,13 @@ from tickets.ai_parse import EMPTY_PROMPT_MESSAGE, parse_ticket_prompt
 ROOT = Path(__file__).resolve().parents[2]
 HTMX = {"HX-Request": "true"}
 UNKNOWN_ASSIGNEE = "Stark Logistics: forklift tablet won't sync, kim to look pls"
+# What each PSA's seed calls the words of the prompts below (ConnectWise priorities are levels, Autotask's a
+# picklist where Critical is 4; "escalated" is Network Operations' "Escalated" board status on ConnectWise and
+# the account-wide "Escalate" status on Autotask).
+SEED = {
+    "connectwise": {"high": 2, "p1": 1, "escalated": 25, "top priority": "Priority 1 - Emergency Response"},
+    "autotask": {"high": 1, "p1": 4, "escalated": 11, "top priority": "Critical"},
+}
 
 
 def _company(companies, name):
@@ -31,12 +38,12 @@ def companies(account, connection):
     return tenant_for_account(account).reference("companies").companies
 
 
-def test_a_prompt_is_resolved_against_the_sandbox(alice_tenant, alice_mapping, companies, first_member):
+def test_a_prompt_is_resolved_against_the_sandbox(alice_tenant, alice_mapping, companies, first_member, psa_kind):
     result = parse_ticket_prompt(alice_tenant,
                                  "New ticket for Acme Corp, Outlook not syncing, high priority, assign to me")
 
     assert result.company_id == _company(companies, "Acme Corp").id
-    assert result.priority_id == 2  # "Priority 2 - Quick Response" (level High)
+    assert result.priority_id == SEED[psa_kind]["high"]  # ConnectWise "Priority 2 - Quick Response", Autotask "High"
     assert result.assigned_member_id == first_member["id"]
     assert result.summary == "Outlook not syncing"
     assert result.board_id is None and result.status_id is None
@@ -45,14 +52,14 @@ def test_a_prompt_is_resolved_against_the_sandbox(alice_tenant, alice_mapping, c
 
 
 def test_board_keywords_members_and_named_statuses_use_the_sandbox_ids(alice_tenant, alice_mapping, companies,
-                                                                       sandbox):
+                                                                       sandbox, psa_kind):
     result = parse_ticket_prompt(alice_tenant,
                                  "Contoso: firewall blocking the new VoIP phones, P1, assign to Ana, status: escalated")
 
     assert result.company_id == _company(companies, "Contoso Ltd").id
     assert result.board_id == 2  # Network Operations
-    assert result.status_id == 25  # Network Operations' "Escalated"
-    assert result.priority_id == 1
+    assert result.status_id == SEED[psa_kind]["escalated"]
+    assert result.priority_id == SEED[psa_kind]["p1"]
     assert result.assigned_member_id == next(m["id"] for m in sandbox.members() if m["identifier"] == "agarcia")
     assert result.missing_fields == []
 
@@ -92,7 +99,7 @@ def test_a_prompt_of_exactly_two_thousand_characters_is_parsed(alice_tenant):
     assert result.summary is not None and len(result.summary) <= 100
 
 
-def test_the_anthropic_engine_falls_back_offline_against_the_sandbox(alice_tenant, alice_mapping, companies):
+def test_the_anthropic_engine_falls_back_offline_against_the_sandbox(alice_tenant, alice_mapping, companies, psa_kind):
     def unavailable(request):
         return httpx2.Response(503, json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}})
 
@@ -102,7 +109,7 @@ def test_the_anthropic_engine_falls_back_offline_against_the_sandbox(alice_tenan
 
     assert result.company_id == _company(companies, "Globex Corporation").id
     assert result.board_id == 4  # Security
-    assert result.priority_id == 2
+    assert result.priority_id == SEED[psa_kind]["high"]
     assert FALLBACK_WARNING in result.warnings
 
 
@@ -155,7 +162,8 @@ def test_two_companies_about_as_likely_leave_the_modal_company_empty_and_highlig
 # --- engines ------------------------------------------------------------------------------------
 
 
-def test_a_model_engine_gets_the_priorities_and_members_to_choose_among(alice_tenant, alice_mapping, sandbox):
+def test_a_model_engine_gets_the_priorities_and_members_to_choose_among(alice_tenant, alice_mapping, sandbox,
+                                                                        psa_kind):
     seen = {}
 
     class ModelEngine:
@@ -168,7 +176,7 @@ def test_a_model_engine_gets_the_priorities_and_members_to_choose_among(alice_te
 
     result = parse_ticket_prompt(alice_tenant, "hooli printer jammed, lbrown to look", engine=ModelEngine())
 
-    assert seen["companies"] > 0 and "Priority 1 - Emergency Response" in seen["priorities"]
+    assert seen["companies"] > 0 and SEED[psa_kind]["top priority"] in seen["priorities"]
     assert "lbrown" in seen["members"]
     assert result.assigned_member_id == next(m["id"] for m in sandbox.members() if m["identifier"] == "lbrown")
 

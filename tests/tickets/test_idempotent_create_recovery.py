@@ -21,7 +21,10 @@ from psa.schemas import TicketCreatePayload
 from tickets import service
 from tickets.models import IdempotencyRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.connectwise_only(
+    "loses the answer of ConnectWise's POST /service/tickets in a WSGI wrapper of its sandbox and creates with its "
+    "seed ids; Autotask's lost create answers (truncated, malformed: the ticket is made) retried with the key: "
+    "tests/reliability/test_api_create_never_duplicates.py")]
 
 SUMMARIES = {
     "double space": "VPN  drops every hour",

@@ -6,6 +6,12 @@ import re
 
 import pytest
 
+from psa.providers.base import psa_name
+from tests.reliability.psa_faults import where
+
+MEMBER_WORD = {"connectwise": "member", "autotask": "resource"}  # the mapping notice's word
+BOARD_WORD = {"connectwise": "Board", "autotask": "Queue"}  # the filter's label
+
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -21,12 +27,12 @@ def test_it_requires_login(client):
     assert response["Location"].startswith("/login/")
 
 
-def test_it_renders_the_full_page_with_filters_and_25_rows(alice_client, alice_mapping):
+def test_it_renders_the_full_page_with_filters_and_25_rows(alice_client, alice_mapping, psa_kind):
     response = alice_client.get("/tickets")
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" in html and 'id="filters"' in html
-    for label in ("Search", "Board", "Status", "Priority", "Company", "Assigned", "Include closed"):
+    for label in ("Search", BOARD_WORD[psa_kind], "Status", "Priority", "Company", "Assigned", "Include closed"):
         assert f"> {label}</label>" in html or f">{label}</label>" in html
     assert len(_rows(response)) == 25
     assert re.search(r"Showing 1–25 of \d+ tickets", html)
@@ -64,6 +70,8 @@ def test_it_disables_next_on_the_last_page(alice_client, alice_mapping):
     assert f"Showing {(last_page - 1) * 25 + 1}–{total} of {total} tickets" in html
 
 
+@pytest.mark.connectwise_only("statuses are per board on ConnectWise (ids 12, 22, 32...); Autotask has one "
+                                 "account-wide status list, the same for every queue")
 def test_it_filters_by_board_and_shows_that_boards_statuses(alice_client, alice_mapping):
     response = alice_client.get("/tickets?board=2")
     html = response.content.decode()
@@ -72,6 +80,8 @@ def test_it_filters_by_board_and_shows_that_boards_statuses(alice_client, alice_
     assert 'value="22"' in status_select and 'value="12"' not in status_select
 
 
+@pytest.mark.connectwise_only("statuses are per board on ConnectWise (ids 12, 22, 32...); Autotask has one "
+                                 "account-wide status list, the same for every queue")
 def test_it_lists_statuses_by_unique_name_without_a_board(alice_client, alice_mapping):
     html = alice_client.get("/tickets").content.decode()
     status_select = re.search(r'<select id="id_status".*?</select>', html, re.S).group(0)
@@ -80,12 +90,16 @@ def test_it_lists_statuses_by_unique_name_without_a_board(alice_client, alice_ma
     assert value in {"12", "22", "32", "42"}  # the id of the first "In Progress" (any board)
 
 
+@pytest.mark.connectwise_only("statuses are per board on ConnectWise (ids 12, 22, 32...); Autotask has one "
+                                 "account-wide status list, the same for every queue")
 def test_it_carries_a_status_over_to_the_new_board_by_name(alice_client, alice_mapping):
     html = alice_client.get("/tickets?board=2&status=12").content.decode()
     assert re.search(r'<option value="22" selected>In Progress</option>', html)
     assert "Ignored" not in html
 
 
+@pytest.mark.connectwise_only("statuses are per board on ConnectWise (ids 12, 22, 32...); Autotask has one "
+                                 "account-wide status list, the same for every queue")
 def test_it_swaps_the_status_select_out_of_band_when_the_board_changes(alice_client, alice_mapping):
     response = alice_client.get("/tickets?board=3", HTTP_HX_CURRENT_URL="http://testserver/tickets?board=1", **HX)
     html = response.content.decode()
@@ -138,9 +152,9 @@ def test_it_shows_my_tickets_with_assigned_me(alice_client, alice_mapping):
     assert assignees and all("jsmith" in a for a in assignees)
 
 
-def test_it_asks_to_map_a_member_for_assigned_me(alice_client, connection):
+def test_it_asks_to_map_a_member_for_assigned_me(alice_client, connection, psa_kind):
     html = alice_client.get("/tickets?assigned=me").content.decode()
-    assert "not mapped to a ConnectWise member" in html
+    assert f"not mapped to a {psa_name(psa_kind)} {MEMBER_WORD[psa_kind]}" in html
     assert 'href="/account/integrations"' in html
 
 
@@ -151,8 +165,9 @@ def test_it_links_to_integrations_without_a_connection(alice_client):
     assert 'href="/account/integrations"' in response.content.decode()
 
 
-def test_it_shows_a_retry_panel_when_the_psa_fails(alice_client, alice_mapping, sandbox):
-    sandbox.inject("500", path=r"^/service/tickets$")
+def test_it_shows_a_retry_panel_when_the_psa_fails(alice_client, alice_mapping, sandbox, psa_kind):
+    method, path = where(psa_kind, "tickets")
+    sandbox.inject("500", method=method, path=path)
     response = alice_client.get("/tickets?board=1", **HX)
     html = response.content.decode()
     assert response.status_code == 200

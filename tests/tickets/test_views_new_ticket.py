@@ -7,8 +7,13 @@ import re
 
 import pytest
 
+from psa.providers.base import psa_name
+from tests.reliability.psa_faults import where
 from tickets import service
 
+CW_SEED = ("chooses ConnectWise seed statuses of a board (New is 21 on Network Operations) and priority names "
+           "(\"Priority 2 - Quick Response\"); Autotask's statuses are one account-wide list")
+CW_WORDS = "expects ConnectWise's validation texts and field names in a 400 (Autotask answers them in an HTTP 500)"
 HTMX = {"HX-Request": "true"}
 PROMPT = "New ticket for Acme Corp, Outlook not syncing, high priority, assign to me"
 
@@ -96,6 +101,7 @@ def test_quick_create_opens_with_the_prompt_prefilled_but_never_the_summary(ui):
     assert 'value="create"' not in html  # nothing to create before a parse
 
 
+@pytest.mark.connectwise_only(CW_SEED)
 def test_initial_company_and_board_come_from_the_url(ui):
     html = _open(ui, "tab=full&company=251&board=2")
     assert _input(html, "company") == "Acme Dental"
@@ -142,6 +148,7 @@ def test_switching_tabs_keeps_every_value(ui):
     assert _input(full, "token") == draft["token"]
 
 
+@pytest.mark.connectwise_only(CW_SEED)
 def test_changing_the_board_re_renders_only_the_status_select(ui):
     response = _post(ui, "board", _draft(board_id="2", status_id="11"))
     html = response.content.decode()
@@ -153,6 +160,7 @@ def test_changing_the_board_re_renders_only_the_status_select(ui):
 # --- Quick Create: parse --------------------------------------------------------------------------
 
 
+@pytest.mark.connectwise_only(CW_SEED)
 def test_parse_fills_the_draft_and_highlights_the_missing_fields(ui):
     html = _post(ui, "parse", _draft(tab="quick", prompt=PROMPT)).content.decode()
     assert "Review before creating" in html
@@ -173,6 +181,7 @@ def test_parse_names_ambiguous_companies_in_a_warning(ui):
     assert re.search(r'id="nt-company" name="company"[^>]*role="combobox"[^>]*aria-invalid="true"', html, re.S)
 
 
+@pytest.mark.connectwise_only(CW_SEED)
 def test_parse_only_fills_empty_fields_and_lists_what_it_kept(ui):
     draft = _draft(tab="quick", prompt=PROMPT, company="Contoso Ltd", board_id="1", priority_id="4")
     html = _post(ui, "parse", draft).content.decode()
@@ -207,14 +216,14 @@ def test_a_bad_prompt_is_an_error_next_to_the_prompt_and_keeps_the_draft(ui, pro
 # --- Create ---------------------------------------------------------------------------------------
 
 
-def test_create_closes_the_modal_refreshes_the_list_and_toasts(ui, sandbox):
+def test_create_closes_the_modal_refreshes_the_list_and_toasts(ui, sandbox, psa_kind):
     before = sandbox.ticket_count()
     response = _post(ui, "create", _complete(assigned_member_id="101"))
     assert response.status_code == 204
     triggers = _triggers(response)
     ticket_id = triggers["ticketCreated"]["id"]
     assert triggers["closeModal"] is True
-    assert triggers["toast"] == {"message": f"Ticket #{ticket_id} created in ConnectWise", "level": "success"}
+    assert triggers["toast"] == {"message": f"Ticket #{ticket_id} created in {psa_name(psa_kind)}", "level": "success"}
     assert sandbox.ticket_count() == before + 1
     ticket = service.get_ticket(_tenant(), ticket_id)
     assert (ticket.summary, ticket.company_id, ticket.board_id, ticket.status_id, ticket.priority_id) == (
@@ -264,6 +273,7 @@ def test_a_status_of_another_board_is_a_field_error(ui):
     assert '<p class="field-error" id="nt-status-error">Choose one of this board&#x27;s statuses</p>' in html
 
 
+@pytest.mark.connectwise_only(CW_WORDS)
 def test_psa_validation_errors_appear_next_to_their_fields(ui, sandbox, monkeypatch):
     """A company deleted in ConnectWise between the name's look-up and the create: the PSA's 400 names the field."""
     from psa.reference import Reference
@@ -278,6 +288,7 @@ def test_psa_validation_errors_appear_next_to_their_fields(ui, sandbox, monkeypa
     assert _input(html, "summary") == "Printer on 2nd floor offline"
 
 
+@pytest.mark.connectwise_only(CW_WORDS)
 def test_a_psa_refusal_keeps_the_draft_shows_the_reason_and_renews_the_token(ui, sandbox):
     sandbox.inject("400", method="POST", path=r"^/service/tickets$", times=1)
     before = sandbox.ticket_count()
@@ -303,8 +314,9 @@ def test_the_same_token_twice_creates_one_ticket(ui, sandbox):
     assert sandbox.ticket_count() == before + 1
 
 
-def test_a_timeout_keeps_the_token_so_the_retry_does_not_create_twice(ui, sandbox):
-    sandbox.inject("500", method="POST", path=r"^/service/tickets$", times=1)
+def test_a_timeout_keeps_the_token_so_the_retry_does_not_create_twice(ui, sandbox, psa_kind):
+    method, path = where(psa_kind, "create")
+    sandbox.inject("500", method=method, path=path, times=1)
     before = sandbox.ticket_count()
     draft = _complete()
     failed = _post(ui, "create", draft)
@@ -316,14 +328,14 @@ def test_a_timeout_keeps_the_token_so_the_retry_does_not_create_twice(ui, sandbo
     assert sandbox.ticket_count() == before + 1
 
 
-def test_a_create_still_in_flight_is_reported_not_repeated(ui, monkeypatch):
+def test_a_create_still_in_flight_is_reported_not_repeated(ui, monkeypatch, psa_kind):
     def in_flight(*args, **kwargs):
         raise service.IdempotencyInFlight()
 
     monkeypatch.setattr(service, "create_ticket", in_flight)
     response = _post(ui, "create", _complete())
     assert response.status_code == 422
-    assert "still being created in ConnectWise" in response.content.decode()
+    assert f"still being created in {psa_name(psa_kind)}" in response.content.decode()
 
 
 def test_the_create_button_is_disabled_while_in_flight(ui):
