@@ -1,4 +1,5 @@
-"""AI parse latency with the offline engine: the first parse after start, and warm parses.
+"""AI parse latency with the offline engine: the first parse after start, and warm parses; and the
+Anthropic engine's candidate shortlist (the names offered to the model, chosen locally) at the same sizes.
 
     .venv/bin/python -m bench.ai_parse_latency [--companies 23,2000] [--runs 300] [--json FILE]
 
@@ -99,12 +100,33 @@ def child(n: int, runs: int) -> dict:
         cpu.append((time.process_time() - c) * 1000)
     warm.sort()
     cpu.sort()
+    anthropic_imported = "anthropic" in sys.modules
     return {
         "companies": len(listed), "setup_ms": setup_ms, "first_ms": first_ms, "runs": runs,
         "warm_p50_ms": statistics.median(warm), "warm_p95_ms": warm[int(0.95 * (len(warm) - 1))],
         "warm_max_ms": warm[-1], "warm_cpu_p95_ms": cpu[int(0.95 * (len(cpu) - 1))],
-        "anthropic_imported": "anthropic" in sys.modules, "load_average": os.getloadavg()[0],
+        "anthropic_imported": anthropic_imported, **shortlist(prompts, reference, runs),
+        "load_average": os.getloadavg()[0],
     }
+
+
+def shortlist(prompts: list[str], reference, runs: int) -> dict:
+    """The Anthropic engine's candidate names for the model (``candidates_for``: no call, no SDK), CPU time:
+    the first (the list's word index is built) and ``runs`` warm ones, and the longest company shortlist."""
+    from tickets.ai.anthropic_engine import candidates_for
+
+    def once(prompt):
+        ref = reference()
+        c = time.process_time()
+        offered = candidates_for(prompt, ref.companies, ref.boards, ref.priorities, ref.members)
+        return (time.process_time() - c) * 1000, len(offered.companies or ())
+
+    first_ms, longest = once(prompts[0])
+    timed = [once(prompts[i % len(prompts)]) for i in range(runs)]
+    cpu = sorted(ms for ms, _ in timed)
+    return {"shortlist_first_cpu_ms": first_ms, "shortlist_cpu_p50_ms": statistics.median(cpu),
+            "shortlist_cpu_p95_ms": cpu[int(0.95 * (len(cpu) - 1))],
+            "shortlist_max": max(longest, *(n for _, n in timed))}
 
 
 def parse_once(validate_prompt, engine_from_settings, resolve, prompt, reference, me):
@@ -132,6 +154,12 @@ def render(results: list[dict]) -> str:
                      f"{r['warm_p95_ms']:>9.2f} {r['warm_max_ms']:>9.2f} {r['warm_cpu_p95_ms']:>9.2f} "
                      f"{str(r['anthropic_imported']):>9}  "
                      f"{'meets' if ok else 'does NOT meet'} the bar")
+    lines.append("")
+    lines.append(f"{'companies':>9} {'shortlist: first cpu ms':>24} {'warm cpu p50':>13} {'warm cpu p95':>13} "
+                 f"{'most names offered':>19}")
+    for r in results:
+        lines.append(f"{r['companies']:>9} {r['shortlist_first_cpu_ms']:>24.1f} {r['shortlist_cpu_p50_ms']:>13.2f} "
+                     f"{r['shortlist_cpu_p95_ms']:>13.2f} {r['shortlist_max']:>19}")
     lines.append(f"(bar: first parse after start <= {FIRST_BAR_MS:g} ms, warm p95 <= {WARM_P95_BAR_MS:g} ms; "
                  "setup = Django set up and every URL's view imported, before the first parse; cpu p95 = the "
                  "warm parses' own CPU time, what they cost without other processes competing; "
