@@ -96,7 +96,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_responsive_flows.py::test_on_a_phone_a_message_sends": _CW_NAMES,
     "tests/e2e/test_bulk.py": _CW_NAMES,
     "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
-    "tests/e2e/test_integrations.py": _CW_WORDS,
     "tests/e2e/test_responsive_flows.py::test_on_a_phone_an_engineer_maps_themselves": _CW_WORDS,
 }
 
