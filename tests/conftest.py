@@ -92,11 +92,8 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_tickets_page.py::test_the_status_changes_in_place": _CW_NAMES,
     "tests/e2e/test_new_ticket.py": _CW_NAMES,
     "tests/e2e/test_assist_spin_off.py::test_the_suggested_action_becomes_a_ticket": _CW_NAMES,
-    "tests/e2e/test_responsive_flows.py::test_on_a_phone_quick_create": _CW_NAMES,
-    "tests/e2e/test_responsive_flows.py::test_on_a_phone_a_message_sends": _CW_NAMES,
     "tests/e2e/test_bulk.py": _CW_NAMES,
     "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
-    "tests/e2e/test_responsive_flows.py::test_on_a_phone_an_engineer_maps_themselves": _CW_WORDS,
 }
 
 

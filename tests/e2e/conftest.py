@@ -151,3 +151,19 @@ def choose_option(page, combobox, text: str, option: str):
     expect(listbox).to_be_hidden()
     expect(combobox).to_have_attribute("aria-expanded", "false")
     expect(combobox).to_have_value(re.compile("^" + re.escape(option)))
+
+
+# What a browser test chooses and reads on each PSA's seed (both sandboxes have the Service Desk board/queue,
+# a "New" status, Acme Corp and jsmith; the priorities' names and the product's words differ).
+SEED_WORDS = {
+    "connectwise": {"psa": "ConnectWise", "Board": "Board", "member": "member",
+                    "urgent": "Priority 1 - Emergency Response", "normal": "Priority 3 - Normal Response"},
+    "autotask": {"psa": "Autotask", "Board": "Queue", "member": "resource",
+                 "urgent": "Critical", "normal": "Medium"},
+}
+
+
+@pytest.fixture
+def seed_words(psa_kind) -> dict[str, str]:
+    """Names and words that a browser test chooses or expects, on the PSA this run connects to."""
+    return SEED_WORDS[psa_kind]

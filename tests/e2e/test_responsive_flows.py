@@ -15,7 +15,10 @@ from tests.e2e.test_responsive import PHONE, check_layout, in_sight
 
 pytestmark = pytest.mark.e2e
 
-CREATED = re.compile(r"Ticket #(\d+) created in ConnectWise")
+
+
+def _created(seed_words) -> re.Pattern:
+    return re.compile(rf"Ticket #(\d+) created in {seed_words['psa']}")
 
 
 @pytest.fixture
@@ -94,8 +97,9 @@ def test_on_a_phone_a_ticket_is_a_full_screen_sheet_that_close_and_back_both_clo
     expect(page.locator(f"#ticket-row-{ticket_id}")).to_be_focused()
 
 
-def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox):
+def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox, seed_words):
     page = phone
+    created = _created(seed_words)
     before = sandbox.ticket_count()
     page.goto("/tickets")
     expect(_rows(page).first).to_be_visible()
@@ -107,15 +111,15 @@ def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox):
     dialog.get_by_role("button", name="Parse").click()
 
     expect(dialog.get_by_label("Summary")).to_have_value("Outlook not syncing for the CFO")
-    dialog.get_by_label("Board").select_option(label="Service Desk")
+    dialog.get_by_label(seed_words["Board"]).select_option(label="Service Desk")
     expect(dialog.get_by_label("Status")).to_be_enabled()
     dialog.get_by_label("Status").select_option(label="New")
-    dialog.get_by_label("Priority").select_option(label="Priority 1 - Emergency Response")
+    dialog.get_by_label("Priority").select_option(label=seed_words["urgent"])
     dialog.get_by_role("button", name="Create ticket").click()
 
-    toast = page.locator(".toast").filter(has_text=CREATED)
+    toast = page.locator(".toast").filter(has_text=created)
     expect(toast).to_be_in_viewport()
-    ticket_id = CREATED.search(toast.inner_text()).group(1)
+    ticket_id = created.search(toast.inner_text()).group(1)
     expect(page.get_by_role("dialog", name="New ticket")).to_have_count(0)
     expect(page.locator(f"#ticket-row-{ticket_id}")).to_contain_text("Outlook not syncing for the CFO")
     assert sandbox.ticket_count() == before + 1
@@ -133,8 +137,10 @@ def session_with_a_suggestion(alice_mapping):
     return session
 
 
-def test_on_a_phone_a_message_sends_and_a_spin_off_becomes_a_ticket(phone, session_with_a_suggestion, sandbox):
+def test_on_a_phone_a_message_sends_and_a_spin_off_becomes_a_ticket(phone, session_with_a_suggestion, sandbox,
+                                                                   seed_words):
     page = phone
+    created = _created(seed_words)
     before = sandbox.ticket_count()
     page.goto(f"/assist/{session_with_a_suggestion.id}/")
     page.get_by_label("Message").fill("Safe mode works; rebuilding the profile now.")
@@ -149,12 +155,12 @@ def test_on_a_phone_a_message_sends_and_a_spin_off_becomes_a_ticket(phone, sessi
     dialog.get_by_role("button", name="Parse").click()
     expect(dialog.get_by_label("Summary")).to_have_value("The fax machine is dead")
     dialog.get_by_label("Status").select_option(label="New")
-    dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    dialog.get_by_label("Priority").select_option(label=seed_words["normal"])
     dialog.get_by_role("button", name="Create ticket").click()
 
-    toast = page.locator(".toast").filter(has_text=CREATED)
+    toast = page.locator(".toast").filter(has_text=created)
     expect(toast).to_be_visible()
-    ticket_id = CREATED.search(toast.inner_text()).group(1)
+    ticket_id = created.search(toast.inner_text()).group(1)
     expect(lane.get_by_role("link", name=f"Ticket #{ticket_id}")).to_be_visible()
     assert sandbox.ticket_count() == before + 1
 
@@ -174,16 +180,16 @@ def test_on_a_phone_my_queue_opens_the_sheet_and_close_returns_to_quickstart(pho
     assert page.url == live_server.url + "/"
 
 
-def test_on_a_phone_an_engineer_maps_themselves_and_tests_the_connection(page, alice, connection):
+def test_on_a_phone_an_engineer_maps_themselves_and_tests_the_connection(page, alice, connection, seed_words):
     page.set_viewport_size(PHONE)
     page.emulate_media(reduced_motion="reduce")
     log_in(page, "alice", "pw-alice")
     page.goto("/account/integrations")
     settled(page)
     page.get_by_role("button", name="Test connection").click()
-    expect(page.locator("#test-result")).to_have_text(re.compile(r"Connected to ConnectWise v\d"))
-    page.get_by_label("Map my PSA member").select_option(label="John Smith (jsmith)")
-    page.get_by_role("button", name="Map my PSA member").click()
+    expect(page.locator("#test-result")).to_have_text(re.compile(rf"Connected to {seed_words['psa']} v?\d"))
+    page.get_by_label(f"Map my PSA {seed_words['member']}").select_option(label="John Smith (jsmith)")
+    page.get_by_role("button", name=f"Map my PSA {seed_words['member']}").click()
     expect(page.locator("#my-mapping")).to_contain_text("You are mapped to John Smith (jsmith).")
     settled(page)
     check_layout(page, "the integrations page after mapping")
