@@ -59,6 +59,12 @@ _ISSUE_19 = ("time entries (issue 19) are not in the Autotask reference: Autotas
              "PSANotSupportedError and the endpoints answer 501 (tests/psa/autotask/test_edits.py)")
 _CW_EDITS = ("reads and edits the ConnectWise sandbox's tickets (summary, _info); Autotask's edits, issue types and "
              "queue moves: tests/psa/autotask/test_edits.py")
+_CW_ITSELF = ("tests the ConnectWise sandbox, HTTP client, provider or contract itself (ConnectWise by design; runs in "
+              "the ConnectWise run); Autotask's own: tests/psa/autotask")
+_CW_FORM = ("posts or reads the ConnectWise connection form and keys (company id, public and private key); Autotask's "
+            "form, secret and site rules: tests/psa/autotask/test_connection_wiring.py and test_admin.py")
+_CW_FAULT_KINDS = ("injects a ConnectWise fault kind (400, 409) the Autotask sandbox does not have; Autotask's failures: "
+                   "tests/reliability (psa_faults.OUTCOMES)")
 # Tests of the parametrised suites that assert ConnectWise wire details or data, by node id prefix (kept here,
 # in one place, beside the fixtures that choose the PSA; a module of its own may use the marker instead).
 CONNECTWISE_ONLY: dict[str, str] = {
@@ -94,6 +100,37 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_assist_spin_off.py::test_the_suggested_action_becomes_a_ticket": _CW_NAMES,
     "tests/e2e/test_bulk.py": _CW_NAMES,
     "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
+    # --- The rest of the non-browser suite on Autotask (RF_TEST_PSA=autotask pytest tests -m "not e2e"): ---
+    **{f"tests/{m}.py": _CW_ITSELF for m in (
+        "psa/test_sandbox", "psa/test_sandbox_writes", "psa/test_sandbox_endpoints", "psa/test_sandbox_query",
+        "psa/test_sandbox_conditions", "psa/test_sandbox_persistence", "psa/test_connectwise_provider",
+        "psa/test_connectwise_time", "psa/test_connectwise_permissions", "psa/test_connectwise_names",
+        "psa/test_client_errors", "psa/test_registry", "contract/test_connectwise_contract",
+        "contract/test_connectwise_contract_time")},
+    **{f"tests/{m}": _CW_FORM for m in (
+        "security/test_psa_site_policy.py", "psa/test_integrations_page.py", "psa/test_connection_key_reentry.py",
+        "psa/test_models.py::test_private_key_is_encrypted_at_rest",
+        "security/test_encryption_key_rotation.py::test_re_entering_the_private_key_makes_the_connection_work_again",
+        "security/test_encryption_key_rotation.py::test_reencrypting_lets_the_old_key_be_dropped_at_once")},
+    "tests/tickets/test_live_poll.py": _CW_STATE,
+    "tests/tickets/test_service_edit.py": _CW_EDITS,
+    "tests/tickets/test_saved_views.py": _CW_STATE,
+    "tests/tickets/test_views_panel.py": _CW_STATE,
+    **{f"tests/tickets/test_faithful_names.py::{t}": ("edits ConnectWise's reference shapes in its sandbox (a member as "
+                                                      "its identifier only) or reads its three note flags")
+       for t in ("test_note_authors", "test_assignees", "test_a_member_the_directory", "test_the_note_composer")},
+    "tests/tickets/test_psa_vocabulary.py::test_the_queue_of_a_connectwise_account_says_board": (
+        "the shared connection is Autotask in this run; Autotask's words: its test_the_queue_of_an_autotask_account"),
+    "tests/security/test_tenant_isolation_walk.py::test_charlie_never_sees_or_changes_account_a_through_the_api"
+    "[integrations/psa/tickets/<ticket_id>/time-entries]": _ISSUE_19,
+    "tests/security/test_tenant_isolation_walk.py::test_charlie_never_sees_or_changes_account_a_through_the_api"
+    "[integrations/psa/time/work-roles]": _ISSUE_19,
+    "tests/security/test_tenant_isolation_walk.py::test_charlie_never_sees_or_changes_account_a_through_the_api"
+    "[integrations/psa/time/work-types]": _ISSUE_19,
+    "tests/security/test_psa_secrets.py::test_no_successful_response_carries_a_secret": _ISSUE_19,
+    "tests/security/test_psa_secrets.py::test_no_psa_exception_carries_a_secret[400]": _CW_FAULT_KINDS,
+    "tests/security/test_psa_secrets.py::test_no_psa_exception_carries_a_secret[409]": _CW_FAULT_KINDS,
+    # --- end of the non-browser block ---
 }
 
 
