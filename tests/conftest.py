@@ -96,8 +96,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_dashboard.py::test_a_psa_failure_leaves_an_empty_widget": _FAULTS_AT_CW_PATHS,
     "tests/e2e/test_tickets_page.py::test_pagination_moves": _CW_NAMES,
     "tests/e2e/test_tickets_page.py::test_the_status_changes_in_place": _CW_NAMES,
-    "tests/e2e/test_new_ticket.py": _CW_NAMES,
-    "tests/e2e/test_assist_spin_off.py::test_the_suggested_action_becomes_a_ticket": _CW_NAMES,
     "tests/e2e/test_bulk.py": _CW_NAMES,
     "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
     # --- The rest of the non-browser suite on Autotask (RF_TEST_PSA=autotask pytest tests -m "not e2e"): ---

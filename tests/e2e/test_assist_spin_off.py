@@ -9,7 +9,9 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-CREATED = re.compile(r"Ticket #(\d+) created in ConnectWise")
+
+def _created(seed_words) -> re.Pattern:
+    return re.compile(rf"Ticket #(\d+) created in {seed_words['psa']}")
 
 
 @pytest.fixture
@@ -26,7 +28,8 @@ def linked_session(alice_mapping):
     return session, action
 
 
-def test_the_suggested_action_becomes_a_ticket_and_leaves_the_tasklane(logged_in_page, linked_session, sandbox):
+def test_the_suggested_action_becomes_a_ticket_and_leaves_the_tasklane(logged_in_page, linked_session, sandbox, seed_words):
+    created = _created(seed_words)
     page = logged_in_page
     session, action = linked_session
     before = sandbox.ticket_count()
@@ -42,23 +45,23 @@ def test_the_suggested_action_becomes_a_ticket_and_leaves_the_tasklane(logged_in
 
     expect(dialog.get_by_label("Summary")).to_have_value("The fax machine is dead")
     expect(dialog.get_by_label("Company")).to_have_value("Acme Dental")  # the linked ticket's
-    expect(dialog.get_by_label("Board")).to_have_value("1")
+    expect(dialog.get_by_label(seed_words["Board"])).to_have_value("1")
     expect(dialog.get_by_label("Status")).to_have_attribute("aria-invalid", "true")
     expect(dialog.get_by_label("Priority")).to_have_attribute("aria-invalid", "true")
     dialog.get_by_label("Status").select_option(label="New")
-    dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    dialog.get_by_label("Priority").select_option(label=seed_words["normal"])
     dialog.get_by_role("button", name="Create ticket").click()
 
-    toast = page.locator(".toast").filter(has_text=CREATED)
+    toast = page.locator(".toast").filter(has_text=created)
     expect(toast).to_be_visible()
-    ticket_id = CREATED.search(toast.inner_text()).group(1)
+    ticket_id = created.search(toast.inner_text()).group(1)
     expect(page.get_by_role("dialog", name="New ticket")).to_have_count(0)
     expect(page.locator(f"#action-{action.id}")).to_have_count(0)
     expect(lane.get_by_role("link", name=f"Ticket #{ticket_id}")).to_be_visible()
     assert sandbox.ticket_count() == before + 1
 
 
-def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board(logged_in_page, linked_session, sandbox):
+def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board(logged_in_page, linked_session, sandbox, seed_words):
     page = logged_in_page
     session, action = linked_session
     page.goto(f"/assist/{session.id}/")
@@ -67,7 +70,7 @@ def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board
     dialog = page.get_by_role("dialog", name="New ticket")
     expect(dialog.get_by_role("tab", name="Full Form")).to_have_attribute("aria-selected", "true")
     expect(dialog.get_by_label("Company")).to_have_value("Acme Dental")
-    expect(dialog.get_by_label("Board")).to_have_value("1")
+    expect(dialog.get_by_label(seed_words["Board"])).to_have_value("1")
     expect(dialog.get_by_label("Summary")).to_have_value("")
 
     dialog.get_by_role("link", name="Cancel").click()  # dismissing leaves the suggestion
@@ -75,8 +78,10 @@ def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board
     expect(page.locator(f"#action-{action.id}")).to_be_visible()
 
 
+@pytest.mark.connectwise_only("fails the original's link note at ConnectWise's /service/tickets/1042/notes "
+                              "(on Autotask that is POST /V1.0/Tickets/1042/Notes: not written yet)")
 def test_a_link_note_that_failed_is_added_by_the_toasts_retry_and_both_drawers_show_the_link(
-        logged_in_page, linked_session, sandbox):
+        logged_in_page, linked_session, sandbox, seed_words):
     page = logged_in_page
     session, _action = linked_session
     sandbox.inject("503", method="POST", path=r"^/service/tickets/1042/notes$", times=1)  # the original's note fails once
@@ -85,7 +90,7 @@ def test_a_link_note_that_failed_is_added_by_the_toasts_retry_and_both_drawers_s
     dialog = page.get_by_role("dialog", name="New ticket")
     dialog.get_by_label("Summary").fill("The fax machine is dead")
     dialog.get_by_label("Status").select_option(label="New")
-    dialog.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
+    dialog.get_by_label("Priority").select_option(label=seed_words["normal"])
     dialog.get_by_role("button", name="Create ticket").click()
 
     failed = page.locator(".toast").filter(has_text="could not be added")
