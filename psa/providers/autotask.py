@@ -325,7 +325,9 @@ class AutotaskProvider(PSAProvider):
             # (remove_resource asks first), so a ticket without a primary has nobody assigned.
             filters.append(F.not_exist("assignedResourceID"))
         jobs: dict[str, Future] = {}
-        text = " ".join((query.search or "").split())
+        # Control characters carry no meaning in a search box: drop them (as ConnectWise's search_text does),
+        # so a search of only control characters is no search rather than one that matches nothing.
+        text = " ".join("".join(ch for ch in (query.search or "") if ch.isprintable() or ch.isspace()).split())
         if text:
             jobs["companies"] = self._submit(
                 self.client.query_all, "Companies", [F.contains("companyName", text)], include_fields=["id"], limit=500
