@@ -128,6 +128,35 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/security/test_psa_secrets.py::test_no_successful_response_carries_a_secret": _ISSUE_19,
     "tests/security/test_psa_secrets.py::test_no_psa_exception_carries_a_secret[400]": _CW_FAULT_KINDS,
     "tests/security/test_psa_secrets.py::test_no_psa_exception_carries_a_secret[409]": _CW_FAULT_KINDS,
+    "tests/psa/test_integrations_test_connection.py": (
+        "asserts ConnectWise's Test connection texts and faults (its version, company lookup, keys); Autotask's: "
+        "tests/psa/autotask/test_messages.py, test_connection_wiring.py and tests/e2e/test_integrations.py"),
+    **{f"tests/psa/test_integrations_mappings.py::{t}": (
+        "expects ConnectWise's mapping texts (\"Map my PSA member\", \"Choose your ConnectWise member\") or injects "
+        "faults at /system/members; Autotask's words: tests/e2e/test_integrations.py (runs on both)")
+       for t in ("test_a_member_sees_the_mappings_read_only", "test_a_user_maps_and_unmaps_themselves",
+                 "test_self_mapping_needs_a_real_member", "test_an_admin_cannot_map_an_unknown_member",
+                 "test_a_psa_failure_shows_retry_and_keeps_stored_mappings_removable")},
+    "tests/security/test_xss.py": _CW_STATE,
+    **{f"tests/tickets/test_views_saved_views.py::{t}": _CW_STATE
+       for t in ("test_a_ticket_changed_since_the_page_was_drawn", "test_nothing_changed_says_nothing",
+                 "test_the_drawer_names_what_changed", "test_the_drawer_check_rearmed")},
+    **{f"tests/tickets/test_service.py::{t}": "ConnectWise's per-board statuses (Autotask has one account-wide list)"
+       for t in ("test_status_without_board_matches_the_status_name_on_every_board",
+                 "test_list_all_statuses_covers_every_board")},
+    **{f"tests/tickets/test_service.py::{t}": ("counts ConnectWise's reference calls by path (/service/boards); "
+                                               "Autotask's: tests/perf/test_psa_call_counts_autotask.py")
+       for t in ("test_second_search_does_not_refetch_reference_data",
+                 "test_saving_the_connection_invalidates_cached_reference_data")},
+    **{f"tests/tickets/test_service.py::{t}": _CW_SEED
+       for t in ("test_list_priorities_and_companies", "test_update_status_reports_previous_and_new",
+                 "test_create_ticket_with_assignee")},
+    **{f"tests/tickets/test_service.py::{t}": (
+        "injects faults at ConnectWise paths or kinds (400) or loses its POST /service/tickets answers; Autotask's "
+        "failed and lost creates: tests/reliability (test_api_create_never_duplicates.py)")
+       for t in ("test_a_failing_panel_section_does_not_fail_the_others", "test_a_refused_create_can_be_retried",
+                 "test_a_lost_response_is_recovered", "test_a_lost_response_with_an_assignee",
+                 "test_a_timed_out_create_is_retried_exactly_once")},
     # --- end of the non-browser block ---
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from psa.schemas import PSATicketSearchResult, TicketListResponse
+from tests.reliability.psa_faults import where
 
 HTMX = {"HX-Request": "true"}
 
@@ -81,8 +82,8 @@ def test_psa_text_is_escaped(alice_client, session, monkeypatch):
     assert "#1042 &lt;img src=x onerror=alert(1)&gt; — &lt;b&gt;Acme&lt;/b&gt;" in html
 
 
-def test_a_psa_failure_is_an_inline_message_not_a_500(alice_client, session, connection, sandbox):
-    sandbox.inject("503", path=r"/service/tickets")
+def test_a_psa_failure_is_an_inline_message_not_a_500(alice_client, session, connection, sandbox, psa_kind):
+    sandbox.inject("503", path=where(psa_kind, "tickets and counts")[1])
     response = alice_client.get(f"/assist/{session.id}/tickets/search", {"q": "Acme"}, headers=HTMX)
     assert response.status_code == 200
     assert 'class="field-error" role="alert">Could not search tickets:' in response.content.decode()

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.reliability.psa_faults import where
+
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -78,8 +80,9 @@ def test_it_says_so_when_no_open_tickets_are_assigned(alice_client, alice_mapped
     assert "View All Tickets" not in html and "/account/integrations" not in html and _rows(html) == []
 
 
-def test_a_psa_failure_renders_an_empty_box_logged_without_a_toast(alice_client, alice_mapping, sandbox, caplog):
-    sandbox.inject("500", path="^/service/tickets")
+def test_a_psa_failure_renders_an_empty_box_logged_without_a_toast(alice_client, alice_mapping, sandbox, caplog,
+                                                                   psa_kind):
+    sandbox.inject("500", path=where(psa_kind, "tickets and counts")[1])
     with caplog.at_level(logging.WARNING, logger="rf_project.views"):
         response = _get(alice_client)
     html = response.content.decode()
@@ -90,13 +93,13 @@ def test_a_psa_failure_renders_an_empty_box_logged_without_a_toast(alice_client,
     assert any(r.levelno == logging.WARNING and "My Queue" in r.getMessage() for r in caplog.records)
 
 
-def test_a_timeout_is_just_as_silent(alice_client, alice_mapping, sandbox):
-    sandbox.inject("timeout", path="^/service/tickets")
+def test_a_timeout_is_just_as_silent(alice_client, alice_mapping, sandbox, psa_kind):
+    sandbox.inject("timeout", path=where(psa_kind, "tickets and counts")[1])
     html = _get(alice_client).content.decode()
     assert 'data-state="error"' in html and _rows(html) == []
 
 
-def test_it_escapes_psa_text(alice_client, alice_mapping, first_member):
+def test_it_escapes_psa_text(alice_client, alice_mapping, first_member, psa_kind):
     from psa.models import Account
     from psa.schemas import TicketCreatePayload
     from psa.tenancy import tenant_for_account
@@ -104,7 +107,8 @@ def test_it_escapes_psa_text(alice_client, alice_mapping, first_member):
 
     tenant = tenant_for_account(Account.objects.get(name="Acme MSP"))
     created = service.create_ticket(tenant, TicketCreatePayload(
-        summary='<img src=x onerror="alert(1)">', company_id=250, board_id=1, status_id=11, priority_id=1,
+        summary='<img src=x onerror="alert(1)">', company_id=250, board_id=1, status_id=11,
+        priority_id={"connectwise": 1, "autotask": 4}[psa_kind],  # the most urgent: it is in the top five
         assigned_member_id=first_member["id"]))
     html = _get(alice_client).content.decode()
     assert f'id="queue-row-{created.id}"' in html

@@ -8,6 +8,8 @@ from html import unescape
 
 import pytest
 
+from tests.reliability.psa_faults import where
+
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -67,6 +69,8 @@ def test_it_adds_a_member(alice_client, alice_mapping, sandbox):
     assert json.loads(response["HX-Trigger"])["toast"]["message"] == f"Sam Wilson assigned to #{ticket_id}"
 
 
+@pytest.mark.connectwise_only("removes jsmith with ConnectWise's semantics; on Autotask jsmith is the ticket's primary "
+                              "resource, and removing a primary that has secondaries asks who becomes primary (422)")
 def test_it_removes_a_member(alice_client, alice_mapping, sandbox):
     ticket_id = _open_ticket_of_first_member(sandbox)
     response = alice_client.post(f"/tickets/{ticket_id}/resources/101/remove", **HX)
@@ -93,8 +97,8 @@ def test_adding_an_unknown_member_explains(alice_client, alice_mapping):
     assert json.loads(response["HX-Trigger"])["toast"]["level"] == "error"
 
 
-def test_a_psa_failure_shows_retry(alice_client, alice_mapping, sandbox):
-    sandbox.inject("503", path=r"/schedule/entries")
+def test_a_psa_failure_shows_retry(alice_client, alice_mapping, sandbox, psa_kind):
+    sandbox.inject("503", path=where(psa_kind, "resources")[1])
     html = alice_client.get("/tickets/1000/resources", **HX).content.decode()
     assert "Could not load resources" in html
     assert 'hx-get="/tickets/1000/resources" hx-target="#resources-1000"' in html
@@ -134,6 +138,8 @@ def test_adding_a_member_on_the_queue_updates_the_rows_assignees_out_of_band(ali
     assert cell == _row_assignees(ticket_id)  # exactly what the list shows after a reload
 
 
+@pytest.mark.connectwise_only("removes jsmith with ConnectWise's semantics; on Autotask jsmith is the ticket's primary "
+                              "resource, and removing a primary that has secondaries asks who becomes primary (422)")
 def test_removing_a_member_on_the_queue_updates_the_rows_assignees_out_of_band(alice_client, alice_mapping, sandbox):
     ticket_id = _open_ticket_of_first_member(sandbox)
     html = alice_client.post(f"/tickets/{ticket_id}/resources/101/remove", **ON_QUEUE).content.decode()
