@@ -156,9 +156,9 @@ def choose_option(page, combobox, text: str, option: str):
 # What a browser test chooses and reads on each PSA's seed (both sandboxes have the Service Desk board/queue,
 # a "New" status, Acme Corp and jsmith; the priorities' names and the product's words differ).
 SEED_WORDS = {
-    "connectwise": {"psa": "ConnectWise", "Board": "Board", "member": "member",
+    "connectwise": {"psa": "ConnectWise", "Board": "Board", "Member": "Member", "member": "member",
                     "urgent": "Priority 1 - Emergency Response", "normal": "Priority 3 - Normal Response"},
-    "autotask": {"psa": "Autotask", "Board": "Queue", "member": "resource",
+    "autotask": {"psa": "Autotask", "Board": "Queue", "Member": "Resource", "member": "resource",
                  "urgent": "Critical", "normal": "Medium"},
 }
 
