@@ -94,8 +94,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": _CW_STATE,
     "tests/e2e/test_tickets_page.py::test_a_failing_section_shows_retry": _FAULTS_AT_CW_PATHS,
     "tests/e2e/test_dashboard.py::test_a_psa_failure_leaves_an_empty_widget": _FAULTS_AT_CW_PATHS,
-    "tests/e2e/test_tickets_page.py::test_pagination_moves": _CW_NAMES,
-    "tests/e2e/test_tickets_page.py::test_the_status_changes_in_place": _CW_NAMES,
     "tests/e2e/test_bulk.py::test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket": (
         "fails one ticket's PATCH /service/tickets/{id} (Autotask PATCHes /Tickets with the id in the body, so one "
         "ticket cannot be failed by path) and moves to ConnectWise's \"Escalated\""),

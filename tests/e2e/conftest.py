@@ -157,9 +157,10 @@ def choose_option(page, combobox, text: str, option: str):
 # a "New" status, Acme Corp and jsmith; the priorities' names and the product's words differ).
 SEED_WORDS = {
     "connectwise": {"psa": "ConnectWise", "Board": "Board", "Member": "Member", "member": "member",
-                    "urgent": "Priority 1 - Emergency Response", "normal": "Priority 3 - Normal Response"},
+                    "urgent": "Priority 1 - Emergency Response", "normal": "Priority 3 - Normal Response",
+                    "new on Service Desk": "11", "waiting": "Waiting on Client"},
     "autotask": {"psa": "Autotask", "Board": "Queue", "Member": "Resource", "member": "resource",
-                 "urgent": "Critical", "normal": "Medium"},
+                 "urgent": "Critical", "normal": "Medium", "new on Service Desk": "1", "waiting": "Waiting Customer"},
 }
 
 

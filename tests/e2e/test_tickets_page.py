@@ -67,7 +67,7 @@ def test_company_is_a_typeahead_and_emptying_it_drops_the_filter(logged_in_page)
     page.wait_for_url(lambda url: "company=" not in url)
 
 
-def test_pagination_moves_and_a_filter_change_resets_the_page(logged_in_page):
+def test_pagination_moves_and_a_filter_change_resets_the_page(logged_in_page, seed_words):
     page = logged_in_page
     page.goto("/tickets")
     expect(page.get_by_role("button", name="Previous")).to_be_disabled()
@@ -81,8 +81,8 @@ def test_pagination_moves_and_a_filter_change_resets_the_page(logged_in_page):
     page.go_forward()
     expect(page.get_by_text(re.compile(r"Showing 26–50 of"))).to_be_visible()
     settled(page)
-    page.get_by_label("Priority").select_option(label="Priority 3 - Normal Response")
-    page.wait_for_url(lambda url: "priority=3" in url and "page=" not in url)
+    page.get_by_label("Priority").select_option(label=seed_words["normal"])
+    page.wait_for_url(lambda url: "priority=" in url and "page=" not in url)
     expect(page.get_by_text(re.compile(r"Showing 1–\d+ of"))).to_be_visible()
 
 
@@ -134,9 +134,9 @@ def test_a_deep_link_opens_the_drawer(logged_in_page):
     expect(dialog.get_by_label("Change status")).to_be_visible()
 
 
-def test_the_status_changes_in_place_and_in_the_list(logged_in_page):
+def test_the_status_changes_in_place_and_in_the_list(logged_in_page, seed_words):
     page = logged_in_page
-    page.goto("/tickets?board=1&status=11")
+    page.goto(f"/tickets?board=1&status={seed_words['new on Service Desk']}")
     row = _rows(page).first
     ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
     row.click()
@@ -144,9 +144,9 @@ def test_the_status_changes_in_place_and_in_the_list(logged_in_page):
     # The status select arrives with the drawer's detail section; a change before htmx has bound it is lost.
     expect(dialog.locator(".fact-grid")).to_be_visible()
     settled(page)
-    dialog.get_by_label("Change status").select_option(label="Waiting on Client")
-    expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → Waiting on Client")
-    expect(page.locator(f"#ticket-row-{ticket_id} .badge")).to_have_text("Waiting on Client")
+    dialog.get_by_label("Change status").select_option(label=seed_words["waiting"])
+    expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → {seed_words['waiting']}")
+    expect(page.locator(f"#ticket-row-{ticket_id} .badge")).to_have_text(seed_words["waiting"])
     expect(dialog.get_by_label("Change status")).to_have_value(re.compile(r"\d+"))
 
 
