@@ -51,10 +51,6 @@ _FAULTS_AT_CW_PATHS = (
 )
 _CW_SEED = "asserts the ConnectWise sandbox's seed (board, status and priority ids and names)"
 _CW_STATE = "edits the ConnectWise sandbox's state directly (its ticket records, _info, configurations)"
-_CW_NAMES = ("chooses ConnectWise seed names or ids (\"Priority 3 - Normal Response\", board statuses such as "
-             "\"Waiting on Client\" or 22, a \"New\" ticket in My Queue)")
-_CW_WORDS = ("expects ConnectWise's words (\"Map my PSA member\", \"Connected to ConnectWise\", \"Private key\"); "
-             "Autotask says resource, Autotask and Secret")
 _ISSUE_19 = ("time entries (issue 19) are not in the Autotask reference: AutotaskProvider raises "
              "PSANotSupportedError and the endpoints answer 501 (tests/psa/autotask/test_edits.py)")
 _CW_EDITS = ("reads and edits the ConnectWise sandbox's tickets (summary, _info); Autotask's edits, issue types and "
@@ -97,7 +93,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_bulk.py::test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket": (
         "fails one ticket's PATCH /service/tickets/{id} (Autotask PATCHes /Tickets with the id in the body, so one "
         "ticket cannot be failed by path) and moves to ConnectWise's \"Escalated\""),
-    "tests/e2e/test_dashboard.py::test_a_status_change_in_the_drawer_refreshes_my_queue": _CW_NAMES,
     # --- The rest of the non-browser suite on Autotask (RF_TEST_PSA=autotask pytest tests -m "not e2e"): ---
     **{f"tests/{m}.py": _CW_ITSELF for m in (
         "psa/test_sandbox", "psa/test_sandbox_writes", "psa/test_sandbox_endpoints", "psa/test_sandbox_query",

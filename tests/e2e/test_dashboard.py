@@ -60,20 +60,22 @@ def test_a_psa_failure_leaves_an_empty_widget_and_no_toast(logged_in_page, sandb
     expect(page.locator("#toasts .toast")).to_have_count(0)
 
 
-def test_a_status_change_in_the_drawer_refreshes_my_queue(logged_in_page):
+def test_a_status_change_in_the_drawer_refreshes_my_queue(logged_in_page, seed_words):
     page = logged_in_page
     page.goto("/")
-    row = _queue_rows(page).filter(has=page.locator(".badge", has_text="New")).first
+    row = _queue_rows(page).first  # the most urgent of my tickets, whatever its status (the seeds differ)
     expect(row).to_be_visible()
     settled(page)
     ticket_id = row.get_attribute("data-ticket-id")
+    old = row.locator(".badge").inner_text().strip()
+    new = "In Progress" if old != "In Progress" else seed_words["waiting"]
     row.click()
     # The status select arrives with the drawer's detail section; a change before htmx has bound it is lost.
     expect(page.get_by_role("dialog", name=f"#{ticket_id}").locator(".fact-grid")).to_be_visible()
     settled(page)
     status = page.locator(f"#status-select-{ticket_id}")
-    status.select_option(label="In Progress")
-    expect(page.locator("#toasts")).to_contain_text(f"Ticket #{ticket_id}: New → In Progress")
+    status.select_option(label=new)
+    expect(page.locator("#toasts")).to_contain_text(f"Ticket #{ticket_id}: {old} → {new}")
     refreshed = page.locator(f"#queue-row-{ticket_id}")
-    expect(refreshed.locator(".badge")).to_have_text("In Progress")
+    expect(refreshed.locator(".badge")).to_have_text(new)
     expect(refreshed).to_have_class(re.compile(r"\bis-active\b"))  # still the open ticket
