@@ -479,8 +479,8 @@ def _parse_draft(request, draft: Draft, reference, choices: dict):
         return response
     except ValueError as error:
         return _render_new_ticket(request, draft, choices, status=422, prompt_error=str(error))
-    except PSAError as error:
-        return _render_new_ticket(request, draft, choices, status=422, prompt_error=f"Could not parse: {error.message}")
+    except PSAError as error:  # the parse's own reads (every company's name): the same Retry as the modal's
+        return _render_new_ticket(request, draft, choices, ref_error=error)
     merge_parsed(draft, parsed, reference)
     choices["statuses"] = reference.statuses(draft.board_id)
     return _render_new_ticket(request, draft, choices)
