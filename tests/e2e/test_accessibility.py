@@ -79,7 +79,7 @@ def test_the_drawer_is_a_dialog_beside_the_queue_on_a_desktop_and_a_modal_sheet_
     expect(page.get_by_role("dialog")).to_have_count(0)
 
 
-def test_a_touch_tablet_keeps_the_desktop_layout_with_thumb_sized_controls_and_a_narrower_drawer(browser, live_server, alice_mapping):
+def test_a_touch_tablet_keeps_the_desktop_layout_with_thumb_sized_controls_and_a_narrower_drawer(browser, live_server, alice_mapping, seed_words):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 768, "height": 1024}, has_touch=True,
                                   reduced_motion="reduce")  # the drawer is measured where it lands
     context.set_default_timeout(TIMEOUT_MS)
@@ -88,7 +88,7 @@ def test_a_touch_tablet_keeps_the_desktop_layout_with_thumb_sized_controls_and_a
         page.goto("/tickets")
         expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Tickets")).to_be_visible()
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()
-        expect(page.get_by_label("Board")).to_be_visible()  # no "Filters" disclosure
+        expect(page.get_by_label(seed_words["Board"], exact=True)).to_be_visible()  # no "Filters" disclosure
         check_layout(page, "the queue on a touch tablet")  # 44 px controls, 16 px fields, nothing sideways
 
         page.locator("#results [data-row]").first.click()

@@ -151,7 +151,7 @@ TOAST_WITH_RETRY = """() => document.body.dispatchEvent(new CustomEvent("toast",
 
 
 @SIZES
-def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size):
+def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size, seed_words):
     page = audit_page
     page.set_viewport_size(size)
     page.goto("/tickets")
@@ -166,12 +166,12 @@ def test_the_queue_its_filters_and_the_drawer_fit_and_pass_axe(audit_page, size)
     if size["width"] < 768:
         filters = page.get_by_role("button", name="Filters")
         in_sight(filters)
-        expect(page.get_by_label("Board")).to_be_hidden()
+        expect(page.get_by_label(seed_words["Board"], exact=True)).to_be_hidden()
         filters.click()
-        expect(page.get_by_label("Board")).to_be_visible()
+        expect(page.get_by_label(seed_words["Board"], exact=True)).to_be_visible()
         check(page, "the queue with its filters open")
     else:
-        expect(page.get_by_label("Board")).to_be_visible()
+        expect(page.get_by_label(seed_words["Board"], exact=True)).to_be_visible()
     company = page.get_by_role("combobox", name="Company")  # a typeahead: its listbox open, then closed
     company.fill("acme")
     expect(page.locator("#id_company_name-listbox").get_by_role("option").first).to_be_visible()

@@ -32,17 +32,17 @@ def _rows(page):
     return page.locator("#results [data-row]")
 
 
-def test_on_a_phone_the_filters_fold_into_a_disclosure_that_counts_them_and_paging_works(phone):
+def test_on_a_phone_the_filters_fold_into_a_disclosure_that_counts_them_and_paging_works(phone, seed_words):
     page = phone
     page.goto("/tickets?closed=true")
     filters = page.get_by_role("button", name="Filters (1)")  # Include closed
     expect(filters).to_have_attribute("aria-expanded", "false")
     expect(page.get_by_label("Search")).to_be_visible()
-    expect(page.get_by_label("Board")).to_be_hidden()
+    expect(page.get_by_label(seed_words["Board"], exact=True)).to_be_hidden()
 
     filters.click()
     expect(filters).to_have_attribute("aria-expanded", "true")
-    page.get_by_label("Board").select_option(label="Network Operations")
+    page.get_by_label(seed_words["Board"], exact=True).select_option(label="Network Operations")
     page.wait_for_url(re.compile(r"board=2"))
     expect(page.get_by_role("button", name="Filters (2)")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Showing 1–25 of \d+ tickets"))).to_be_visible()
@@ -111,7 +111,7 @@ def test_on_a_phone_quick_create_parses_and_creates_a_ticket(phone, sandbox, see
     dialog.get_by_role("button", name="Parse").click()
 
     expect(dialog.get_by_label("Summary")).to_have_value("Outlook not syncing for the CFO")
-    dialog.get_by_label(seed_words["Board"]).select_option(label="Service Desk")
+    dialog.get_by_label(seed_words["Board"], exact=True).select_option(label="Service Desk")
     expect(dialog.get_by_label("Status")).to_be_enabled()
     dialog.get_by_label("Status").select_option(label="New")
     dialog.get_by_label("Priority").select_option(label=seed_words["urgent"])

@@ -31,7 +31,7 @@ def _save_view(page, name: str, *, share: bool = False):
     expect(dialog).to_be_hidden()
 
 
-def test_save_view_keeps_the_filters_and_lists_the_view_with_its_open_count(logged_in_page):
+def test_save_view_keeps_the_filters_and_lists_the_view_with_its_open_count(logged_in_page, seed_words):
     page = logged_in_page
     page.goto("/tickets?board=1")
     settled(page)
@@ -43,10 +43,10 @@ def test_save_view_keeps_the_filters_and_lists_the_view_with_its_open_count(logg
     page.goto("/tickets")
     _views(page).get_by_role("link", name="Service Desk", exact=True).click()
     expect(page).to_have_url(re.compile(r"/tickets\?board=1$"))
-    expect(page.get_by_label("Board")).to_have_value("1")
+    expect(page.get_by_label(seed_words["Board"], exact=True)).to_have_value("1")
     expect(_views(page).get_by_role("link", name="Service Desk", exact=True)).to_have_attribute("aria-current", "page")
     settled(page)
-    page.get_by_label("Board").select_option("2")  # other filters: no longer the view
+    page.get_by_label(seed_words["Board"], exact=True).select_option("2")  # other filters: no longer the view
     expect(page).to_have_url(re.compile(r"board=2"))
     expect(_views(page).get_by_role("link", name="Service Desk", exact=True)).not_to_have_attribute("aria-current", "page")
 

@@ -30,16 +30,17 @@ def _open_first_row(page):
     return ticket_id, dialog
 
 
-def test_filters_go_to_the_url_and_survive_a_reload(logged_in_page):
+def test_filters_go_to_the_url_and_survive_a_reload(logged_in_page, seed_words):
     page = logged_in_page
     page.goto("/tickets")
     expect(page.get_by_text(SHOWING)).to_be_visible()
-    page.get_by_label("Board").select_option(label="Network Operations")
+    page.get_by_label(seed_words["Board"], exact=True).select_option(label="Network Operations")
     page.wait_for_url(re.compile(r"board=2"))
     expect(page.get_by_label("Status")).to_contain_text("In Progress")  # the board's statuses, swapped in
     settled(page)
     page.get_by_label("Status").select_option(label="In Progress")
-    page.wait_for_url(re.compile(r"status=22"))
+    status_id = page.get_by_label("Status").input_value()  # the board's In Progress (each PSA numbers its own)
+    page.wait_for_url(re.compile(rf"status={status_id}\b"))
     page.get_by_label("Search").fill("vpn")
     page.wait_for_url(re.compile(r"search=vpn"))
     page.get_by_label("Include closed").check()
@@ -48,8 +49,8 @@ def test_filters_go_to_the_url_and_survive_a_reload(logged_in_page):
     before = _rows(page).all_inner_texts()
 
     page.reload()
-    expect(page.get_by_label("Board")).to_have_value("2")
-    expect(page.get_by_label("Status")).to_have_value("22")
+    expect(page.get_by_label(seed_words["Board"], exact=True)).to_have_value("2")
+    expect(page.get_by_label("Status")).to_have_value(status_id)
     expect(page.get_by_label("Search")).to_have_value("vpn")
     expect(page.get_by_label("Include closed")).to_be_checked()
     assert _rows(page).all_inner_texts() == before
