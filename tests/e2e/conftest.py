@@ -158,9 +158,11 @@ def choose_option(page, combobox, text: str, option: str):
 SEED_WORDS = {
     "connectwise": {"psa": "ConnectWise", "Board": "Board", "Member": "Member", "member": "member",
                     "urgent": "Priority 1 - Emergency Response", "normal": "Priority 3 - Normal Response",
-                    "new on Service Desk": "11", "waiting": "Waiting on Client"},
+                    "new on Service Desk": "11", "waiting": "Waiting on Client",
+                    "item selects": 1},
     "autotask": {"psa": "Autotask", "Board": "Queue", "Member": "Resource", "member": "resource",
-                 "urgent": "Critical", "normal": "Medium", "new on Service Desk": "1", "waiting": "Waiting Customer"},
+                 "urgent": "Critical", "normal": "Medium", "new on Service Desk": "1", "waiting": "Waiting Customer",
+                 "item selects": 0},  # Autotask has no third level under issue / sub-issue type
 }
 
 

@@ -26,7 +26,7 @@ def _open_drawer(page):
     return dialog, int(ticket_id)
 
 
-def test_an_engineer_retitles_a_ticket_and_the_row_follows(logged_in_page):
+def test_an_engineer_retitles_a_ticket_and_the_row_follows(logged_in_page, seed_words):
     page = logged_in_page
     page.set_viewport_size(DESKTOP)
     dialog, ticket_id = _open_drawer(page)
@@ -50,13 +50,13 @@ def test_an_engineer_retitles_a_ticket_and_the_row_follows(logged_in_page):
     target = "Security" if board_now != "Security" else "Projects"
     dialog.get_by_role("button", name="Edit summary").click()
     settled(page)
-    dialog.get_by_label("Board", exact=True).select_option(label=target)
+    dialog.get_by_label(seed_words["Board"], exact=True).select_option(label=target)
     settled(page)
-    expect(dialog.get_by_label("Status on the new board").locator("option:checked")).to_have_text(status_now)
+    expect(dialog.get_by_label(f"Status on the new {seed_words['Board'].lower()}").locator("option:checked")).to_have_text(status_now)
     dialog.get_by_label("Type", exact=True).select_option(index=1)
     settled(page)
     expect(dialog.get_by_label("Subtype", exact=True)).to_be_visible()
-    expect(dialog.get_by_label("Item", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Item", exact=True)).to_have_count(seed_words["item selects"])
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.locator(f"#drawer-board-{ticket_id}")).to_have_text(target)
     expect(page.locator(f"#ticket-row-{ticket_id} .c-board")).to_have_text(target)
