@@ -56,9 +56,9 @@ def test_on_a_phone_the_filters_fold_into_a_disclosure_that_counts_them_and_pagi
     expect(page.get_by_text(re.compile(r"Showing 1–25 of"))).to_be_visible()
 
 
-def test_on_a_phone_a_ticket_is_a_full_screen_sheet_that_close_and_back_both_close(phone):
+def test_on_a_phone_a_ticket_is_a_full_screen_sheet_that_close_and_back_both_close(phone, seed_words):
     page = phone
-    page.goto("/tickets?board=1&status=11")
+    page.goto(f"/tickets?board=1&status={seed_words['new on Service Desk']}")
     row = _rows(page).first
     ticket_id = row.get_attribute("id").removeprefix("ticket-row-")
     expect(row.locator(".c-summary")).to_be_visible()  # a card: summary, then company, status, priority, age
@@ -77,8 +77,8 @@ def test_on_a_phone_a_ticket_is_a_full_screen_sheet_that_close_and_back_both_clo
     expect(dialog.locator(".fact-grid")).to_be_visible()
     settled(page)
     check_layout(page, "the ticket sheet")
-    dialog.get_by_label("Change status").select_option(label="Waiting on Client")
-    expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → Waiting on Client")
+    dialog.get_by_label("Change status").select_option(label=seed_words["waiting"])
+    expect(page.locator(".toast")).to_contain_text(f"Ticket #{ticket_id}: New → {seed_words['waiting']}")
     dialog.get_by_label("Add note").fill("Called from the car park; user will test tonight.")
     dialog.get_by_role("button", name="Add note").click()
     expect(dialog.locator(f"#notes-{ticket_id} .note").last).to_contain_text("Called from the car park")
