@@ -35,6 +35,15 @@ PAGE_SIZE = 25
 NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resolution", "Resolution"))  # CW's three flags
 
 
+def note_kinds(tenant) -> tuple[tuple[str, str], ...]:
+    """The note types the composers offer: those the connection's PSA keeps (Autotask has no resolution note)."""
+    try:
+        kept = tenant.provider.note_kinds
+    except (service.NoPSAConnection, PSAError):
+        return NOTE_KINDS
+    return tuple((value, label) for value, label in NOTE_KINDS if value in kept)
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -140,7 +149,8 @@ def ticket_panel(request, ticket_id: int):
 @require_GET
 def ticket_detail(request, ticket_id: int):
     company_id = to_int(request.GET.get("company"))
-    context = {"ticket_id": ticket_id, "company_id": company_id, "note_kinds": NOTE_KINDS, "note_kind": "internal"}
+    context = {"ticket_id": ticket_id, "company_id": company_id, "note_kinds": note_kinds(request.tenant),
+               "note_kind": "internal"}
     try:
         context["panel"] = service.get_ticket_panel(request.tenant, ticket_id, company_id)
     except service.NoPSAConnection:
@@ -348,7 +358,7 @@ def ticket_resource_remove(request, ticket_id: int, member_id: int):
 def ticket_note_add(request, ticket_id: int):
     text = request.POST.get("text", "")
     kind = request.POST.get("kind", "internal")
-    context = {"ticket_id": ticket_id, "note_kinds": NOTE_KINDS, "note_kind": kind, "note_text": text}
+    context = {"ticket_id": ticket_id, "note_kinds": note_kinds(request.tenant), "note_kind": kind, "note_text": text}
     error = None
     prefix = "Note not saved"
     if kind not in dict(NOTE_KINDS):

@@ -20,11 +20,10 @@ from psa.web import to_int, toast
 from tickets import service, timezones
 from tickets.models import BulkJob
 from tickets.service.bulk import BULK_MAX, BulkInputError, get_job, job_result, run_chunk, start_bulk
-from tickets.views import _list_query
+from tickets.views import _list_query, note_kinds
 
 BULK = "tickets/bulk.html"
 PROFILE = "tickets/profile.html"
-NOTE_KINDS = (("internal", "Internal"), ("discussion", "Discussion"), ("resolution", "Resolution"))
 
 
 def _bulk_choices(tenant) -> dict:
@@ -48,7 +47,7 @@ def ticket_bulk(request):
     ``text`` and ``kind`` (a note): runs it on every ticket and answers the per-ticket result, with the rows that changed."""
     if request.method == "GET":
         try:
-            context = {"choices": _bulk_choices(request.tenant), "note_kinds": NOTE_KINDS, "bulk_max": BULK_MAX}
+            context = {"choices": _bulk_choices(request.tenant), "note_kinds": note_kinds(request.tenant), "bulk_max": BULK_MAX}
         except (service.NoPSAConnection, PSAError):
             context = {"unavailable": True}
         return render(request, f"{BULK}#bulk_bar", context)

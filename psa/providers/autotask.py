@@ -164,6 +164,9 @@ def stored_external_ref(value: Any) -> str:
 
 
 class AutotaskProvider(PSAProvider):
+    # Publish types: internal or all users; a ticket's resolution is a field of the ticket, not a note.
+    note_kinds = ("internal", "discussion")
+
     def __init__(
         self,
         *,

@@ -221,6 +221,9 @@ EXTERNAL_REF_MAX = 100
 class PSAProvider(ABC):
     """What the product needs from a PSA. Keep it to what the product calls."""
 
+    # The note types this PSA keeps (ConnectWise's three flags); the composers offer only these.
+    note_kinds: tuple[str, ...] = ("internal", "discussion", "resolution")
+
     # --- tickets
     @abstractmethod
     def search_tickets(self, query: TicketSearchQuery, page: int = 1, page_size: int = 25) -> TicketPage:
