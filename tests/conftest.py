@@ -154,6 +154,37 @@ CONNECTWISE_ONLY: dict[str, str] = {
        for t in ("test_a_failing_panel_section_does_not_fail_the_others", "test_a_refused_create_can_be_retried",
                  "test_a_lost_response_is_recovered", "test_a_lost_response_with_an_assignee",
                  "test_a_timed_out_create_is_retried_exactly_once")},
+    # Call budgets (tests/perf): ConnectWise's by its paths; Autotask's are tests/perf/test_psa_call_counts_autotask.py
+    # (run in every run). The tests of test_psa_call_counts.py that assert no PSA call at all run on both.
+    **{f"tests/perf/test_psa_call_counts.py::{t}": (
+        "counts the ConnectWise sandbox's calls by its paths (/service/tickets, /service/boards, ...) and rounds; "
+        "Autotask's budgets: tests/perf/test_psa_call_counts_autotask.py")
+       for t in ("test_the_list_page_with_a_warm_cache_makes_two_parallel_calls_list_and_count",
+                 "test_the_list_partial_with_a_warm_cache_makes_the_same_two_calls",
+                 "test_the_list_call_asks_only_for_the_row_fields",
+                 "test_a_filtered_list_with_a_warm_cache_still_makes_two_calls",
+                 "test_the_first_visit_loads_each_kind_of_reference_data_once",
+                 "test_a_cold_first_visit_loads_the_reference_data_in_two_rounds_beside_list_and_count",
+                 "test_a_cold_visit_with_a_board_filter_loads_reference_data_then_searches",
+                 "test_reference_data_being_loaded_is_awaited_not_fetched_again",
+                 "test_drawer_detail_fetches_ticket_notes_configurations_and_related_in_one_parallel_round",
+                 "test_drawer_detail_is_one_round_even_for_a_ticket_with_configurations",
+                 "test_the_configuration_facts_are_one_parallel_round_of_reads_by_id",
+                 "test_drawer_detail_without_a_company_skips_the_same_company_query",
+                 "test_drawer_resources_with_a_warm_cache_is_one_call",
+                 "test_drawer_resources_with_a_cold_cache_also_loads_the_members_once",
+                 "test_an_assignee_change_on_the_queue_reads_no_ticket_the_cell_comes_from_the_resources",
+                 "test_a_status_change_is_two_calls_the_row_comes_from_the_patch_answer",
+                 "test_the_service_status_change_is_exactly_get_and_patch",
+                 "test_adding_a_note_is_one_post",
+                 "test_create_without_an_assignee_is_one_post",
+                 "test_create_with_an_assignee_is_two_sequential_posts_and_no_lookup",
+                 "test_the_first_assigned_create_looks_up_the_schedule_type_at_most_once",
+                 "test_my_queue_is_list_and_count_even_with_a_cold_cache")},
+    "tests/perf/test_psa_call_counts_scale.py": (
+        "serves the ConnectWise sandbox at both scales (only ConnectWise's has a large scale: 200,000 tickets) through "
+        "its own sandbox fixture and counts calls by ConnectWise's paths; Autotask's budgets: "
+        "test_psa_call_counts_autotask.py, its sort on large queues: tests/psa/autotask/test_ordering.py"),
     # --- end of the non-browser block ---
 }
 
@@ -253,9 +284,11 @@ def autotask_members(sb) -> list[dict]:
     from psa.autotask.mapping import resource_name
     from psa.autotask_sandbox.seed import COMPLETE
 
-    open_counts = Counter(t.get("assignedResourceID") for t in sb.state["tickets"].values() if t["status"] != COMPLETE)
+    # The resources first: a ConnectWise sandbox here (a module's own ``sandbox`` fixture) fails at once, before
+    # its tickets (200,000 generated ones at the large scale) are read.
     rows = [r for r in sb.state["resources"].values()
             if sb.state["resource_roles"].get(str(r["id"])) and r.get("isActive", True)]
+    open_counts = Counter(t.get("assignedResourceID") for t in sb.state["tickets"].values() if t["status"] != COMPLETE)
     rows.sort(key=lambda r: (-open_counts[r["id"]], r["id"]))
     return [{"id": r["id"], "identifier": r["userName"], "name": resource_name(r)} for r in rows]
 
