@@ -28,11 +28,12 @@ def test_it_is_hidden_without_a_psa_connection(alice_client):
     assert response.content == b""
 
 
-def test_it_prompts_an_unmapped_user_to_map_their_member(bob_client, connection, sandbox):
+def test_it_prompts_an_unmapped_user_to_map_their_member(bob_client, connection, sandbox, psa_kind):
+    member = {"connectwise": "member", "autotask": "resource"}[psa_kind]  # each PSA's own word
     sandbox.clear_log()
     html = _get(bob_client).content.decode()
     assert 'data-state="prompt"' in html
-    assert '<a href="/account/integrations">Map your PSA member to see your queue</a>' in html
+    assert f'<a href="/account/integrations">Map your PSA {member} to see your queue</a>' in html
     assert _rows(html) == []
     assert sandbox.request_log == []  # the mapping is read from the database, not guessed from tickets
 
