@@ -24,7 +24,7 @@ def test_mapping_yourself_turns_the_prompt_into_your_queue(page, alice, connecti
     words = WORDS[psa_kind]
     log_in(page, "alice", "pw-alice")
     page.goto("/")
-    prompt = page.get_by_role("link", name="Map your PSA member to see your queue")
+    prompt = page.get_by_role("link", name=f"Map your PSA {words['member']} to see your queue")
     expect(prompt).to_be_visible()
     prompt.click()
     page.wait_for_url(re.compile(r"/account/integrations$"))
@@ -38,7 +38,7 @@ def test_mapping_yourself_turns_the_prompt_into_your_queue(page, alice, connecti
 
     page.goto("/")
     expect(page.locator("#my-queue [data-queue-row]")).to_have_count(5)
-    expect(page.get_by_text("Map your PSA member to see your queue")).to_have_count(0)
+    expect(page.get_by_text(f"Map your PSA {words['member']} to see your queue")).to_have_count(0)
 
 
 def test_an_admin_saves_the_connection_and_tests_it(page, alice, connection, psa_kind):
