@@ -45,10 +45,6 @@ def test_psa(config) -> str:
 test_psa.__test__ = False  # a helper, not a test
 
 
-_FAULTS_AT_CW_PATHS = (
-    "injects faults at ConnectWise paths (/service/tickets ...) in a browser; the same failures on Autotask: "
-    "tests/reliability (the per-PSA table tests/reliability/psa_faults.py) and tests/psa/autotask/test_client.py"
-)
 _CW_SEED = "asserts the ConnectWise sandbox's seed (board, status and priority ids and names)"
 _CW_STATE = "edits the ConnectWise sandbox's state directly (its ticket records, _info, configurations)"
 _ISSUE_19 = ("time entries (issue 19) are not in the Autotask reference: AutotaskProvider raises "
@@ -90,8 +86,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_csp_browser.py": _CW_STATE,
     "tests/e2e/test_tickets_page.py::test_configurations_show": _CW_STATE,
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": _CW_STATE,
-    "tests/e2e/test_tickets_page.py::test_a_failing_section_shows_retry": _FAULTS_AT_CW_PATHS,
-    "tests/e2e/test_dashboard.py::test_a_psa_failure_leaves_an_empty_widget": _FAULTS_AT_CW_PATHS,
     "tests/e2e/test_bulk.py::test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket": (
         "fails one ticket's PATCH /service/tickets/{id} (Autotask PATCHes /Tickets with the id in the body, so one "
         "ticket cannot be failed by path) and moves to ConnectWise's \"Escalated\""),

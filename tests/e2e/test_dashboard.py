@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import settled
+from tests.reliability.psa_faults import where
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +52,10 @@ def test_view_all_tickets_lands_on_the_list_filtered_to_me(logged_in_page):
     expect(page.locator("#results [data-row]").first).to_be_visible()
 
 
-def test_a_psa_failure_leaves_an_empty_widget_and_no_toast(logged_in_page, sandbox):
+def test_a_psa_failure_leaves_an_empty_widget_and_no_toast(logged_in_page, sandbox, psa_kind):
     page = logged_in_page
-    sandbox.inject("500", path="^/service/tickets")
+    method, path = where(psa_kind, "tickets and counts")  # the queue's page and its counts
+    sandbox.inject("500", method=method, path=path)
     page.goto("/")
     expect(page.locator("#my-queue")).to_have_attribute("data-state", "error")
     expect(_queue_rows(page)).to_have_count(0)

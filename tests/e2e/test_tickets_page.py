@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import choose_option, settled
+from tests.reliability.psa_faults import where
 
 pytestmark = pytest.mark.e2e
 
@@ -190,10 +191,11 @@ def test_a_failed_note_keeps_the_text(logged_in_page, sandbox):
     expect(dialog.get_by_label("Add note")).to_have_value("Keep this text")
 
 
-def test_a_failing_section_shows_retry_and_retry_works(logged_in_page, sandbox):
+def test_a_failing_section_shows_retry_and_retry_works(logged_in_page, sandbox, psa_kind):
     page = logged_in_page
     page.goto("/tickets")
-    sandbox.inject("500", path=r"/notes")
+    method, path = where(psa_kind, "notes")  # the drawer's notes read
+    sandbox.inject("500", method=method, path=path)
     _rows(page).first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Could not load notes")).to_be_visible()
