@@ -34,6 +34,7 @@ from django.conf import settings
 
 from psa.connectwise.client import SANDBOX_SITE, base_url_for_site
 from psa.providers.base import PSAError
+from psa.wire import StdlibTransport
 
 logger = logging.getLogger("psa.site_policy")
 
@@ -281,7 +282,7 @@ class PinnedTransport(httpx.BaseTransport):
     """
 
     def __init__(self, *, verify=True, limits: httpx.Limits = POOL_LIMITS, resolve_ttl: float = RESOLVE_TTL_SECONDS):
-        self._inner = httpx.HTTPTransport(verify=verify, limits=limits)
+        self._inner = StdlibTransport(verify=verify, limits=limits)  # psa/wire.py: why not httpx's own
         self._resolve_ttl = resolve_ttl
         self._resolved: dict[tuple[str, int, bool], tuple[float, list[IPAddress]]] = {}
         self._lock = threading.Lock()
