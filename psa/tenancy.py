@@ -229,12 +229,16 @@ class _CompiledUserQuery:
         self.start, self.end = fields[0], fields[-1] + 1
         self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
         self.populators = get_related_populators(klass_info, select, db)
+        # What results_iter() would look up again for every row set: the columns' converters.
+        self.converters = self.compiler.get_converters([s[0] for s in select[0:self.compiler.col_count]])
 
     def get(self, pk):
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, (pk,))
             rows = cursor.fetchall()
-        for row in self.compiler.results_iter([rows]):
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        for row in rows:
             user = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
             for populator in self.populators:
                 populator.populate(row, user)
