@@ -16,8 +16,10 @@ a. **App CPU per 25-row htmx list render** (``GET /tickets`` with ``HX-Request: 
    clock ticks, too coarse for one request, so the per-request figure (p50, p95) is the sum of
    ``/proc/<pid>/task/*/schedstat`` (the same scheduler runtime, in ns, every thread of the worker:
    gthread's accept loop, the request thread and the app's PSA pool); the utime+stime delta over the
-   whole loop, divided by the number of requests, is printed next to it as a cross-check. Requests to
-   the two sides alternate (before, after, after, before, ...), so both see the same machine load.
+   whole loop, divided by the number of requests, is printed next to it as a cross-check. The two sides
+   take turns in blocks of ``--block`` requests (before, after, after, before, ...), so both see the same
+   machine load, and each renders lists back to back as a serving worker does (``measure_cpu`` says why
+   not every request: ``--block 1`` measures each render with caches the other side has emptied).
 b. **Throughput**: the list partial's req/s as a % of ``/healthz``'s, each side under the project's
    gunicorn config (workers = nproc, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
    ``--tp-clients`` closed-loop clients (threads + httpx, like ``bench/run.py``'s throughput phase)
@@ -67,6 +69,7 @@ def parse_args(argv=None):
     p.add_argument("--after", default=str(ROOT), help="app dir (default: this tree)")
     p.add_argument("--requests", type=int, default=300, help="measured list renders per side for CPU (>= 200)")
     p.add_argument("--warmup", type=int, default=40, help="unrecorded requests per side first")
+    p.add_argument("--block", type=int, default=25, help="phase a: the sides take turns every BLOCK requests")
     p.add_argument("--tp-requests", type=int, default=3000, help="requests per throughput target and side")
     p.add_argument("--tp-seconds", type=float, default=120.0, help="time bound per throughput target and side")
     p.add_argument("--tp-rounds", type=int, default=2, help="rounds per target, alternating sides")
@@ -248,26 +251,34 @@ class OtherCpu:
         return self.others / self.wall if self.wall else float("nan")
 
 
-def measure_cpu(sides: list[Side], path: str, headers: dict, n: int, attr: str, warmup: int) -> None:
-    """``n`` requests per side, alternating sides (ABBA), CPU of the 1-worker gunicorn around each."""
+def measure_cpu(sides: list[Side], path: str, headers: dict, n: int, attr: str, warmup: int, block: int) -> None:
+    """``n`` requests per side, CPU of the 1-worker gunicorn around each; the sides take turns in blocks of
+    ``block`` requests (ABBA: before, after, after, before, ...).
+
+    Blocks, not single requests: a worker serving lists runs them back to back, with its code and data
+    in the CPU's caches. Alternating every request instead runs each request just after the other
+    gunicorn's, which may have pushed them out (``--block 1`` measures that way). Blocks of 25 still
+    share out any change in the machine's load."""
     from bench import harness as h
 
     for side in sides:
         for _ in range(warmup):
             side.http.get(path, headers=headers).raise_for_status()
     ticks0 = {s.name: h.cpu_seconds(s.worker) for s in sides}
-    for i in range(n):
-        order = sides if i % 2 == 0 else list(reversed(sides))
+    block = max(1, block)
+    for b in range(-(-n // block)):
+        order = sides if b % 2 == 0 else list(reversed(sides))
         for side in order:
-            before = worker_cpu_ns(side)
-            response = side.http.get(path, headers=headers)
-            time.sleep(0.003)  # let the worker finish the request (close, log line) before reading
-            after = worker_cpu_ns(side)
-            if response.status_code != 200:
-                raise RuntimeError(f"{side.name}: GET {path} -> {response.status_code}")
-            getattr(side, attr).append(after - before)
-            if attr == "cpu_ns":
-                side.html = response.content
+            for _ in range(min(block, n - b * block)):
+                before = worker_cpu_ns(side)
+                response = side.http.get(path, headers=headers)
+                time.sleep(0.003)  # let the worker finish the request (close, log line) before reading
+                after = worker_cpu_ns(side)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{side.name}: GET {path} -> {response.status_code}")
+                getattr(side, attr).append(after - before)
+                if attr == "cpu_ns":
+                    side.html = response.content
     if attr == "cpu_ns":
         for side in sides:
             side.ticks_per_request = (h.cpu_seconds(side.worker) - ticks0[side.name]) * 1000 / n
@@ -433,8 +444,8 @@ def main(argv=None) -> int:
                 load_a = h.loadavg()
                 other_a = OtherCpu([server.pid] + [pid for s in sides for pid in (s.app.proc.pid, s.worker)])
                 with other_a:
-                    measure_cpu(sides, "/tickets", HX, args.requests, "cpu_ns", args.warmup)
-                    measure_cpu(sides, "/healthz", {}, max(50, args.requests // 3), "healthz_ns", 10)
+                    measure_cpu(sides, "/tickets", HX, args.requests, "cpu_ns", args.warmup, args.block)
+                    measure_cpu(sides, "/healthz", {}, max(50, args.requests // 3), "healthz_ns", 10, args.block)
                 # c. latency ratio at L
                 server.configure(latency_ms=args.latency_ms)
                 load_c = h.loadavg()
@@ -528,7 +539,7 @@ def main(argv=None) -> int:
     ]
     note = (
         f"a: 1 gunicorn worker x 16 threads, {args.requests} htmx list renders per side after {args.warmup} warm-up, "
-        f"sandbox L = 0 in its own process, sides alternating; load avg before: {load_a}. "
+        f"sandbox L = 0 in its own process, sides taking turns every {args.block} requests; load avg before: {load_a}. "
         f"c: {args.latency_requests} requests per screen per side; load avg before: {load_c}."
     )
     if not args.no_throughput:
