@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.reliability.psa_faults import where
+
 pytestmark = pytest.mark.e2e
 
 
@@ -78,13 +80,12 @@ def test_the_header_button_opens_the_full_form_with_the_linked_company_and_board
     expect(page.locator(f"#action-{action.id}")).to_be_visible()
 
 
-@pytest.mark.connectwise_only("fails the original's link note at ConnectWise's /service/tickets/1042/notes "
-                              "(on Autotask that is POST /V1.0/Tickets/1042/Notes: not written yet)")
 def test_a_link_note_that_failed_is_added_by_the_toasts_retry_and_both_drawers_show_the_link(
-        logged_in_page, linked_session, sandbox, seed_words):
+        logged_in_page, linked_session, sandbox, seed_words, psa_kind):
     page = logged_in_page
     session, _action = linked_session
-    sandbox.inject("503", method="POST", path=r"^/service/tickets/1042/notes$", times=1)  # the original's note fails once
+    method, path = where(psa_kind, "add note")
+    sandbox.inject("503", method=method, path=path.replace(r"\d+", "1042"), times=1)  # the original's note fails once
     page.goto(f"/assist/{session.id}/")
     page.get_by_role("link", name="New Ticket", exact=True).click()
     dialog = page.get_by_role("dialog", name="New ticket")
