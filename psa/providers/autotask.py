@@ -47,6 +47,7 @@ from psa.autotask.query import F, Filter
 from psa.capacity import CircuitBreaker
 from psa.providers.base import (
     EXTERNAL_REF_MAX,
+    ChangedTickets,
     FieldError,
     PSAConflictError,
     PSAEditConflict,
@@ -88,6 +89,8 @@ logger = logging.getLogger("psa.autotask")
 T = TypeVar("T")
 
 PAGE_SIZE_MAX = 1000  # as ConnectWise: a page wider than Autotask's 500 is read in two fetches
+CHANGED_MAX = 500  # changed tickets one poll reads: one page of Autotask's
+ALSO_IDS_MAX = 100  # rows of one queue page (at most 100) that a change poll also watches (as ConnectWise)
 EXTERNAL_ID_MAX = 50  # Tickets.externalID length (SOAP-era field metadata [M])
 DESCRIPTION_MAX = 8000  # Tickets.description length [M]
 NOTE_TITLE_MAX = 250  # TicketNotes.title length [M]
@@ -423,6 +426,35 @@ class AutotaskProvider(PSAProvider):
         """How many tickets match: one ``query/count`` (after the look-ups a filter may need)."""
         filters = self._search_filters(query, self._picklists("Tickets"))
         return 0 if filters is None else self.client.count("Tickets", filters)
+
+    @_psa_errors_only
+    def changed_tickets(self, query: TicketSearchQuery, since: datetime, *, also_ids: tuple[int, ...] = (),
+                        limit: int = 200) -> ChangedTickets:
+        """One query (after the look-ups a filter may need, as the search's): ``lastActivityDate gt since`` and
+        (the queue's filters, or ``id in also_ids``), asking only for ``id`` and ``lastActivityDate``.
+        Autotask has no sort: the page read (at most ``limit``, in ascending id) is sorted here, most recently
+        updated first; a full page is then counted (``query/count``), so the caller knows it was cut short."""
+        limit = min(max(1, int(limit)), CHANGED_MAX)
+        ids = list(dict.fromkeys(_id(ticket_id, "also_ids") for ticket_id in also_ids))[:ALSO_IDS_MAX]
+        matching = self._search_filters(query, self._picklists("Tickets"))
+        if matching == [F.match_all()]:
+            matching = []  # no filter at all (closed included, nothing chosen) already covers every row
+        elif matching is None and not ids:
+            return ChangedTickets(changes=(), total=0)  # nothing can match (an unknown status or assignee)
+        filters = [F.gt("lastActivityDate", _autotask_datetime(since))]
+        if matching is None:
+            filters.append(F.in_("id", ids))
+        elif matching:
+            scope = F.all(*matching) if len(matching) > 1 else matching[0]
+            filters.append(F.any(scope, F.in_("id", ids)) if ids else scope)
+        rows = self.client.query_all("Tickets", filters, include_fields=["id", "lastActivityDate"], limit=limit)
+        changes = sorted(((int(row["id"]), mapping.parse_datetime(row.get("lastActivityDate"))) for row in rows),
+                         key=lambda change: (change[1] is not None, change[1] or datetime.min.replace(tzinfo=UTC),
+                                             change[0]), reverse=True)
+        total = len(changes)
+        if total >= limit:
+            total = self.client.count("Tickets", filters)
+        return ChangedTickets(changes=tuple(changes), total=max(total, len(changes)))
 
     # --- tickets ------------------------------------------------------------------------------------------
 
