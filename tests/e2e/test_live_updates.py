@@ -26,8 +26,21 @@ LATER = "2099-01-01T00:00:00Z"
 def quick_polls(monkeypatch, sandbox):
     monkeypatch.setattr(live, "POLL_INTERVAL_SECONDS", 1)
     for ticket in sandbox.state["tickets"].values():
-        ticket["_info"]["lastUpdated"] = LONG_AGO
+        _stamp(ticket, LONG_AGO)
     return sandbox
+
+
+# Each PSA's sandbox keeps a ticket's last update and summary in its own fields: ConnectWise's _info/lastUpdated
+# and summary, Autotask's lastActivityDate and title.
+def _stamp(ticket: dict, when: str) -> None:
+    if "_info" in ticket:
+        ticket["_info"]["lastUpdated"] = when
+    else:
+        ticket["lastActivityDate"] = when
+
+
+def _summary_field(ticket: dict) -> str:
+    return "summary" if "_info" in ticket else "title"
 
 
 def _first_row_id(page) -> int:
@@ -36,8 +49,28 @@ def _first_row_id(page) -> int:
 
 def _change(sandbox, ticket_id: int, summary: str) -> None:
     ticket = sandbox.state["tickets"][ticket_id]
-    ticket["summary"] = summary
-    ticket["_info"]["lastUpdated"] = LATER
+    ticket[_summary_field(ticket)] = summary
+    _stamp(ticket, LATER)
+
+
+def _add_note(sandbox, ticket_id: int, text: str) -> None:
+    """A note someone added in the PSA (dated LATER), and its ticket's last update moved with it."""
+    ticket = sandbox.state["tickets"][ticket_id]
+    if "_info" in ticket:  # ConnectWise: the ticket's list of notes
+        notes = sandbox.state["notes"].setdefault(ticket_id, [])
+        note = dict(notes[0]) if notes else {"ticketId": ticket_id, "internalAnalysisFlag": False,
+                                             "resolutionFlag": False, "detailDescriptionFlag": False,
+                                             "createdBy": "jsmith", "dateCreated": LATER}
+        note.update(id=99_999, text=text, dateCreated=LATER, _info={"lastUpdated": LATER})
+        notes.append(note)
+    else:  # Autotask: TicketNotes by id
+        from psa.autotask_sandbox.seed import blank
+
+        note = blank("TicketNotes")
+        note.update(id=99_999, ticketID=ticket_id, title=text, description=text, publish=1, noteType=1,
+                    createDateTime=LATER, lastActivityDate=LATER)
+        sandbox.state["notes"][99_999] = note
+    _stamp(ticket, LATER)
 
 
 def _notice(page):
@@ -49,7 +82,8 @@ def test_a_ticket_changed_while_the_queue_is_open_gives_a_notice_and_refresh_sho
     page.goto("/tickets?board=1")
     ticket_id = _first_row_id(page)
     row = page.locator(f"#ticket-row-{ticket_id}")
-    before = quick_polls.state["tickets"][ticket_id]["summary"]
+    ticket = quick_polls.state["tickets"][ticket_id]
+    before = ticket[_summary_field(ticket)]
     _change(quick_polls, ticket_id, "Printer on fire in reception")
 
     expect(_notice(page)).to_have_text("1 ticket changed — Refresh")
@@ -80,12 +114,7 @@ def test_the_open_drawer_notices_its_ticket_changed_and_reloads_just_that_part(l
     dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
     expect(dialog).to_be_visible()
     settled(page)
-    notes = quick_polls.state["notes"].setdefault(ticket_id, [])
-    note = dict(notes[0]) if notes else {"ticketId": ticket_id, "internalAnalysisFlag": False, "resolutionFlag": False,
-                                         "detailDescriptionFlag": False, "createdBy": "jsmith", "dateCreated": LATER}
-    note.update(id=99_999, text="Client replied: it is on fire again", dateCreated=LATER, _info={"lastUpdated": LATER})
-    notes.append(note)
-    quick_polls.state["tickets"][ticket_id]["_info"]["lastUpdated"] = LATER
+    _add_note(quick_polls, ticket_id, "Client replied: it is on fire again")
 
     notice = dialog.get_by_role("status").filter(has_text="This ticket changed")
     expect(notice).to_be_visible()
@@ -107,6 +136,6 @@ def test_the_change_notice_fits_and_passes_axe(audit_page, quick_polls, size):  
     page.locator(f"#ticket-row-{ticket_id}").click()  # the open drawer's own notice
     dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
     settled(page)
-    quick_polls.state["tickets"][ticket_id]["_info"]["lastUpdated"] = "2100-01-01T00:00:00Z"  # after the drawer's since
+    _stamp(quick_polls.state["tickets"][ticket_id], "2100-01-01T00:00:00Z")  # after the drawer's since
     expect(dialog.get_by_role("status").filter(has_text="This ticket changed")).to_be_visible()
     check(page, "the drawer with a change notice")
