@@ -33,3 +33,7 @@ max_requests = envint("GUNICORN_MAX_REQUESTS", 5000)  # a leak guard
 max_requests_jitter = 500
 accesslog = None  # rf.request logs one structured line per request instead
 errorlog = "-"
+# The worker's heartbeat file is touched on every turn of its event loop (several times per request):
+# on a disk file system that is an inode update each time; tmpfs keeps it in memory (gunicorn's docs
+# recommend /dev/shm for the same reason under Docker, where /tmp may even block).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
