@@ -82,7 +82,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     # Browser tests (their Autotask flows: tests/e2e/test_autotask.py).
     "tests/e2e/test_inline_edit.py::test_a_change_made_in_connectwise_meanwhile": _CW_STATE,
     "tests/e2e/test_responsive_flows.py::test_on_a_phone_views_bulk_actions_and_log_time": _ISSUE_19,
-    "tests/e2e/test_csp_browser.py": _CW_STATE,
     "tests/e2e/test_tickets_page.py::test_configurations_show": _CW_STATE,
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": _CW_STATE,
     "tests/e2e/test_bulk.py::test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket": (
@@ -127,7 +126,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
        for t in ("test_a_member_sees_the_mappings_read_only", "test_a_user_maps_and_unmaps_themselves",
                  "test_self_mapping_needs_a_real_member", "test_an_admin_cannot_map_an_unknown_member",
                  "test_a_psa_failure_shows_retry_and_keeps_stored_mappings_removable")},
-    "tests/security/test_xss.py": _CW_STATE,
     **{f"tests/tickets/test_views_saved_views.py::{t}": _CW_STATE
        for t in ("test_a_ticket_changed_since_the_page_was_drawn", "test_nothing_changed_says_nothing",
                  "test_the_drawer_names_what_changed", "test_the_drawer_check_rearmed")},

@@ -56,6 +56,14 @@ def poison_sandbox(sandbox, account, user) -> dict:
     ticket = service.search_tickets(tenant, service.TicketFilters(assigned="me", board=1)).items[0]
     state = sandbox.state
     company_id = ticket.company_id
+    if "resources" in state:  # the Autotask sandbox: the same places in Autotask's records
+        _poison_autotask(state, ticket.id, company_id)
+        from psa.registry import forget
+
+        forget()  # the Autotask provider keeps its picklists and resources itself, beside the shared cache
+        cache.clear()
+        sandbox.clear_log()
+        return {"ticket": ticket.id, "company": company_id, "status": ticket.status_id}
     state["companies"][company_id]["name"] = f"Evil Co {PAYLOAD}"
     for other in state["tickets"].values():
         if other["company"]["id"] == company_id:
@@ -78,6 +86,33 @@ def poison_sandbox(sandbox, account, user) -> dict:
     cache.clear()
     sandbox.clear_log()
     return {"ticket": ticket.id, "company": company_id, "status": ticket.status_id}
+
+
+def _poison_autotask(state: dict, ticket_id: int, company_id: int) -> None:
+    """poison_sandbox's payloads in the Autotask sandbox: the company's name, its tickets' titles and contact,
+    the ticket's first note (or a new one) and a configuration item, resource 102's name, status 13's label."""
+    state["companies"][company_id]["companyName"] = f"Evil Co {PAYLOAD}"
+    contact_id = next((c["id"] for c in state["contacts"].values() if c.get("companyID") == company_id),
+                      next(iter(state["contacts"])))
+    state["contacts"][contact_id].update(companyID=company_id, firstName=f"Contact {PAYLOAD}", lastName=None)
+    for other in state["tickets"].values():
+        if other["companyID"] == company_id:
+            other.update(title=f"Summary {PAYLOAD}", contactID=contact_id)
+    note = next((n for n in state["notes"].values() if n["ticketID"] == ticket_id), None)
+    if note is None:
+        from psa.autotask_sandbox.seed import blank
+
+        note = blank("TicketNotes")
+        note.update(id=99_998, ticketID=ticket_id, publish=2, noteType=1, createDateTime="2026-01-01T00:00:00Z")
+        state["notes"][note["id"]] = note
+    note.update(title=f"Note {PAYLOAD}", description=f"Note {PAYLOAD}")
+    config_id = next(iter(state["configuration_items"]))
+    state["configuration_items"][config_id]["referenceTitle"] = f"Config {PAYLOAD}"
+    state["tickets"][ticket_id]["configurationItemID"] = config_id
+    state["resources"][102].update(firstName=f"Ana {PAYLOAD}", lastName=None)
+    for value in state["picklists"]["Tickets"]["status"]:
+        if value["value"] == "13":
+            value["label"] = f"Waiting {PAYLOAD}"
 
 
 @pytest.fixture
