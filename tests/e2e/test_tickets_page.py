@@ -223,15 +223,27 @@ def _ticket_with_configurations(sandbox) -> int:
                 if links.get(t["id"]) and not t.get("closedFlag") and t.get("company"))
 
 
-def test_configurations_show_at_once_and_their_facts_follow(logged_in_page, sandbox):
-    page = logged_in_page
+def _configured_ticket(sandbox) -> tuple[int, str, str]:
+    """An open ticket with a configuration, that configuration's name and serial number, in either PSA's sandbox
+    (Autotask: the ticket's one ``configurationItemID``, named by its ``referenceTitle``)."""
+    if "configuration_items" in sandbox.state:
+        ticket = next(t for t in sandbox.state["tickets"].values()
+                      if t.get("configurationItemID") and t["status"] != 5 and t.get("companyID"))
+        item = sandbox.state["configuration_items"][ticket["configurationItemID"]]
+        return ticket["id"], item["referenceTitle"], item["serialNumber"]
     ticket_id = _ticket_with_configurations(sandbox)
     config = sandbox.state["configurations"][sandbox.state["ticket_configurations"][ticket_id][0]]
+    return ticket_id, config["name"], config["serialNumber"]
+
+
+def test_configurations_show_at_once_and_their_facts_follow(logged_in_page, sandbox):
+    page = logged_in_page
+    ticket_id, name, serial = _configured_ticket(sandbox)
     page.goto(f"/tickets?ticket={ticket_id}")
     dialog = page.get_by_role("dialog", name=f"#{ticket_id}")
     configs = dialog.locator(f"#configs-{ticket_id}")
-    expect(configs).to_contain_text(config["name"])
-    expect(configs.locator(".config-facts").first).to_contain_text(f"S/N {config['serialNumber']}")
+    expect(configs).to_contain_text(name)
+    expect(configs.locator(".config-facts").first).to_contain_text(f"S/N {serial}")
     expect(dialog.locator(f"#config-facts-{ticket_id}")).not_to_have_attribute("aria-busy", "true")
 
 
