@@ -85,9 +85,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": (
         "fails ConnectWise's separate configuration-facts read; on Autotask the names and facts are one "
         "ConfigurationItems read (list_configurations), so there are no names to keep while the facts fail"),
-    "tests/e2e/test_bulk.py::test_selecting_rows_shows_the_bar_and_a_status_change_reports_each_ticket": (
-        "fails one ticket's PATCH /service/tickets/{id} (Autotask PATCHes /Tickets with the id in the body, so one "
-        "ticket cannot be failed by path) and moves to ConnectWise's \"Escalated\""),
     # --- The rest of the non-browser suite on Autotask (RF_TEST_PSA=autotask pytest tests -m "not e2e"): ---
     **{f"tests/{m}.py": _CW_ITSELF for m in (
         "psa/test_sandbox", "psa/test_sandbox_writes", "psa/test_sandbox_endpoints", "psa/test_sandbox_query",
