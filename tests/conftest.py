@@ -80,7 +80,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/tickets/test_api_tickets.py::test_update_status": _CW_SEED,
     "tests/tickets/test_api_saved_views.py": "saves views naming ConnectWise seed boards and injects faults at its paths",
     # Browser tests (their Autotask flows: tests/e2e/test_autotask.py).
-    "tests/e2e/test_inline_edit.py::test_a_change_made_in_connectwise_meanwhile": _CW_STATE,
     "tests/e2e/test_responsive_flows.py::test_on_a_phone_views_bulk_actions_and_log_time": _ISSUE_19,
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": (
         "fails ConnectWise's separate configuration-facts read; on Autotask the names and facts are one "
