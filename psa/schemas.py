@@ -201,6 +201,7 @@ class PSAResource(_DTO):
     member_name: str
     member_identifier: str  # CW username
     is_rf_user: bool = False  # True if mapped in RF member mappings
+    is_primary: bool = False  # Autotask: the ticket's primary resource (ConnectWise's assignees are equals)
 
 
 class PSATicketCreated(_DTO):

@@ -24,6 +24,7 @@ from ninja.security import HttpBearer, SessionAuth
 from psa.providers.base import (
     PSA_NAMES,
     PSAAuthError,
+    PSAChoosePrimaryError,
     PSAConflictError,
     PSAError,
     PSANotFoundError,
@@ -437,8 +438,16 @@ def add_resource(request, data: ResourceIn, ticket_id: int = TicketId):
 
 
 @api.delete("/tickets/{ticket_id}/resources/{member_id}", response=_responses(_204=None), tags=["tickets"])
-def remove_resource(request, ticket_id: int = TicketId, member_id: int = MemberId):
-    service.remove_resource(_tenant(request), ticket_id, member_id)
+def remove_resource(request, ticket_id: int = TicketId, member_id: int = MemberId,
+                    new_primary_id: int | None = Query(None, gt=0, le=service.ID_MAX)):
+    """Unassign a member. On Autotask, removing the primary resource of a ticket others are assigned to
+    answers 409 (nothing changed) with one error per resource that may become primary
+    (``{"field": "new_primary_id", "message": "<member id>: <name>"}``); repeat with ``?new_primary_id=``."""
+    try:
+        service.remove_resource(_tenant(request), ticket_id, member_id, new_primary_id=new_primary_id)
+    except PSAChoosePrimaryError as ask:
+        errors = [{"field": "new_primary_id", "message": f"{c.member_id}: {c.member_name}"} for c in ask.candidates]
+        return _error(request, 409, ask.message, errors)
     return Status(204, None)
 
 

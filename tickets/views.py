@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from psa.providers.base import PSAEditConflict, PSAError, PSAUnavailableError, PSAValidationError
+from psa.providers.base import (
+    PSAChoosePrimaryError,
+    PSAEditConflict,
+    PSAError,
+    PSAUnavailableError,
+    PSAValidationError,
+)
 from psa.reference import ALL_PARTS
 from psa.schemas import NOTE_MAX, PROMPT_MAX, SUMMARY_MAX, TicketEditFields
 from psa.web import to_int, toast
@@ -343,8 +349,16 @@ def _add_resource(request, ticket_id: int):
 
 @require_POST
 def ticket_resource_remove(request, ticket_id: int, member_id: int):
+    """Unassign a member. Removing the primary resource of an Autotask ticket others are assigned to asks
+    who becomes primary (the section again, with a choice of them: 422, nothing changed); the choice is
+    posted back here as ``new_primary``."""
     try:
-        service.remove_resource(request.tenant, ticket_id, member_id)
+        service.remove_resource(request.tenant, ticket_id, member_id,
+                                new_primary_id=to_int(request.POST.get("new_primary")))
+    except PSAChoosePrimaryError as ask:
+        context = _resources_context(request, ticket_id)
+        context["choose_primary"] = ask
+        return render(request, "tickets/panel.html#resources", context, status=422)
     except PSAError as error:
         return _resources_failed(request, ticket_id, "remove", error)
     response = _resources_changed(request, ticket_id)

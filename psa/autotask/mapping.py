@@ -262,7 +262,9 @@ def ticket_resources(t: dict[str, Any], lookups: Lookups) -> list[PSAResource]:
     out = []
     for rid in ids:
         r = lookups.resources.get(rid)
-        out.append(resource(r) if r else PSAResource(member_id=rid, member_name=f"Resource {rid}", member_identifier=""))
+        entry = resource(r) if r else PSAResource(member_id=rid, member_name=f"Resource {rid}", member_identifier="")
+        entry.is_primary = rid == primary
+        out.append(entry)
     return out
 
 

@@ -49,7 +49,7 @@ from psa.providers.base import (
     EXTERNAL_REF_MAX,
     ChangedTickets,
     FieldError,
-    PSAConflictError,
+    PSAChoosePrimaryError,
     PSAEditConflict,
     PSAError,
     PSAMalformedResponseError,
@@ -109,7 +109,7 @@ ASK = object()  # remove_resource's default: ask which secondary becomes primary
 _id_hints: dict[tuple[str, str], int] = {}
 
 
-class AutotaskChoosePrimaryError(PSAConflictError):
+class AutotaskChoosePrimaryError(PSAChoosePrimaryError):
     """Removing a ticket's primary resource while it has secondary resources: Autotask keeps one primary
     (with a role), and the provider does not pick the next one by itself.
 
@@ -124,9 +124,8 @@ class AutotaskChoosePrimaryError(PSAConflictError):
         super().__init__(
             f"{member_name} is this ticket's primary resource. Choose who becomes primary ({names}) "
             "before removing them.",
-            status=None,
+            ticket_id=ticket_id, member_id=member_id, member_name=member_name, candidates=candidates,
         )
-        self.ticket_id, self.member_id, self.candidates = ticket_id, member_id, candidates
 
 
 # A response we cannot map (missing id, wrong type) is a malformed response, not a crash.
@@ -502,7 +501,7 @@ class AutotaskProvider(PSAProvider):
             member = self._assignable(_id(payload.assigned_member_id, "assigned_member_id"), "assigned_member_id")
             body["assignedResourceID"] = int(member["id"])
             body["assignedResourceRoleID"] = int(member["defaultServiceDeskRoleID"])
-            resources = [mapping.resource(member)]
+            resources = [mapping.resource(member).model_copy(update={"is_primary": True})]
         lookups = self._lookups()
         company = self._submit(self.client.get_item, "Companies", payload.company_id)  # beside the POST
         try:
@@ -678,7 +677,7 @@ class AutotaskProvider(PSAProvider):
         member = self._assignable(member_id, "member_id")
         primary, _, secondaries = self._assignment(ticket_id)
         if member_id == primary or any(int(r["resourceID"]) == member_id for r in secondaries):
-            return mapping.resource(member)
+            return mapping.resource(member).model_copy(update={"is_primary": member_id == primary})
         role = int(member["defaultServiceDeskRoleID"])
         if primary is None:
             self.client.update("Tickets", {"id": ticket_id, "assignedResourceID": member_id,
@@ -686,7 +685,7 @@ class AutotaskProvider(PSAProvider):
         else:
             self.client.create(f"Tickets/{ticket_id}/SecondaryResources",
                                {"ticketID": ticket_id, "resourceID": member_id, "roleID": role})
-        return mapping.resource(member)
+        return mapping.resource(member).model_copy(update={"is_primary": primary is None})
 
     @_psa_errors_only
     def remove_resource(self, ticket_id: int, member_id: int, *, new_primary_id: Any = ASK) -> None:
@@ -708,7 +707,7 @@ class AutotaskProvider(PSAProvider):
         if not secondaries:
             self.client.update("Tickets", {"id": ticket_id, "assignedResourceID": None, "assignedResourceRoleID": None})
             return
-        if new_primary_id is ASK:
+        if new_primary_id is ASK or new_primary_id is None:  # nobody chosen: ask
             resources = self._resources()
             candidates = mapping.ticket_resources({"id": ticket_id, "assignedResourceID": None},
                                                   Lookups(resources=resources, secondaries={ticket_id: secondaries}))

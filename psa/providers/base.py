@@ -100,6 +100,18 @@ class PSAConflictError(PSAError):
     default_message = "ConnectWise reported a conflict (the record changed or is in use)"
 
 
+class PSAChoosePrimaryError(PSAConflictError):
+    """Removing a ticket's primary resource while others are assigned, on a PSA that keeps one primary
+    (Autotask): the provider does not pick the next primary by itself. Nothing was changed.
+
+    ``candidates`` (``PSAResource``) may become primary: ask the engineer, then call
+    ``remove_resource(ticket_id, member_id, new_primary_id=<a candidate's member_id>)``."""
+
+    def __init__(self, message: str, *, ticket_id: int, member_id: int, member_name: str, candidates: list):
+        super().__init__(message, status=None)
+        self.ticket_id, self.member_id, self.member_name, self.candidates = ticket_id, member_id, member_name, candidates
+
+
 class PSAValidationError(PSAError):
     default_message = "ConnectWise rejected the request as invalid"
 
@@ -276,7 +288,10 @@ class PSAProvider(ABC):
     def add_resource(self, ticket_id: int, member_id: int) -> PSAResource: ...
 
     @abstractmethod
-    def remove_resource(self, ticket_id: int, member_id: int) -> None: ...
+    def remove_resource(self, ticket_id: int, member_id: int, *, new_primary_id: int | None = None) -> None:
+        """Unassign ``member_id``. A PSA that keeps one primary resource (Autotask) raises
+        :class:`PSAChoosePrimaryError` for the primary of a ticket others are assigned to, unless
+        ``new_primary_id`` names which of them becomes primary; other PSAs ignore ``new_primary_id``."""
 
     # --- notes and configurations
     @abstractmethod

@@ -523,8 +523,9 @@ class ConnectWiseProvider(PSAProvider):
         return resource
 
     @_psa_errors_only
-    def remove_resource(self, ticket_id: int, member_id: int) -> None:
-        """Delete that member's open "S" entries on the ticket; not assigned -> ``PSANotFoundError``."""
+    def remove_resource(self, ticket_id: int, member_id: int, *, new_primary_id: int | None = None) -> None:
+        """Delete that member's open "S" entries on the ticket; not assigned -> ``PSANotFoundError``.
+        (ConnectWise's assignees are equals: there is no primary to hand on, so ``new_primary_id`` is unused.)"""
         ticket_id, member_id = _id(ticket_id, "ticket_id"), _id(member_id, "member_id")
         entries = self._service_entries(ticket_id, member_id)
         if not entries:

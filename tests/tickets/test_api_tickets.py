@@ -59,7 +59,8 @@ def test_get_ticket_detail(alice_client, alice_mapping):
     assert "sla_name" in response.json()
 
 
-def test_create_ticket_returns_201_with_the_created_ticket(alice_client, alice_mapping, valid_payload, first_member, sandbox):
+def test_create_ticket_returns_201_with_the_created_ticket(alice_client, alice_mapping, valid_payload, first_member, sandbox,
+                                                          psa_kind):
     before = sandbox.ticket_count()
     response = alice_client.post(URL, {**valid_payload, "assigned_member_id": first_member["id"]},
                                  content_type="application/json")
@@ -68,7 +69,8 @@ def test_create_ticket_returns_201_with_the_created_ticket(alice_client, alice_m
     assert set(body) == {"id", "summary", "board_name", "status_name", "priority_name", "company_name", "resources"}
     assert (body["summary"], body["company_name"], body["board_name"]) == (valid_payload["summary"], "Acme Corp", "Service Desk")
     assert body["resources"] == [{"member_id": first_member["id"], "member_name": first_member["name"],
-                                  "member_identifier": first_member["identifier"], "is_rf_user": True}]
+                                  "member_identifier": first_member["identifier"], "is_rf_user": True,
+                                  "is_primary": psa_kind == "autotask"}]  # Autotask: the assignee is the primary resource
     assert sandbox.ticket_count() == before + 1
 
 
@@ -84,7 +86,8 @@ def test_list_resources(alice_client, alice_mapping, first_member):
     response = alice_client.get(f"{URL}/{ticket['id']}/resources")
     assert response.status_code == 200
     assert {"member_id": first_member["id"], "member_name": first_member["name"],
-            "member_identifier": first_member["identifier"], "is_rf_user": True} in response.json()
+            "member_identifier": first_member["identifier"], "is_rf_user": True} in [
+        {k: v for k, v in r.items() if k != "is_primary"} for r in response.json()]
 
 
 def test_add_and_remove_a_resource(alice_client, alice_mapping, sandbox):

@@ -169,5 +169,7 @@ def add_resource(tenant: Tenant, ticket_id: int, member_id: int) -> PSAResource:
     return enrich_resources(tenant, [tenant.provider.add_resource(ticket_id, member_id)])[0]
 
 
-def remove_resource(tenant: Tenant, ticket_id: int, member_id: int) -> None:
-    tenant.provider.remove_resource(ticket_id, member_id)
+def remove_resource(tenant: Tenant, ticket_id: int, member_id: int, *, new_primary_id: int | None = None) -> None:
+    """Unassign a member; on a PSA with one primary resource, removing the primary of a ticket others are
+    assigned to raises ``PSAChoosePrimaryError`` (nothing changed) unless ``new_primary_id`` says who takes over."""
+    tenant.provider.remove_resource(ticket_id, member_id, new_primary_id=new_primary_id)
