@@ -223,6 +223,27 @@ def test_related_tickets_are_the_parent_children_and_the_companys_open_tickets(p
     assert keys == sorted(keys) and not any(t.closed for t in rest)
 
 
+@pytest.mark.parametrize("few", [100, 2], ids=["read-at-once", "too-many-so-by-buckets"])
+def test_the_companys_open_tickets_come_in_the_queues_order_either_way(provider, at_sandbox, monkeypatch, few):
+    from psa.autotask.query import F
+    from psa.providers import autotask
+
+    monkeypatch.setattr(autotask, "FEW_TICKETS", few)
+    ticket = next(t for t in at_sandbox.state["tickets"].values() if not t["problemTicketId"])
+    company = ticket["companyID"]
+    picklists = provider._picklists("Tickets")
+    filters = [F.eq("companyID", company), F.noteq("status", 5), F.noteq("id", ticket["id"])]
+    by_buckets = [int(r["id"]) for r in provider._ordered(filters, picklists, None, 0, 10)[0]]
+    assert len(by_buckets) > 2  # enough open tickets that the "too many" case goes through the buckets
+
+    at_sandbox.clear_log()
+    related = provider.list_related_tickets(ticket["id"], company, limit=10)
+
+    assert [t.id for t in related if t.company_id == company] == by_buckets
+    counts = calls(at_sandbox, "GET", "Tickets/query/count") + calls(at_sandbox, "POST", "Tickets/query/count")
+    assert (counts == []) == (few == 100)  # read at once: no count per priority bucket
+
+
 # --- resources --------------------------------------------------------------------------------------------
 
 
