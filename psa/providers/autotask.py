@@ -27,6 +27,7 @@ always carry a filter and never more than 500 records a page.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -43,7 +44,7 @@ from psa import concurrency
 from psa.autotask import mapping, ordering
 from psa.autotask.client import VENDOR_ROOT, AutotaskClient
 from psa.autotask.mapping import COMPLETE_STATUS, TICKET_ROW_FIELDS, Lookups, PicklistValue
-from psa.autotask.query import F, Filter
+from psa.autotask.query import F, Filter, query_body
 from psa.capacity import CircuitBreaker
 from psa.providers.base import (
     EXTERNAL_REF_MAX,
@@ -107,6 +108,7 @@ ASK = object()  # remove_resource's default: ask which secondary becomes primary
 # A search expected to match few tickets (the drawer's "company's other open tickets") reads up to this many in
 # one call and sorts them here (psa.autotask.ordering's buckets cost a count each, then reads).
 FEW_TICKETS = 100
+MANY_REMEMBERED = 1000  # searches remembered as matching more (per provider: per connection); then forgotten at once
 # The highest ticket id seen per Autotask database (zone lookup root + API user), shared by the providers of
 # this process: a provider rebuilt after its connection was saved starts its cut searches from it.
 _id_hints: dict[tuple[str, str], int] = {}
@@ -211,6 +213,7 @@ class AutotaskProvider(PSAProvider):
         self._cache_lock = threading.Lock()
         self._hint_key = (self.client.root, self.client.username.casefold())
         self._id_hint: int | None = _id_hints.get(self._hint_key)  # the highest ticket id seen: where a cut search starts
+        self._many: set[str] = set()  # searches that matched more than FEW_TICKETS (see _few_ordered)
 
     def __repr__(self) -> str:
         return f"<AutotaskProvider {self.client.root} user={self.client.username}>"
@@ -411,16 +414,27 @@ class AutotaskProvider(PSAProvider):
         rows = [row for part in concurrency.gather(slices) for row in part]
         return rows, total
 
-    def _few_ordered(self, filters: list[Filter], picklists: dict[str, list[PicklistValue]], limit: int) -> list[dict]:
-        """The first ``limit`` tickets in urgency-then-newest order, for a search expected to match few (a
-        company's open tickets): one read of up to :data:`FEW_TICKETS` + 1 matches, sorted here, instead of
-        a count per priority bucket and a read per bucket; more matches than that -> :meth:`_ordered`."""
-        rows = self._fetch_rows(filters, FEW_TICKETS + 1)
-        if len(rows) > FEW_TICKETS:
-            return self._ordered(filters, picklists, None, 0, limit)[0]
-        sort = {v.value: v.sort_order for v in picklists.get("priority", [])}
-        rows.sort(key=lambda t: (sort.get(t.get("priority"), 1 << 30), -int(t["id"])))  # the buckets' order
-        return rows[:limit]
+    def _few_ordered(self, filters: list[Filter], picklists: dict[str, list[PicklistValue]], priority_id: int | None,
+                     offset: int, limit: int) -> tuple[list[dict], int]:
+        """:meth:`_ordered`'s answer (the tickets at ``[offset, offset+limit)`` in urgency-then-newest order, and
+        the total) for a search that matched few tickets last time: one read of up to :data:`FEW_TICKETS` + 1,
+        sorted here, instead of a count per priority bucket and a read per bucket touched. A search that
+        matches more goes by the buckets, and is remembered (``_many``) so that it goes straight there next
+        time, until the buckets count :data:`FEW_TICKETS` or fewer again."""
+        key = json.dumps(query_body(filters), sort_keys=True, separators=(",", ":"))
+        if key not in self._many:
+            rows = self._fetch_rows(filters, FEW_TICKETS + 1)
+            if len(rows) <= FEW_TICKETS:
+                sort = {v.value: v.sort_order for v in picklists.get("priority", [])}
+                rows.sort(key=lambda t: (sort.get(t.get("priority"), 1 << 30), -int(t["id"])))  # the buckets' order
+                return rows[offset:offset + limit], len(rows)
+            if len(self._many) >= MANY_REMEMBERED:
+                self._many.clear()
+            self._many.add(key)
+        rows, total = self._ordered(filters, picklists, priority_id, offset, limit)
+        if total <= FEW_TICKETS:
+            self._many.discard(key)
+        return rows, total
 
     @_psa_errors_only
     def search_tickets(self, query: TicketSearchQuery, page: int = 1, page_size: int = 25) -> TicketPage:
@@ -431,7 +445,7 @@ class AutotaskProvider(PSAProvider):
         filters = self._search_filters(query, picklists)
         if filters is None:
             return TicketPage(items=[], total=0)
-        rows, total = self._ordered(filters, picklists, query.priority_id, (page - 1) * page_size, page_size)
+        rows, total = self._few_ordered(filters, picklists, query.priority_id, (page - 1) * page_size, page_size)
         return TicketPage(items=self._rows(rows), total=total)
 
     @_psa_errors_only
@@ -642,7 +656,7 @@ class AutotaskProvider(PSAProvider):
                 picklists = self._picklists("Tickets")
                 filters = [F.eq("companyID", _id(company_id, "company_id")), F.noteq("status", COMPLETE_STATUS),
                            F.noteq("id", ticket_id)]
-                company_rows = self._few_ordered(filters, picklists, limit)
+                company_rows, _ = self._few_ordered(filters, picklists, None, 0, limit)
         finally:
             family.exception()
         sort = {v.value: v.sort_order for v in self._picklists("Tickets").get("priority", [])}

@@ -95,12 +95,42 @@ def test_the_queue_page_with_a_warm_cache_is_bucket_counts_one_page_and_its_look
 
 
 def test_my_queue_with_a_warm_cache_is_bucket_counts_pages_and_look_ups(warm, at_sb):
+    assert warm.get("/tickets?assigned=me", headers=HX).status_code == 200  # learns that it matches many (below)
+    at_sb.clear_log()
     response = warm.get("/tickets?assigned=me", headers=HX)
     shapes = log_shape(at_sb)
     assert response.status_code == 200
     assert shapes["GET Tickets/query/count"] == 5
     # Assigned to me: primary or secondary resource, so the secondary-resource rows are read first.
     assert server_timing_calls(response) == sum(shapes.values()) == 11
+
+
+def test_a_queue_of_few_tickets_is_one_read_sorted_in_the_app_and_its_look_ups(warm, at_sb):
+    open_by_company = Counter(t["companyID"] for t in at_sb.state["tickets"].values() if t["status"] != 5)
+    company = next(c for c, n in sorted(open_by_company.items()) if 3 <= n <= 100)
+    response = warm.get(f"/tickets?company={company}", headers=HX)
+    shapes = log_shape(at_sb)
+    assert response.status_code == 200
+    assert f"of {open_by_company[company]} tickets" in response.content.decode() or open_by_company[company] <= 25
+    assert shapes["GET Tickets/query"] + shapes["POST Tickets/query"] == 1  # all of them, then sorted here
+    assert shapes["GET Tickets/query/count"] + shapes["POST Tickets/query/count"] == 0
+    # + the company filter's name (the picker's label) and the rows' companies, contacts and secondary resources
+    assert sum(shapes.values()) == server_timing_calls(response) == 5
+
+
+def test_a_queue_of_many_tickets_is_found_out_once_then_counted_by_priority(warm, at_sb):
+    registry.provider_for(PSAConnection.objects.get())._many.clear()  # as in a fresh process: nothing learnt yet
+    first = warm.get("/tickets", headers=HX)
+    first_shapes = log_shape(at_sb)
+    at_sb.clear_log()
+    again = warm.get("/tickets", headers=HX)
+    shapes = log_shape(at_sb)
+    assert first.status_code == again.status_code == 200
+    # The first visit reads up to 101 to find out, then counts; the next ones count straight away.
+    assert first_shapes["GET Tickets/query"] + first_shapes["POST Tickets/query"] == 2
+    assert shapes["GET Tickets/query"] + shapes["POST Tickets/query"] == 1
+    assert shapes["GET Tickets/query/count"] + shapes["POST Tickets/query/count"] == 5
+    assert sum(first_shapes.values()) == sum(shapes.values()) + 1
 
 
 def test_drawer_detail_is_the_ticket_its_notes_and_look_ups(warm, at_sb, first_row):

@@ -76,9 +76,22 @@ def test_a_page_of_1000_reads_past_autotasks_500_records_a_page(provider, at_san
 
 def test_a_page_costs_a_count_per_priority_a_fetch_and_three_look_ups(provider, at_sandbox):
     provider.list_priorities(), provider.list_members()  # reference data is cached per provider
+    with psa_call_counter() as first_time:
+        provider.search_tickets(TicketSearchQuery(), page_size=25)
     with psa_call_counter() as counter:
         provider.search_tickets(TicketSearchQuery(), page_size=25)
     assert counter.count == 5 + 1 + 3  # 4 priorities + "other", one fetch, companies/contacts/secondaries
+    assert first_time.count == counter.count + 1  # the first time, one read of 101 found out that it matches many
+
+
+def test_a_search_matching_few_is_one_read_sorted_in_the_app(provider, at_sandbox):
+    provider.list_priorities(), provider.list_members()
+    want = expected(at_sandbox, lambda t: t["companyID"] == ACME and t["status"] != 5)
+    assert 0 < len(want) <= 100
+    with psa_call_counter() as counter:
+        second_page = provider.search_tickets(TicketSearchQuery(company_id=ACME), page=2, page_size=2)
+    assert [t.id for t in second_page.items] == want[2:4] and second_page.total == len(want)
+    assert counter.count == 1 + 3  # all of them at once, then companies/contacts/secondaries
 
 
 @pytest.mark.parametrize(("query", "keep"), [
