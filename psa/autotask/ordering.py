@@ -25,6 +25,9 @@ exact total. The strategy, in three steps:
 Cost of one page: one count per bucket (4 with Autotask's default priorities, + 1 for the "other" bucket),
 then per bucket the page touches one fetch (+ the cut's counts when the slice is not within the bucket's
 first 500). Independent of how many tickets match. ``bench/autotask_sort.py`` measures it.
+
+A search that matches at most 100 tickets skips all this: ``AutotaskProvider._few_ordered`` reads them in one
+call and sorts them by the same key (a search it found to match more goes straight to the buckets next time).
 """
 
 from __future__ import annotations
