@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from psa import registry
-from psa.autotask_sandbox import API_INTEGRATION_CODE, API_SECRET, API_USERNAME, default_at_sandbox
+from psa.autotask_sandbox import API_INTEGRATION_CODE, API_SECRET, API_USERNAME
 from tests.conftest import autotask_members
 from tests.e2e.conftest import FIRST_LOAD_MS, TIMEOUT_MS, log_in, settled
+from tests.e2e.test_autotask import at_sb  # noqa: F401 - the Autotask sandbox, reset around the test
 from tests.e2e.test_responsive import check
 
 pytestmark = pytest.mark.e2e
@@ -17,17 +17,8 @@ pytestmark = pytest.mark.e2e
 JSMITH = 101
 
 
-@pytest.fixture
-def at_sb():
-    sb = default_at_sandbox()
-    sb.reset()
-    yield sb
-    sb.reset()
-    registry.forget()
-
-
 def test_on_a_phone_removing_the_primary_asks_who_takes_over(browser, live_server, transactional_db, alice, account,
-                                                            at_sb):
+                                                            at_sb):  # noqa: F811 - the imported fixture
     from psa.models import MemberMapping, PSAConnection
     from psa.tenancy import tenant_for_account
     from tickets import service
