@@ -322,6 +322,7 @@ def test_drawer_resources_with_a_cold_cache_also_loads_the_members_once(
     sandbox.clear_log()
 
     alice_client.get(f"/tickets/{first_row.id}/resources", headers=HX)
+    settle_reference_loads()  # the members load runs beside the request, which may answer before it has called
 
     assert log_shape(sandbox) == Counter({"GET /schedule/entries": 1, "GET /system/members": 1})
 
