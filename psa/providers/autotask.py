@@ -50,13 +50,14 @@ from psa.providers.base import (
     EXTERNAL_REF_MAX,
     ChangedTickets,
     FieldError,
+    PooledProvider,
     PSAChoosePrimaryError,
     PSAEditConflict,
     PSAError,
     PSAMalformedResponseError,
     PSANotFoundError,
-    PSAProvider,
     PSAValidationError,
+    client_options,
     psa_errors_only,
 )
 from psa.schemas import (
@@ -170,7 +171,7 @@ def stored_external_ref(value: Any) -> str:
     return "rf#" + hashlib.sha256(value.encode()).hexdigest()[:44]
 
 
-class AutotaskProvider(PSAProvider):
+class AutotaskProvider(PooledProvider):
     # Publish types: internal or all users; a ticket's resolution is a field of the ticket, not a note.
     note_kinds = ("internal", "discussion")
 
@@ -190,23 +191,12 @@ class AutotaskProvider(PSAProvider):
         capacity_key: object = None,
         breaker: CircuitBreaker | None = None,
     ):
-        # The connection's lane in the shared pools (psa.concurrency); a provider built on its own gets its own.
-        self.capacity_key = capacity_key if capacity_key is not None else f"provider-{id(self)}"
-        kwargs: dict[str, Any] = {}
-        if sleep is not None:
-            kwargs["sleep"] = sleep
+        super().__init__(capacity_key)
         self.client = AutotaskClient(
-            username=username,
-            integration_code=integration_code,
-            secret=secret,
-            root=root,
-            zone_url=zone_url,
+            username=username, integration_code=integration_code, secret=secret, root=root, zone_url=zone_url,
             transport=transport,
-            timeout=settings.PSA_TIMEOUT_SECONDS if timeout is None else timeout,
-            connect_timeout=settings.PSA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout,
-            get_retries=settings.PSA_GET_RETRIES if get_retries is None else get_retries,
-            breaker=breaker,
-            **kwargs,
+            **client_options(timeout=timeout, connect_timeout=connect_timeout, get_retries=get_retries, sleep=sleep,
+                             breaker=breaker),
         )
         self._cache: dict[str, tuple[float, Any]] = {}
         self._cache_locks: dict[str, threading.Lock] = {}
@@ -217,13 +207,6 @@ class AutotaskProvider(PSAProvider):
 
     def __repr__(self) -> str:
         return f"<AutotaskProvider {self.client.root} user={self.client.username}>"
-
-    def close(self) -> None:
-        self.client.close()
-
-    def _submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """One call beside others, in the connection's lane of the call pool (``psa.concurrency``)."""
-        return concurrency.call(fn, *args, key=self.capacity_key, **kwargs)
 
     # --- cached reference data ----------------------------------------------------------------------
 

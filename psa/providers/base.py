@@ -14,10 +14,14 @@ import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
+
+from psa import concurrency
 from psa.schemas import (
     NoteKind,
     PSABoard,
@@ -399,3 +403,40 @@ class PSAProvider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release pooled connections."""
+
+
+# --- what every provider over one PSA client shares ----------------------------------------------------------
+
+
+def client_options(*, timeout: float | None = None, connect_timeout: float | None = None,
+                   get_retries: int | None = None, sleep: Callable[[float], None] | None = None,
+                   breaker: Any = None) -> dict[str, Any]:
+    """The settings a provider passes to its PSA client: the caller's, else the deployment's (``PSA_*``)."""
+    options: dict[str, Any] = {
+        "timeout": settings.PSA_TIMEOUT_SECONDS if timeout is None else timeout,
+        "connect_timeout": settings.PSA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout,
+        "get_retries": settings.PSA_GET_RETRIES if get_retries is None else get_retries,
+        "breaker": breaker,
+    }
+    if sleep is not None:
+        options["sleep"] = sleep
+    return options
+
+
+class PooledProvider(PSAProvider):
+    """A provider over one PSA client (``self.client``) whose side-by-side calls (a list and its count, a
+    drawer's sections) run in its connection's lane of the shared call pool (``psa.concurrency``)."""
+
+    client: Any
+
+    def __init__(self, capacity_key: object = None):
+        # The connection's lane in the shared pools; a provider built on its own (tests, tools) gets its own.
+        self.capacity_key = capacity_key if capacity_key is not None else f"provider-{id(self)}"
+
+    def _submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """One call beside others, in the connection's lane of the call pool, whose tasks never wait on each other."""
+        return concurrency.call(fn, *args, key=self.capacity_key, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+

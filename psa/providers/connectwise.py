@@ -10,12 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from django.conf import settings
 
 from psa import concurrency
 from psa.capacity import CircuitBreaker
@@ -26,15 +24,16 @@ from psa.providers.base import (
     EXTERNAL_REF_MAX,
     ChangedTickets,
     FieldError,
+    PooledProvider,
     PSAAuthError,
     PSAEditConflict,
     PSAError,
     PSAMalformedResponseError,
     PSANotFoundError,
-    PSAProvider,
     PSAUnknownCompanyError,
     PSAValidationError,
     TicketStamp,
+    client_options,
     psa_errors_only,
 )
 from psa.schemas import (
@@ -174,7 +173,7 @@ def _time_entry_invalid(error: PSAValidationError) -> PSAValidationError:
     return PSAValidationError(error.message, status=error.status, field_errors=fields)
 
 
-class ConnectWiseProvider(PSAProvider):
+class ConnectWiseProvider(PooledProvider):
     def __init__(
         self,
         *,
@@ -191,39 +190,19 @@ class ConnectWiseProvider(PSAProvider):
         capacity_key: object = None,
         breaker: CircuitBreaker | None = None,
     ):
-        # The connection's lane in the shared pools (psa.concurrency); a provider built on its own
-        # (tests, tools) gets a lane of its own.
-        self.capacity_key = capacity_key if capacity_key is not None else f"provider-{id(self)}"
-        kwargs: dict[str, Any] = {}
-        if sleep is not None:
-            kwargs["sleep"] = sleep
+        super().__init__(capacity_key)
         self.client = ConnectWiseClient(
-            base_url=base_url,
-            company_id=company_id,
-            public_key=public_key,
-            private_key=private_key,
-            client_id=client_id,
-            transport=transport,
-            timeout=settings.PSA_TIMEOUT_SECONDS if timeout is None else timeout,
-            connect_timeout=settings.PSA_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout,
-            get_retries=settings.PSA_GET_RETRIES if get_retries is None else get_retries,
-            breaker=breaker,
-            **kwargs,
+            base_url=base_url, company_id=company_id, public_key=public_key, private_key=private_key,
+            client_id=client_id, transport=transport,
+            **client_options(timeout=timeout, connect_timeout=connect_timeout, get_retries=get_retries, sleep=sleep,
+                             breaker=breaker),
         )
         self.company_id = company_id
         self._schedule_type_id: int | None = None
         self._schedule_type_lock = threading.Lock()
 
-    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Run one call beside others (list + /count, configuration details, related tickets) in the
-        connection's lane of the call pool (``psa.concurrency``), whose tasks never wait on each other."""
-        return concurrency.call(fn, *args, key=self.capacity_key)
-
     def __repr__(self) -> str:
         return f"<ConnectWiseProvider {self.client.base_url}>"
-
-    def close(self) -> None:
-        self.client.close()
 
     # --- tickets ---------------------------------------------------------------------------
 
