@@ -17,7 +17,7 @@ def _queue_rows(page):
     return page.locator("#my-queue [data-queue-row]")
 
 
-def test_a_queue_row_opens_the_ticket_drawer_on_the_dashboard(logged_in_page, live_server):
+def test_a_queue_row_opens_the_ticket_drawer_on_the_dashboard(logged_in_page, live_server, seed_words):
     page = logged_in_page
     page.goto("/")
     expect(_queue_rows(page)).to_have_count(5)
@@ -32,7 +32,7 @@ def test_a_queue_row_opens_the_ticket_drawer_on_the_dashboard(logged_in_page, li
     assert page.url == live_server.url + "/"  # no navigation
     expect(row).to_have_class(re.compile(r"\bis-active\b"))
     # The drawer's own sections load here too.
-    expect(dialog.get_by_label("Add member")).to_be_visible()
+    expect(dialog.get_by_label(f"Add {seed_words['member']}")).to_be_visible()  # Add resource on Autotask
     expect(dialog.get_by_label("Add note")).to_be_visible()
     expect(dialog.locator(".fact-grid")).to_be_visible()
 

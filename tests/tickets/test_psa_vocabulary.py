@@ -41,3 +41,22 @@ def test_the_queue_of_a_connectwise_account_says_board(alice_client, connection)
 
     assert '>Board</label>' in body
     assert '>Queue</label>' not in body
+
+
+def test_the_drawers_resources_of_an_autotask_ticket_say_resource(alice_client, autotask_connection):
+    from psa.autotask_sandbox import default_at_sandbox
+
+    ticket_id = next(t["id"] for t in default_at_sandbox().state["tickets"].values() if t.get("assignedResourceID"))
+    body = alice_client.get(f"/tickets/{ticket_id}/resources", headers=HX).content.decode()
+
+    assert ">Add resource</label>" in body
+    assert 'aria-label="Assigned resources"' in body
+    assert "Add member" not in body
+
+
+@pytest.mark.connectwise_only("the shared connection is Autotask in this run; Autotask's words: the test above")
+def test_the_drawers_resources_of_a_connectwise_ticket_say_member(alice_client, connection):
+    body = alice_client.get("/tickets/1042/resources", headers=HX).content.decode()
+
+    assert ">Add member</label>" in body
+    assert 'aria-label="Assigned members"' in body
