@@ -60,3 +60,10 @@ def test_the_drawers_resources_of_a_connectwise_ticket_say_member(alice_client, 
 
     assert ">Add member</label>" in body
     assert 'aria-label="Assigned members"' in body
+
+
+def test_the_profile_of_an_autotask_user_names_their_autotask_resource(alice_client, autotask_connection):
+    body = alice_client.get("/account/profile").content.decode()
+
+    assert "Automatic: your Autotask resource's time zone when it has one" in body
+    assert "ConnectWise" not in body
