@@ -122,7 +122,7 @@ def test_assign_chooses_the_member_by_typeahead_and_each_row_shows_them(logged_i
     page.get_by_role("checkbox", name=f"Select #{ids[1]}").check()
     page.get_by_role("toolbar", name="Bulk actions").get_by_role("button", name="Assign").click()
     choose_option(page, page.get_by_role("combobox", name=seed_words["Member"]), "priya", member["name"])
-    page.get_by_role("button", name="Assign member").click()
+    page.get_by_role("button", name=f"Assign {seed_words['member']}").click()  # Assign resource on Autotask
     expect(page.get_by_role("status").and_(page.locator("#bulk-result"))).to_contain_text("2 of 2 done")
     for ticket_id in ids:
         expect(page.locator(f"#ticket-assignees-{ticket_id}")).to_contain_text(member["identifier"])  # the row is compact

@@ -67,3 +67,11 @@ def test_the_profile_of_an_autotask_user_names_their_autotask_resource(alice_cli
 
     assert "Automatic: your Autotask resource's time zone when it has one" in body
     assert "ConnectWise" not in body
+
+
+def test_the_bulk_bar_of_an_autotask_account_assigns_a_resource(alice_client, autotask_connection):
+    body = alice_client.get("/tickets/bulk", headers=HX).content.decode()
+
+    assert ">Assign resource</button>" in body
+    assert ">Resource</label>" in body
+    assert "Assign member" not in body
