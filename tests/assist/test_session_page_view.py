@@ -54,3 +54,9 @@ def test_the_tasklane_partial_can_be_refreshed(alice_client, spin_off_session):
 @pytest.mark.parametrize("who", ["bob_client", "charlie_client"])
 def test_other_people_get_a_404(request, session, who):
     assert request.getfixturevalue(who).get(f"/assist/{session.id}/").status_code == 404
+
+
+def test_the_link_form_names_the_accounts_psa(alice_client, session, connection, psa_kind):
+    psa = {"connectwise": "ConnectWise", "autotask": "Autotask"}[psa_kind]
+    content = alice_client.get(f"/assist/{session.id}/").content.decode()
+    assert f'<label for="link-ticket-id">Link a ticket from {psa}</label>' in content

@@ -9,11 +9,13 @@ from tests.teams.conftest import HX
 from tickets.models import APIToken
 
 
-def test_the_team_page_lists_members_with_role_and_mapping(alice_client, alice_mapping, bob):
+def test_the_team_page_lists_members_with_role_and_mapping(alice_client, alice_mapping, bob, psa_kind):
     body = alice_client.get("/account/team").content.decode()
 
     assert "alice" in body and "bob" in body
     assert alice_mapping.name in body
+    mapped_to = {"connectwise": "ConnectWise member", "autotask": "Autotask resource"}[psa_kind]  # the PSA's words
+    assert f'<th scope="col">{mapped_to}</th>' in body
     assert "Not mapped" in body  # bob
     assert "Create invitation" in body
 
