@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from assist.actions import CREATE_SPIN_OFF_TICKET
+from psa.providers.base import psa_name
 from psa.quoting import quoted
 from tickets.ai.client import anthropic_client, note_failure, note_success
 
@@ -94,8 +95,10 @@ def build_system_prompt(session) -> str:
     if not session.linked_ticket_id:
         return SYSTEM_PROMPT
     summary = session.linked_ticket_summary or "(no summary)"
+    connection = getattr(session.account, "psa_connection", None)  # the ticket is in the account's PSA
     return (
-        f"{SYSTEM_PROMPT}\n\nThis session is linked to ConnectWise ticket #{session.linked_ticket_id}: "
+        f"{SYSTEM_PROMPT}\n\nThis session is linked to {psa_name(connection.provider if connection else None)} "
+        f"ticket #{session.linked_ticket_id}: "
         f"\"{summary}\". That ticket is the primary topic of this session."
     )
 

@@ -140,7 +140,9 @@ def profile(request):
     if name:
         messages.success(request, f"Dates and times are now shown in {name}.")
     else:
-        messages.success(request, "Dates and times now follow your ConnectWise member's or your browser's time zone.")
+        words = tenant.psa_words  # Autotask: your Autotask resource's
+        messages.success(request, f"Dates and times now follow your {words.get('ConnectWise', 'ConnectWise')} "
+                                  f"{words.get('member', 'member')}'s or your browser's time zone.")
     return redirect("profile")
 
 

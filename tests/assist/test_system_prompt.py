@@ -24,3 +24,8 @@ def test_it_names_the_linked_ticket_as_the_primary_topic(linked_session):
 
 def test_an_unlinked_session_gets_the_plain_prompt(session):
     assert build_system_prompt(session) == SYSTEM_PROMPT
+
+
+def test_the_linked_ticket_is_named_in_the_accounts_psa(linked_session, connection, psa_kind):
+    psa = {"connectwise": "ConnectWise", "autotask": "Autotask"}[psa_kind]
+    assert f"This session is linked to {psa} ticket #1042: " in build_system_prompt(linked_session)

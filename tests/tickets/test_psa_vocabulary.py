@@ -75,3 +75,10 @@ def test_the_bulk_bar_of_an_autotask_account_assigns_a_resource(alice_client, au
     assert ">Assign resource</button>" in body
     assert ">Resource</label>" in body
     assert "Assign member" not in body
+
+
+def test_an_autotask_user_back_on_automatic_zones_is_told_their_resources_zone_comes_first(alice_client,
+                                                                                        autotask_connection):
+    body = alice_client.post("/account/profile", {"zone": ""}, follow=True).content.decode()
+
+    assert "Dates and times now follow your Autotask resource&#x27;s or your browser&#x27;s time zone." in body
