@@ -105,3 +105,35 @@ def test_an_unknown_assignee_matches_nothing_without_a_ticket_query(provider, qu
 
     assert (found.changes, found.total) == ((), 0)
     assert calls(quiet, path_end="/Tickets/query") == []
+
+
+# --- the open drawer's check: ticket_stamp ---------------------------------------------------------------------
+
+
+def test_the_drawers_stamp_is_what_the_whole_ticket_says_in_two_calls(provider, at_sandbox):
+    ticket_id = next(s["ticketID"] for s in at_sandbox.state["secondaries"].values())  # primary and secondaries
+    whole = provider.get_ticket(ticket_id)
+    at_sandbox.clear_log()
+
+    stamp = provider.ticket_stamp(ticket_id)
+
+    assert (stamp.ticket_id, stamp.last_updated, stamp.status_id) == (ticket_id, whole.last_updated, whole.status_id)
+    assert list(stamp.resources) == whole.resources and len(stamp.resources) >= 2
+    assert len(calls(at_sandbox)) == 2  # the ticket's fields and its secondary resources (resources are cached)
+
+
+def test_a_resource_added_in_autotask_shows_in_the_stamp(provider, at_sandbox):
+    ticket = next(t for t in _open(at_sandbox, 1) if t.get("assignedResourceID"))
+    before = provider.ticket_stamp(ticket["id"])
+    newcomer = next(r for r in provider.list_members() if r.identifier not in before.resources)
+
+    provider.add_resource(ticket["id"], newcomer.id)
+
+    assert provider.ticket_stamp(ticket["id"]).resources == (*before.resources, newcomer.identifier)
+
+
+def test_the_stamp_of_a_missing_ticket_is_not_found(provider, at_sandbox):
+    from psa.providers.base import PSANotFoundError
+
+    with pytest.raises(PSANotFoundError):
+        provider.ticket_stamp(999_999)
