@@ -123,9 +123,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
        for t in ("test_a_member_sees_the_mappings_read_only", "test_a_user_maps_and_unmaps_themselves",
                  "test_self_mapping_needs_a_real_member", "test_an_admin_cannot_map_an_unknown_member",
                  "test_a_psa_failure_shows_retry_and_keeps_stored_mappings_removable")},
-    **{f"tests/tickets/test_views_saved_views.py::{t}": _CW_STATE
-       for t in ("test_a_ticket_changed_since_the_page_was_drawn", "test_nothing_changed_says_nothing",
-                 "test_the_drawer_names_what_changed", "test_the_drawer_check_rearmed")},
     **{f"tests/tickets/test_service.py::{t}": "ConnectWise's per-board statuses (Autotask has one account-wide list)"
        for t in ("test_status_without_board_matches_the_status_name_on_every_board",
                  "test_list_all_statuses_covers_every_board")},

@@ -23,8 +23,25 @@ DRAWN = "1700000000"  # the page's since: 2023-11-14
 @pytest.fixture
 def quiet(sandbox):
     for ticket in sandbox.state["tickets"].values():
-        ticket["_info"]["lastUpdated"] = LONG_AGO
+        _stamp(ticket, LONG_AGO)
     return sandbox
+
+
+# Each PSA's sandbox keeps a ticket's last update, board and openness in its own fields: ConnectWise's
+# _info/lastUpdated, board and closedFlag; Autotask's lastActivityDate, queueID and status (5 is Complete).
+def _stamp(ticket: dict, when: str) -> None:
+    if "_info" in ticket:
+        ticket["_info"]["lastUpdated"] = when
+    else:
+        ticket["lastActivityDate"] = when
+
+
+def _open_ticket(sandbox, board_id: int | None = None) -> dict:
+    def on_board(t):
+        return board_id is None or (t["board"]["id"] if "_info" in t else t["queueID"]) == board_id
+
+    return next(t for t in sandbox.state["tickets"].values()
+                if on_board(t) and not (t["closedFlag"] if "_info" in t else t["status"] == 5))
 
 
 def _save(client, name, query="board=1", **extra):
@@ -147,8 +164,8 @@ def test_the_queue_carries_a_background_check_with_a_polite_notice_region(alice_
 
 
 def test_a_ticket_changed_since_the_page_was_drawn_gives_the_notice_with_refresh(alice_client, alice_mapping, quiet):
-    ticket = next(t for t in quiet.state["tickets"].values() if t["board"]["id"] == 1 and not t["closedFlag"])
-    ticket["_info"]["lastUpdated"] = LATER
+    ticket = _open_ticket(quiet, board_id=1)
+    _stamp(ticket, LATER)
     html = alice_client.get(f"/tickets/changes?board=1&since={DRAWN}&ids={ticket['id']}", **HX).content.decode()
     assert "1 ticket changed" in html
     assert f'data-changed-ids="{ticket["id"]}"' in html and 'hx-get="/tickets?board=1"' in html and ">Refresh</button>" in html
@@ -160,8 +177,8 @@ def test_nothing_changed_says_nothing(alice_client, alice_mapping, quiet):
 
 
 def test_the_drawer_names_what_changed_and_offers_to_reload_it(alice_client, alice_mapping, quiet):
-    ticket = next(t for t in quiet.state["tickets"].values() if not t["closedFlag"])
-    ticket["_info"]["lastUpdated"] = LATER
+    ticket = _open_ticket(quiet)
+    _stamp(ticket, LATER)
     html = alice_client.get(f"/tickets/{ticket['id']}/changes?since={DRAWN}", **HX).content.decode()
     assert "This ticket changed (notes)" in html and "Reload notes and status" in html
 
