@@ -96,7 +96,10 @@ CONNECTWISE_ONLY: dict[str, str] = {
         "psa/test_models.py::test_private_key_is_encrypted_at_rest",
         "security/test_encryption_key_rotation.py::test_re_entering_the_private_key_makes_the_connection_work_again",
         "security/test_encryption_key_rotation.py::test_reencrypting_lets_the_old_key_be_dropped_at_once")},
-    "tests/tickets/test_live_poll.py": _CW_STATE,
+    "tests/tickets/test_live_poll.py": (
+        "edits the ConnectWise sandbox's tickets and counts the shared poll's calls by ConnectWise's paths; Autotask's "
+        "poll and drawer check: tests/psa/autotask/test_live_changes.py, and test_views_saved_views.py and "
+        "tests/e2e/test_live_updates.py on both PSAs"),
     "tests/tickets/test_service_edit.py": _CW_EDITS,
     "tests/tickets/test_saved_views.py": _CW_STATE,
     "tests/tickets/test_views_panel.py": _CW_STATE,
