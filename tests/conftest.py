@@ -101,8 +101,6 @@ CONNECTWISE_ONLY: dict[str, str] = {
         "poll and drawer check: tests/psa/autotask/test_live_changes.py, and test_views_saved_views.py and "
         "tests/e2e/test_live_updates.py on both PSAs"),
     "tests/tickets/test_service_edit.py": _CW_EDITS,
-    "tests/tickets/test_saved_views.py": _CW_STATE,
-    "tests/tickets/test_views_panel.py": _CW_STATE,
     **{f"tests/tickets/test_faithful_names.py::{t}": ("edits ConnectWise's reference shapes in its sandbox (a member as "
                                                       "its identifier only) or reads its three note flags")
        for t in ("test_note_authors", "test_assignees", "test_a_member_the_directory", "test_the_note_composer")},
@@ -173,6 +171,31 @@ CONNECTWISE_ONLY: dict[str, str] = {
         "serves the ConnectWise sandbox at both scales (only ConnectWise's has a large scale: 200,000 tickets) through "
         "its own sandbox fixture and counts calls by ConnectWise's paths; Autotask's budgets: "
         "test_psa_call_counts_autotask.py, its sort on large queues: tests/psa/autotask/test_ordering.py"),
+    # The drawer's and saved views' view tests run on Autotask but for these (the rest of both modules runs on both):
+    **{f"tests/tickets/test_views_panel.py::{t}": (
+        "ConnectWise's configurations (ticket_configurations in its sandbox) and their separate facts read; "
+        "Autotask's configuration item: tests/e2e/test_tickets_page.py::test_configurations_show_at_once (both PSAs)")
+       for t in ("test_the_detail_lists_configuration_names_at_once_and_loads_their_facts_lazily",
+                 "test_the_configuration_facts_replace_the_list_out_of_band",
+                 "test_failing_configuration_facts_keep_the_names_and_offer_a_retry",
+                 "test_a_ticket_without_configurations_loads_no_facts",
+                 "test_the_configuration_facts_without_ids_read_the_references_first")},
+    **{f"tests/tickets/test_views_panel.py::{t}": (
+        "ConnectWise's per-board status ids (Service Desk: 11 New, 12 In Progress) and its call paths; Autotask's "
+        "status change: tests/perf/test_psa_call_counts_autotask.py and the browser's drawer tests (both PSAs)")
+       for t in ("test_it_changes_the_status_updates_the_row_and_toasts",
+                 "test_the_refreshed_row_comes_from_the_status_change_itself",
+                 "test_a_status_change_from_the_dashboard_sends_no_queue_row_and_fetches_no_ticket",
+                 "test_a_refused_status_change_keeps_the_old_status_and_explains")},
+    **{f"tests/tickets/test_saved_views.py::{t}": (
+        "counts ConnectWise's GET /service/tickets/count calls, injects its 400, or edits its sandbox's tickets "
+        "(closedFlag) and boards")
+       for t in ("test_each_view_shows_its_open_ticket_count_from_one_count_call",
+                 "test_colleagues_on_the_same_shared_view_share_one_count_for_a_minute",
+                 "test_assigned_to_me_is_counted_for_each_user", "test_two_accounts_never_share_a_count",
+                 "test_a_failed_count_is_reported_per_view_and_not_cached",
+                 "test_a_view_whose_board_was_deleted_still_opens_and_names_the_board",
+                 "test_the_queue_opened_from_a_stale_view_shows_the_warning")},
     # --- end of the non-browser block ---
 }
 

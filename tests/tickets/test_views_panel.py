@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.reliability.psa_faults import where
+
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -60,9 +62,10 @@ def test_the_detail_section_renders_notes_configurations_related_and_facts(alice
     assert f'id="note-form-{ticket_id}"' in html
 
 
-def test_a_failing_section_shows_its_own_retry(alice_client, alice_mapping, sandbox):
+def test_a_failing_section_shows_its_own_retry(alice_client, alice_mapping, sandbox, psa_kind):
     ticket_id, company_id, _ = _ticket(alice_client, company=250)
-    sandbox.inject("500", path=r"/notes")
+    method, path = where(psa_kind, "notes")  # the notes read, where each PSA serves it
+    sandbox.inject("500", method=method, path=path)
     html = alice_client.get(f"/tickets/{ticket_id}/detail?company={company_id}", **HX).content.decode()
     assert "Could not load notes" in html
     assert f'hx-get="/tickets/{ticket_id}/detail?company={company_id}" hx-target="#detail-{ticket_id}"' in html
