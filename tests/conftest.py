@@ -78,7 +78,8 @@ CONNECTWISE_ONLY: dict[str, str] = {
     "tests/tickets/test_api_reference.py::test_board_statuses": _CW_SEED,
     "tests/tickets/test_api_reference.py::test_priorities": _CW_SEED,
     "tests/tickets/test_api_tickets.py::test_update_status": _CW_SEED,
-    "tests/tickets/test_api_saved_views.py": "saves views naming ConnectWise seed boards and injects faults at its paths",
+    "tests/tickets/test_api_saved_views.py::test_a_view_whose_board_is_gone_names_it_in_its_warnings": (
+        "deletes a board from the ConnectWise sandbox (Autotask's queues are a picklist)"),
     # Browser tests (their Autotask flows: tests/e2e/test_autotask.py).
     "tests/e2e/test_responsive_flows.py::test_on_a_phone_views_bulk_actions_and_log_time": _ISSUE_19,
     "tests/e2e/test_tickets_page.py::test_failing_configuration_facts": (
