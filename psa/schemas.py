@@ -170,6 +170,10 @@ class PSASystemInfo(_DTO):
     is_cloud: bool | None = None
     server_time_zone: str | None = None
     cloud_region: str | None = None
+    # Autotask's request budget (ThresholdInformation): requests used in the current window, of the limit.
+    api_requests_used: int | None = None
+    api_requests_limit: int | None = None
+    api_window_minutes: int | None = None
 
 
 class TicketSearchQuery(_DTO):

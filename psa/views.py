@@ -117,13 +117,26 @@ def integrations(request):
     return trigger_client_event(response, "psaConnectionSaved", {})
 
 
+def _autotask_usage(info) -> str:
+    """" API requests: N of 10,000 in the last 60 minutes." (and Autotask's slow-down above half of it), or ""."""
+    if info.api_requests_used is None or not info.api_requests_limit:
+        return ""
+    used, limit = info.api_requests_used, info.api_requests_limit
+    window = f" in the last {info.api_window_minutes} minutes" if info.api_window_minutes else ""
+    text = f" API requests: {used:,} of {limit:,}{window} (every integration on this Autotask database counts)."
+    if used >= limit / 2:
+        text += (" Above half of it Autotask slows every answer down (0.5 s; 1 s above three quarters), and at the "
+                 "limit it refuses requests.")
+    return text
+
+
 def _autotask_test_result(connection, error: PSAError | None = None, info=None, zone_url: str = "") -> dict:
     """Test connection's words for an Autotask connection (the zone lookup, then the version)."""
     if info is not None:
         version = info.version or "unknown version"
         zone = f" (zone {info.cloud_region}: {zone_url})" if info.cloud_region and zone_url else (
             f" (zone {zone_url})" if zone_url else "")
-        return {"ok": True, "message": f"Connected to Autotask {version}{zone}."}
+        return {"ok": True, "message": f"Connected to Autotask {version}{zone}.{_autotask_usage(info)}"}
     site = connection.site
     if isinstance(error, PSASitePolicyError):
         message = f"Not allowed: {error.message}"

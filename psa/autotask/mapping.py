@@ -376,9 +376,17 @@ def configuration(ci: dict[str, Any], lookups: Lookups) -> PSAConfiguration:
     )
 
 
-def system_info(version: dict[str, Any], zone_name: str | None) -> PSASystemInfo:
-    """``/V1.0/Version`` (``majorVersion``, ``minorVersion``, ``build``): the Autotask product version."""
+def system_info(version: dict[str, Any], zone_name: str | None, threshold: Any = None) -> PSASystemInfo:
+    """``/V1.0/Version`` (``majorVersion``, ``minorVersion``, ``build``): the Autotask product version; with
+    ``/V1.0/ThresholdInformation`` (``currentTimeframeRequestCount`` of ``externalRequestThreshold`` in
+    ``requestThresholdTimeframe`` minutes) when it answered with numbers."""
     parts = [_str(version.get(key)) or (str(version[key]) if isinstance(version.get(key), int) else None)
              for key in ("majorVersion", "minorVersion", "build")]
     text = ".".join(part for part in parts if part) or None
-    return PSASystemInfo(version=text, is_cloud=True, server_time_zone="UTC", cloud_region=zone_name)
+    usage: dict[str, int | None] = {}
+    if isinstance(threshold, dict):
+        used, limit = _int(threshold.get("currentTimeframeRequestCount")), _int(threshold.get("externalRequestThreshold"))
+        if used is not None and limit:
+            usage = {"api_requests_used": used, "api_requests_limit": limit,
+                     "api_window_minutes": _int(threshold.get("requestThresholdTimeframe"))}
+    return PSASystemInfo(version=text, is_cloud=True, server_time_zone="UTC", cloud_region=zone_name, **usage)

@@ -930,9 +930,16 @@ class AutotaskProvider(PooledProvider):
     @_psa_errors_only
     def system_info(self) -> PSASystemInfo:
         """The zone lookup (an unknown username fails here, as ``AutotaskUnknownUserError``), then
-        ``GET /V1.0/Version``: the Autotask version, with the zone as the region."""
+        ``GET /V1.0/Version``: the Autotask version, with the zone as the region; beside it
+        ``GET /V1.0/ThresholdInformation``, the database's API requests this hour of its limit (10,000), left
+        out when it fails (the version says whether the connection works; the usage is extra)."""
         zone = self.client.zone()
+        threshold = self._submit(self.client.get, "ThresholdInformation")
         version = self.client.get("Version")
+        try:
+            usage = threshold.result()
+        except PSAError:
+            usage = None
         if not isinstance(version, dict):
             raise PSAMalformedResponseError("Autotask sent a malformed response")
-        return mapping.system_info(version, zone.name or None)
+        return mapping.system_info(version, zone.name or None, usage)

@@ -6,6 +6,9 @@ test client.)
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from django.test import Client
 
@@ -160,6 +163,27 @@ def test_test_connection_reports_the_autotask_version_and_stores_the_zone(web, a
     assert API_SECRET not in html and API_INTEGRATION_CODE not in html
     # The page shows the discovered zone from now on.
     assert at_connection.zone_url in web.get(URL).content.decode()
+
+
+def test_test_connection_reports_the_databases_api_requests_this_hour(web, at_connection, at_sandbox):
+    html = unescape(web.post(URL + "/test", **HX).content.decode())
+    used = int(re.search(r"API requests: ([\d,]+) of 10,000 in the last 60 minutes", html).group(1).replace(",", ""))
+    assert 1 <= used <= len(at_sandbox.request_log)  # the test's own requests (the zone lookup is exempt)
+    assert "every integration on this Autotask database counts" in html
+    assert "slows every answer down" not in html
+
+
+def test_above_half_of_the_hourly_limit_test_connection_warns_of_autotasks_slow_down(web, at_connection, at_sandbox):
+    at_sandbox.hourly_limit = 4  # two requests (the version and the usage) are half of it
+    html = unescape(web.post(URL + "/test", **HX).content.decode())
+    assert "is-ok" in html and re.search(r"API requests: \d of 4 in the last 60 minutes", html)
+    assert "Above half of it Autotask slows every answer down (0.5 s; 1 s above three quarters)" in html
+
+
+def test_when_the_usage_cannot_be_read_test_connection_still_says_connected(web, at_connection, at_sandbox):
+    at_sandbox.inject("503", path=r"ThresholdInformation$")
+    html = web.post(URL + "/test", **HX).content.decode()
+    assert "is-ok" in html and "Connected to Autotask 2025.2.512" in html and "API requests" not in html
 
 
 def test_a_wrong_secret_is_reported_as_bad_credentials_without_the_secret(web, at_connection):
