@@ -155,7 +155,7 @@ def test_it_shows_my_tickets_with_assigned_me(alice_client, alice_mapping):
 def test_it_asks_to_map_a_member_for_assigned_me(alice_client, connection, psa_kind):
     html = alice_client.get("/tickets?assigned=me").content.decode()
     assert f"not mapped to a {psa_name(psa_kind)} {MEMBER_WORD[psa_kind]}" in html
-    assert 'href="/account/integrations"' in html
+    assert 'href="/account/integrations"' in html and f"Map your PSA {MEMBER_WORD[psa_kind]}</a>" in html
 
 
 def test_it_links_to_integrations_without_a_connection(alice_client):
