@@ -196,7 +196,8 @@ class ATSandbox(FaultPlumbing):
         self._hour: deque[float] = deque()
         self._clock = clock
         self._rng = random.Random(seed)
-        anchor = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+        # The seed's dates are relative to this hour (kept: a sandbox built from the same seed and anchor is the same).
+        self.anchor = anchor = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         self._snapshot = pickle.dumps(build_seed(seed, anchor, ticket_total=ticket_total, open_target=open_target),
                                       protocol=pickle.HIGHEST_PROTOCOL)
         self.state: dict = {}
