@@ -189,26 +189,21 @@ def test_an_idle_connection_past_its_expiry_is_not_reused(server):
 # --- failures, as the ConnectWise client reports them ------------------------------------------------------
 
 
-def test_a_truncated_body_is_a_malformed_answer_and_is_not_retried(server):
-    srv = server(lambda n, _s: (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[{\"id\": 1", True))
+@pytest.mark.parametrize(("answer", "wire_says", "psa_error", "sent"), [
+    # A cut-short answer is malformed and not asked for again: one request each.
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[{\"id\": 1", "complete message body", PSAMalformedResponseError, 1 + 1),
+    # No answer at all is an outage: the ConnectWise client retries a GET twice.
+    (None, "Server disconnected", PSAUnavailableError, 1 + 3),
+], ids=["truncated-body", "hang-up"])
+def test_a_broken_answer_is_the_httpx_error_the_psa_clients_map(server, answer, wire_says, psa_error, sent):
+    srv = server(lambda n, _s: (answer, True))
 
-    with _client(srv.url) as client, pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
+    with _client(srv.url) as client, pytest.raises(httpx.RemoteProtocolError, match=wire_says):
         client.get("/service/tickets")
-    with pytest.raises(PSAMalformedResponseError):
-        _cw_client(srv.url).get("/service/tickets")
-
-    assert len(srv.requests) == 2  # one each: a cut-short answer is not asked for again
-
-
-def test_a_server_hanging_up_without_answering_is_unavailable_after_the_retries(server):
-    srv = server(lambda n, _s: (None, True))
-
-    with _client(srv.url) as client, pytest.raises(httpx.RemoteProtocolError, match="Server disconnected"):
-        client.get("/service/tickets")
-    with pytest.raises(PSAUnavailableError):
+    with pytest.raises(psa_error):
         _cw_client(srv.url, get_retries=2).get("/service/tickets")
 
-    assert len(srv.requests) == 1 + 3
+    assert len(srv.requests) == sent
 
 
 def test_an_answer_that_never_comes_is_a_read_timeout(server):
