@@ -935,11 +935,13 @@ class AutotaskProvider(PooledProvider):
         out when it fails (the version says whether the connection works; the usage is extra)."""
         zone = self.client.zone()
         threshold = self._submit(self.client.get, "ThresholdInformation")
-        version = self.client.get("Version")
         try:
-            usage = threshold.result()
-        except PSAError:
-            usage = None
+            version = self.client.get("Version")
+        finally:
+            try:  # waited for either way, so no call is left running unobserved
+                usage = threshold.result()
+            except PSAError:
+                usage = None
         if not isinstance(version, dict):
             raise PSAMalformedResponseError("Autotask sent a malformed response")
         return mapping.system_info(version, zone.name or None, usage)
