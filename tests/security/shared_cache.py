@@ -1,7 +1,8 @@
 """The cache a deployment shares, for the rate-limit and lockout tests: a real Redis, and a second app process.
 
 Give the tests a Redis with ``RF_TEST_REDIS_URL=redis://127.0.0.1:PORT/DB`` — a database they may
-flush (``.ci/run`` starts a private one). Without it the tests that need Redis are skipped, saying so.
+flush (``.ci/run`` starts a private one). Without it the tests that need Redis are skipped, saying so. Under
+pytest-xdist each worker uses the next database number (``_worker_database``).
 
     from tests.security.shared_cache import each_cache, redis_cache, run_second_app_process  # noqa: F401
 
@@ -25,7 +26,21 @@ from urllib.parse import quote
 
 import pytest
 
-REDIS_URL = os.environ.get("RF_TEST_REDIS_URL", "")
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker takes its own Redis database (the URL's + the worker's number).
+
+    The tests flush their database before and after; workers sharing one would flush each other's keys
+    mid-test. Redis has 16 databases by default: enough for ``-n 2`` on any base below 14.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... ; unset without xdist
+    if not url or not worker:
+        return url
+    base, _, database = url.rpartition("/")
+    return f"{base}/{int(database or 0) + int(worker.removeprefix('gw'))}"
+
+
+REDIS_URL = _worker_database(os.environ.get("RF_TEST_REDIS_URL", ""))
 NO_REDIS = ("needs a Redis the tests may flush: set RF_TEST_REDIS_URL=redis://127.0.0.1:PORT/DB "
             "(.ci/run starts one and sets it)")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason=NO_REDIS)
