@@ -21,7 +21,7 @@ a. **App CPU per 25-row htmx list render** (``GET /tickets`` with ``HX-Request: 
    machine load, and each renders lists back to back as a serving worker does (``measure_cpu`` says why
    not every request: ``--block 1`` measures each render with caches the other side has emptied).
 b. **Throughput**: the list partial's req/s as a % of ``/healthz``'s, each side under the project's
-   gunicorn config (workers = nproc, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
+   gunicorn config (workers = nproc + 1, this tree's default for both sides, 16 threads, ``GUNICORN_MAX_REQUESTS=0``), sandbox L = 50 ms,
    ``--tp-clients`` closed-loop clients (threads + httpx, like ``bench/run.py``'s throughput phase)
    spread over ``--tp-accounts`` accounts (each with its own PSA connection, as on a server many MSPs
    share: one connection may run only ``PSA_MAX_CALLS_PER_CONNECTION`` PSA calls at once per worker,
@@ -304,8 +304,9 @@ def measure_throughput(sides: list[Side], args, workdir: Path, sandbox_pid: int)
     from contextlib import ExitStack
 
     from bench import harness as h
+    from rf_project.env import default_workers
 
-    workers = os.cpu_count() or 1
+    workers = default_workers()  # the project's gunicorn default: cores + 1
     per_round = max(1, args.tp_requests // args.tp_rounds)
     seconds_per_round = max(1.0, args.tp_seconds / args.tp_rounds)
 

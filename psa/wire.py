@@ -29,12 +29,14 @@ connection and process).
 from __future__ import annotations
 
 import http.client
+import json
 import select
 import ssl
 import threading
 import time
 
 import httpx
+import orjson
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30)
 
@@ -203,3 +205,16 @@ def _wire_headers(request: httpx.Request, body: bytes) -> list[tuple[bytes, byte
         headers.append((b"Content-Length", str(len(body)).encode("ascii")))
     return headers
 
+
+def decode_json(content: bytes):
+    """A PSA answer's JSON body as Python values, ``ValueError`` (``json.JSONDecodeError``) if it is not JSON.
+
+    orjson reads a 25-ticket page several times faster than ``json`` (README, "List render cost"); what orjson
+    refuses and the standard library reads (``NaN``, an unpaired surrogate escape) is read by ``json`` as before,
+    so no answer the clients took before becomes "malformed" now. One silent difference: an integer past 64 bits
+    becomes a float (no PSA field holds one: ids and counts are 32-bit).
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)

@@ -53,6 +53,12 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
+def default_workers() -> int:
+    """gunicorn's worker processes when ``GUNICORN_WORKERS`` is not set: cores + 1 (``gunicorn.conf.py`` says why;
+    ``bench/list_cpu.py`` serves its throughput phase with the same number)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def envfloat(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

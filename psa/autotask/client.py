@@ -58,6 +58,7 @@ from psa.providers.base import (
     PSAUnavailableError,
     PSAValidationError,
 )
+from psa.wire import decode_json
 
 logger = logging.getLogger("psa.autotask")
 
@@ -509,7 +510,7 @@ class AutotaskClient:
             if not response.content:
                 return None, None
             try:
-                payload = json.loads(response.content)
+                payload = decode_json(response.content)
             except (ValueError, UnicodeDecodeError):
                 return None, _Failure(PSAMalformedResponseError(MALFORMED_MESSAGE), False, detail=f"{status} malformed body")
             if _only_errors(payload):  # "a 200 can still carry errors" (API-NOTES 6.1)
@@ -549,7 +550,7 @@ _FIELD_PATTERNS = (
 
 def _json_or_none(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content or b"null")
+        return decode_json(response.content or b"null")
     except (ValueError, UnicodeDecodeError):
         return None
 

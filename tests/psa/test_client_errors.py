@@ -113,6 +113,23 @@ def test_every_request_carries_basic_auth_client_id_and_the_versioned_accept_hea
     assert request.headers["content-type"] == "application/json"
 
 
+def test_a_repeated_request_goes_to_the_same_url_and_a_full_url_memory_starts_again(monkeypatch):
+    monkeypatch.setattr("psa.connectwise.client.PARSED_URLS_MAX", 3)
+    script = Script(ok([]))
+    client = make_client(script)
+    params = {"conditions": 'board/id in (1,2) and summary contains "50% off & more"', "pageSize": 25}
+    client.get("/service/tickets", params)
+    client.get("/service/tickets", params)
+    for n in range(5):  # more distinct URLs than the client keeps
+        client.get("/service/tickets", {**params, "page": n + 2})
+    client.get("/service/tickets", params)
+    urls = [str(r.url) for r in script.requests]
+    assert urls[0] == urls[1] == urls[-1] == str(httpx.URL(
+        "https://api-na.myconnectwise.net/v4_6_release/apis/3.0/service/tickets", params=params))
+    assert [r.url.params.get("page") for r in script.requests[2:7]] == ["2", "3", "4", "5", "6"]
+    assert len(client._parsed_urls) <= 3
+
+
 def test_the_client_has_explicit_timeouts():
     client = make_client(Script(ok()), timeout=7.0, connect_timeout=2.0)
     assert client._http.timeout.read == 7.0
