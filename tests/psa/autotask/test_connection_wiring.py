@@ -174,9 +174,11 @@ def test_test_connection_reports_the_databases_api_requests_this_hour(web, at_co
 
 
 def test_above_half_of_the_hourly_limit_test_connection_warns_of_autotasks_slow_down(web, at_connection, at_sandbox):
-    at_sandbox.hourly_limit = 4  # two requests (the version and the usage) are half of it
+    # The version and the usage run side by side: the usage counts itself and, if it was served second, the
+    # version too (1 or 2 requests). With a limit of 2 either is at least half of it.
+    at_sandbox.hourly_limit = 2
     html = unescape(web.post(URL + "/test", **HX).content.decode())
-    assert "is-ok" in html and re.search(r"API requests: \d of 4 in the last 60 minutes", html)
+    assert "is-ok" in html and re.search(r"API requests: [12] of 2 in the last 60 minutes", html)
     assert "Above half of it Autotask slows every answer down (0.5 s; 1 s above three quarters)" in html
 
 
