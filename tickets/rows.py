@@ -102,7 +102,7 @@ _PLACEHOLDER_ID = 2147483647  # reversed in place of a ticket id, then split aro
 @lru_cache(maxsize=16)
 def _row_urls(cls, prefix: str, urlconf) -> RowUrls:
     head, tail = reverse("ticket_panel", args=[_PLACEHOLDER_ID]).split(str(_PLACEHOLDER_ID))
-    return cls(queue=reverse("ticket_list"), panel_head=head, panel_tail=tail)
+    return cls(queue=reverse("ticket_list"), panel_head=head, panel_tail=tail, changes=reverse("queue_changes"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,7 @@ class RowUrls:
     queue: str  # /tickets
     panel_head: str  # /tickets/
     panel_tail: str  # /panel
+    changes: str  # /tickets/changes, the live poll (list.html#results)
 
     @classmethod
     def reverse(cls) -> RowUrls:
