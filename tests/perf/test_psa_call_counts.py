@@ -22,6 +22,7 @@ import pytest
 from psa.metrics import get_call_count, reset_call_count
 from psa.reference import ALL_PARTS
 from psa.tenancy import tenant_for
+from tests.reference_loads import settle_reference_loads
 from tickets import service
 
 HX = {"HX-Request": "true"}
@@ -120,20 +121,6 @@ def test_the_first_visit_loads_each_kind_of_reference_data_once(alice_client, al
     assert "GET /company/companies" not in shapes  # companies are searched as the user types (issue 17)
     assert shapes["GET /system/members"] == 1
     assert sum(shapes.values()) == 9
-
-
-def settle_reference_loads() -> None:
-    """Wait for the reference-data loads still running in this process (psa.reference starts them in the
-    fan-out pool; a request may render without waiting for a part it did not need). Otherwise such a load
-    can finish after the test cleared the cache and the log, and the next request awaits it instead of
-    calling: a race, not a call-count difference."""
-    from psa import reference
-
-    for future in list(reference._loading.values()):
-        try:
-            future.result(timeout=60)
-        except Exception:  # noqa: BLE001, S110 - only its end matters here
-            pass
 
 
 def shape_of(path: str, method: str = "GET") -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from psa.reference import PICK_MAX
 from tests.large_sandbox import large_sandbox
-from tests.perf.test_psa_call_counts import settle_reference_loads
+from tests.reference_loads import settle_reference_loads
 
 HX = {"HX-Request": "true"}
 

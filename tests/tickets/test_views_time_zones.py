@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.reference_loads import settle_reference_loads
+
 pytestmark = pytest.mark.django_db
 
 _CW = "uses the ConnectWise sandbox's seed and state (board, status and type names and ids, its members' time zones)"
@@ -110,6 +112,7 @@ def test_the_mapped_connectwise_members_zone_comes_before_the_browsers(alice_cli
     _map_alice_to(alice_mapping, sandbox, "US Pacific")
     alice_client.cookies["rf_browser_tz"] = "Asia/Tokyo"
     alice_client.get("/tickets?assigned=all")  # loads (and caches) the members with their zones
+    settle_reference_loads()  # that load runs beside the request, which may answer before it has finished
     html = alice_client.get("/tickets?assigned=all").content.decode()
     assert re.search(r'class="sidebar-zone"[^>]*>America/Los_Angeles</a>', html)
     assert all(title.endswith((" PST", " PDT")) for title in _entered_titles(html))
