@@ -103,6 +103,10 @@ class CircuitBreaker:
     def _open_key(self) -> str:
         return self.key + ":open-until"
 
+    def is_open(self) -> bool:
+        """Whether calls fail fast now (or wait for another's probe); unlike ``check``, changes nothing."""
+        return cache.get(self._open_key) is not None
+
     def check(self) -> bool:
         """Before a call: raises ``PSACircuitOpenError`` while open; True when this call is the probe."""
         open_until = cache.get(self._open_key)

@@ -288,6 +288,30 @@ class PinnedTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        failure: httpx.ConnectError | None = None
+        for pinned in self._pinned(request):
+            try:
+                return self._inner.handle_request(pinned)
+            except httpx.ConnectError as error:  # nothing was sent: try the next checked address
+                failure = error
+        assert failure is not None
+        raise failure
+
+    def send_early(self, request: httpx.Request) -> bool:
+        """``StdlibTransport.send_early`` to the first checked address (the one ``handle_request`` tries first,
+        so the later request finds it); False, with nothing sent, if the policy refuses the site or that
+        address does not answer: the later request then goes the usual way and reports it."""
+        try:
+            pinned = next(iter(self._pinned(request)))
+        except (PSASitePolicyError, httpx.HTTPError):
+            return False
+        return self._inner.send_early(pinned)
+
+    def discard_early(self) -> None:
+        self._inner.discard_early()
+
+    def _pinned(self, request: httpx.Request):
+        """The request as it goes to each checked address in turn (the policy checked first)."""
         url = request.url
         if url.scheme != "https" and not allow_private_hosts():
             logger.warning("PSA request to %s refused: not https", url.host)
@@ -296,25 +320,20 @@ class PinnedTransport(httpx.BaseTransport):
         addresses = self._addresses(request, host, url.port or (443 if url.scheme == "https" else 80))
         if len(addresses) == 1 and str(addresses[0]) == host:
             # An address literal, already checked: the request goes where it says (no copy to build).
-            return self._inner.handle_request(request)
+            return (request,)
         extensions = dict(request.extensions)
         if parse_ip(host) is None:
             extensions["sni_hostname"] = host
-        failure: httpx.ConnectError | None = None
-        for address in addresses:
-            pinned = httpx.Request(
+        return (
+            httpx.Request(
                 request.method,
                 url.copy_with(host=str(address)),
                 headers=request.headers,  # Host: the name
                 stream=request.stream,
                 extensions=extensions,
             )
-            try:
-                return self._inner.handle_request(pinned)
-            except httpx.ConnectError as error:  # nothing was sent: try the next checked address
-                failure = error
-        assert failure is not None
-        raise failure
+            for address in addresses
+        )
 
     def _addresses(self, request: httpx.Request, host: str, port: int) -> list[IPAddress]:
         key = (host, port, allow_private_hosts())

@@ -81,27 +81,24 @@ class StdlibTransport(httpx.BaseTransport):
         self._expiry = limits.keepalive_expiry
         self._idle: dict[tuple, list[_Connection]] = {}
         self._lock = threading.Lock()
+        self._early = threading.local()  # (key, connection) of requests this thread sent early (send_early)
 
     # --- the request
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{url.scheme}://'.",
-                                            request=request)
-        timeouts = request.extensions.get("timeout") or {}
-        https = url.scheme == "https"
-        port = url.port or (443 if https else 80)
-        server_hostname = (request.extensions.get("sni_hostname") or url.host) if https else None
-        origin = (url.scheme, url.host, port, server_hostname)
-        body = request.read()
-        headers = _wire_headers(request, body)
-
-        connection = self._checkout(origin)
+        origin, headers, body, timeouts = self._prepared(request)
+        connection = self._take_early(request, headers, body)
         if connection is None:
-            connection = self._connect(request, url.host, port, server_hostname, timeouts.get("connect"))
+            connection = self._checkout(origin)
+            if connection is None:
+                connection = self._connect(request, origin[1], origin[2], origin[3], timeouts.get("connect"))
+            try:
+                self._send(connection, request, headers, body, timeouts)
+            except BaseException:
+                connection.close()
+                raise
         try:
-            response, content = self._exchange(connection, request, headers, body, timeouts)
+            response, content = self._receive(connection, request, timeouts)
         except BaseException:
             connection.close()
             raise
@@ -115,6 +112,65 @@ class StdlibTransport(httpx.BaseTransport):
             stream=httpx.ByteStream(content),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1")},
         )
+
+    def _prepared(self, request: httpx.Request):
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{url.scheme}://'.",
+                                            request=request)
+        https = url.scheme == "https"
+        port = url.port or (443 if https else 80)
+        server_hostname = (request.extensions.get("sni_hostname") or url.host) if https else None
+        body = request.read()
+        origin = (url.scheme, url.host, port, server_hostname)
+        return origin, _wire_headers(request, body), body, request.extensions.get("timeout") or {}
+
+    # --- a request sent early, its answer read later (a queue's count beside its page)
+
+    def send_early(self, request: httpx.Request) -> bool:
+        """Write ``request`` now; this thread's next ``handle_request`` of the same request (method, URL,
+        headers, body) reads its answer instead of sending it. So one thread has two requests in flight
+        without handing one to another thread: ``ConnectWiseProvider.search_tickets`` sends the count, then
+        sends and reads the page, then reads the count. False if nothing was sent (no connection: the
+        later request goes the usual way and reports the failure). ``discard_early`` closes what this thread
+        sent early and never read."""
+        try:
+            origin, headers, body, timeouts = self._prepared(request)
+            connection = self._checkout(origin)
+            if connection is None:
+                connection = self._connect(request, origin[1], origin[2], origin[3], timeouts.get("connect"))
+        except httpx.HTTPError:
+            return False
+        try:
+            self._send(connection, request, headers, body, timeouts)
+        except httpx.HTTPError:
+            connection.close()
+            return False
+        self._sent_early().append((_early_key(request, headers, body), connection))
+        return True
+
+    def discard_early(self) -> None:
+        """Close the connections of requests this thread sent early and did not read (their answers are lost)."""
+        sent = self._sent_early()
+        while sent:
+            sent.pop()[1].close()
+
+    def _sent_early(self) -> list:
+        sent = getattr(self._early, "sent", None)
+        if sent is None:
+            sent = self._early.sent = []
+        return sent
+
+    def _take_early(self, request: httpx.Request, headers, body: bytes) -> _Connection | None:
+        sent = getattr(self._early, "sent", None)
+        if not sent:
+            return None
+        key = _early_key(request, headers, body)
+        for index, (sent_key, connection) in enumerate(sent):
+            if sent_key == key:
+                del sent[index]
+                return connection
+        return None
 
     def _connect(self, request: httpx.Request, host: str, port: int, server_hostname: str | None,
                  timeout: float | None) -> _Connection:
@@ -131,7 +187,7 @@ class StdlibTransport(httpx.BaseTransport):
         return connection
 
     @staticmethod
-    def _exchange(connection: _Connection, request: httpx.Request, headers, body: bytes, timeouts):
+    def _send(connection: _Connection, request: httpx.Request, headers, body: bytes, timeouts) -> None:
         try:
             connection.sock.settimeout(timeouts.get("write"))
             connection.putrequest(request.method, request.url.raw_path.decode("ascii"), skip_host=True,
@@ -143,6 +199,9 @@ class StdlibTransport(httpx.BaseTransport):
             raise httpx.WriteTimeout(str(error) or "timed out", request=request) from error
         except OSError as error:
             raise httpx.WriteError(str(error), request=request) from error
+
+    @staticmethod
+    def _receive(connection: _Connection, request: httpx.Request, timeouts):
         try:
             connection.sock.settimeout(timeouts.get("read"))
             response = connection.getresponse()
@@ -196,6 +255,12 @@ class StdlibTransport(httpx.BaseTransport):
         for connections in kept.values():
             for connection in connections:
                 connection.close()
+
+
+def _early_key(request: httpx.Request, headers, body: bytes) -> tuple:
+    """What makes a later request the one sent early: the same method, URL (the checked address), headers and body."""
+    url = request.url
+    return request.method, url.scheme, url.raw_host, url.port, url.raw_path, tuple(sorted(headers)), body
 
 
 def _wire_headers(request: httpx.Request, body: bytes) -> list[tuple[bytes, bytes]]:

@@ -125,6 +125,8 @@ class ConnectWiseClient:
         self.max_retry_after = max_retry_after
         self._sleep = sleep
         self._parsed_urls: dict[str, httpx.URL] = {}  # see _url
+        self._transport = transport  # send_early: the transport's own early sending, when it has one
+        self._basic_auth = httpx.BasicAuth(f"{company_id}+{public_key}", private_key)
         headers = {
             "Accept": ACCEPT,
             "Content-Type": "application/json",
@@ -132,7 +134,7 @@ class ConnectWiseClient:
         }
         self._http = _HTTPClient(
             base_url=self.base_url + "/",
-            auth=httpx.BasicAuth(f"{company_id}+{public_key}", private_key),
+            auth=self._basic_auth,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             transport=transport,
@@ -197,6 +199,27 @@ class ConnectWiseClient:
             return response.json()
         except ValueError:
             raise PSAMalformedResponseError() from None
+
+    # --- a GET sent early (psa.wire.StdlibTransport.send_early)
+
+    def send_early(self, path: str, params: dict[str, Any] | None = None) -> bool:
+        """Send ``GET path?params`` now; this thread's next ``get`` of the same path and params reads its answer
+        (retries, the breaker and errors as for any ``get``). Nothing is sent, and False returned, when the
+        transport cannot (the in-process sandboxes, test transports) or the connection's breaker is open: the
+        ``get`` then sends it. Pair with ``discard_early`` in a ``finally``."""
+        send = getattr(self._transport, "send_early", None)
+        if send is None or (self.breaker is not None and self.breaker.is_open()):
+            return False
+        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        request = self._http.build_request("GET", self._url("/" + path.lstrip("/"), params))
+        next(self._basic_auth.sync_auth_flow(request))  # the header httpx adds when it sends (build_request does not)
+        return send(request)
+
+    def discard_early(self) -> None:
+        """Close what ``send_early`` sent in this thread and no ``get`` read (a failed page leaves its count)."""
+        discard = getattr(self._transport, "discard_early", None)
+        if discard is not None:
+            discard()
 
     # --- the one request loop
 

@@ -214,23 +214,26 @@ class ConnectWiseProvider(PooledProvider):
             conditions = ticket_conditions(query)
         except ValueError as exc:
             raise _invalid("assigned", str(exc)) from None
-        count = self._submit(self.client.get, "/service/tickets/count", {"conditions": conditions})
-        # The page in this thread while the count runs in the pool: one thread hand-off per list, not two.
-        try:
-            rows_json = self.client.get(
-                "/service/tickets",
-                {
-                    "conditions": conditions,
-                    "orderBy": TICKET_ORDER,
-                    "fields": mapping.TICKET_ROW_FIELDS,
-                    "page": page,
-                    "pageSize": page_size,
-                },
-            )
-        except BaseException:
-            count.exception()  # wait for it, so no call is left running unobserved
-            raise
-        count_json = count.result()
+        count_params = {"conditions": conditions}
+        page_params = {"conditions": conditions, "orderBy": TICKET_ORDER, "fields": mapping.TICKET_ROW_FIELDS,
+                       "page": page, "pageSize": page_size}
+        if self.client.send_early("/service/tickets/count", count_params):
+            # Both in flight from this thread: the count sent first, the page sent and read, then the count
+            # read (psa.wire.StdlibTransport.send_early); no hand-off to the call pool.
+            try:
+                rows_json = self.client.get("/service/tickets", page_params)
+                count_json = self.client.get("/service/tickets/count", count_params)
+            finally:
+                self.client.discard_early()
+        else:
+            count = self._submit(self.client.get, "/service/tickets/count", count_params)
+            # The page in this thread while the count runs in the pool: one thread hand-off per list, not two.
+            try:
+                rows_json = self.client.get("/service/tickets", page_params)
+            except BaseException:
+                count.exception()  # wait for it, so no call is left running unobserved
+                raise
+            count_json = count.result()
         return TicketPage(items=[mapping.ticket_row(t) for t in rows_json], total=int(count_json["count"]))
 
     @_psa_errors_only
