@@ -424,8 +424,9 @@ def client_options(*, timeout: float | None = None, connect_timeout: float | Non
 
 
 class PooledProvider(PSAProvider):
-    """A provider over one PSA client (``self.client``) whose side-by-side calls (a list and its count, a
-    drawer's sections) run in its connection's lane of the shared call pool (``psa.concurrency``)."""
+    """A provider over one PSA client (``self.client``) whose side-by-side calls (a drawer's sections; a list's
+    count when the transport cannot send it early, see ``ConnectWiseClient.send_early``) run in its
+    connection's lane of the shared call pool (``psa.concurrency``)."""
 
     client: Any
 
