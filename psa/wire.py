@@ -89,9 +89,7 @@ class StdlibTransport(httpx.BaseTransport):
         origin, headers, body, timeouts = self._prepared(request)
         connection = self._take_early(request, headers, body)
         if connection is None:
-            connection = self._checkout(origin)
-            if connection is None:
-                connection = self._connect(request, origin[1], origin[2], origin[3], timeouts.get("connect"))
+            connection = self._open(request, origin, timeouts)
             try:
                 self._send(connection, request, headers, body, timeouts)
             except BaseException:
@@ -136,9 +134,7 @@ class StdlibTransport(httpx.BaseTransport):
         sent early and never read."""
         try:
             origin, headers, body, timeouts = self._prepared(request)
-            connection = self._checkout(origin)
-            if connection is None:
-                connection = self._connect(request, origin[1], origin[2], origin[3], timeouts.get("connect"))
+            connection = self._open(request, origin, timeouts)
         except httpx.HTTPError:
             return False
         try:
@@ -171,6 +167,13 @@ class StdlibTransport(httpx.BaseTransport):
                 del sent[index]
                 return connection
         return None
+
+    def _open(self, request: httpx.Request, origin: tuple, timeouts) -> _Connection:
+        """A kept-alive connection to ``origin`` if one is idle, else a new one."""
+        connection = self._checkout(origin)
+        if connection is None:
+            connection = self._connect(request, origin[1], origin[2], origin[3], timeouts.get("connect"))
+        return connection
 
     def _connect(self, request: httpx.Request, host: str, port: int, server_hostname: str | None,
                  timeout: float | None) -> _Connection:

@@ -210,8 +210,7 @@ class ConnectWiseClient:
         send = getattr(self._transport, "send_early", None)
         if send is None or (self.breaker is not None and self.breaker.is_open()):
             return False
-        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-        request = self._http.build_request("GET", self._url("/" + path.lstrip("/"), params))
+        request = self._http.build_request("GET", self._url("/" + path.lstrip("/"), _sent_params(params)))
         next(self._basic_auth.sync_auth_flow(request))  # the header httpx adds when it sends (build_request does not)
         return send(request)
 
@@ -227,7 +226,7 @@ class ConnectWiseClient:
         method = method.upper()
         path = "/" + path.lstrip("/")
         attempts = 1 + (self.get_retries if method == "GET" else 0)
-        params = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        params = _sent_params(params)
         probe = self.breaker.check() if self.breaker is not None else False  # raises while open
         try:
             result = self._attempts(method, path, params, json_body, attempts)
@@ -344,6 +343,11 @@ class _SetCookiesOnly(httpx.Cookies):
     def extract_cookies(self, response: httpx.Response) -> None:
         if "set-cookie" in response.headers:
             super().extract_cookies(response)
+
+
+def _sent_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """The query parameters a request sends: those left empty (None or "") are left out."""
+    return {k: v for k, v in (params or {}).items() if v is not None and v != ""}
 
 
 class _HTTPClient(httpx.Client):
