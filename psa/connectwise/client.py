@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import time
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,7 @@ BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 2.0
 JITTER_SECONDS = 0.1
 MAX_RETRY_AFTER_SECONDS = 5.0
-PARSED_URLS_MAX = 512  # URLs whose parsed form a client keeps (ConnectWiseClient._parsed)
+PARSED_URLS_MAX = 512  # URLs a client keeps parsed (ConnectWiseClient._url)
 PAGE_SIZE_MAX = 1000
 
 
@@ -124,7 +125,7 @@ class ConnectWiseClient:
         self.get_retries = max(0, int(get_retries))
         self.max_retry_after = max_retry_after
         self._sleep = sleep
-        self._parsed_urls: dict[str, httpx.URL] = {}  # see _url
+        self._parsed_urls: dict[tuple, httpx.URL] = {}  # see _url
         self._transport = transport  # send_early: the transport's own early sending, when it has one
         self._basic_auth = httpx.BasicAuth(f"{company_id}+{public_key}", private_key)
         headers = {
@@ -143,6 +144,10 @@ class ConnectWiseClient:
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30),
             follow_redirects=False,
         )
+        # What every request carries (_request): httpx's default headers, ours, and the Basic auth header.
+        self._default_timeout = self._http.timeout
+        self._headers = httpx.Headers(self._http.headers)
+        self._headers["Authorization"] = _basic_auth_header(f"{company_id}+{public_key}", private_key)
 
     def __repr__(self) -> str:
         return f"<ConnectWiseClient {self.base_url}>"
@@ -210,9 +215,7 @@ class ConnectWiseClient:
         send = getattr(self._transport, "send_early", None)
         if send is None or (self.breaker is not None and self.breaker.is_open()):
             return False
-        request = self._http.build_request("GET", self._url("/" + path.lstrip("/"), _sent_params(params)))
-        next(self._basic_auth.sync_auth_flow(request))  # the header httpx adds when it sends (build_request does not)
-        return send(request)
+        return send(self._request("GET", self._url("/" + path.lstrip("/"), _sent_params(params)), None, None))
 
     def discard_early(self) -> None:
         """Close what ``send_early`` sent in this thread and no ``get`` read (a failed page leaves its count)."""
@@ -277,13 +280,9 @@ class ConnectWiseClient:
     def _attempt(self, method: str, path: str, params: dict[str, Any], json_body: Any,
                  timeout: httpx.Timeout | None = None) -> tuple[Any, _Failure | None]:
         record_psa_call()
-        kwargs: dict[str, Any] = {}
-        if timeout is not None:
-            kwargs["timeout"] = timeout
-        if json_body is not None:
-            kwargs["content"] = json.dumps(json_body).encode()
+        content = json.dumps(json_body).encode() if json_body is not None else None
         try:
-            response = self._http.request(method, self._url(path, params), **kwargs)
+            response = self._send(method, self._url(path, params), content, timeout)
         except httpx.TimeoutException as exc:
             return None, _Failure(PSATimeoutError(), retryable=True, detail=f"timeout ({type(exc).__name__})")
         except httpx.RemoteProtocolError as exc:
@@ -312,27 +311,58 @@ class ConnectWiseClient:
         return None, _Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after, detail=str(status))
 
 
+    def _send(self, method: str, url: str | httpx.URL, content: bytes | None,
+              timeout: httpx.Timeout | None) -> httpx.Response:
+        """One request, its body read. Straight to the transport when the client has one: what
+        ``httpx.Client.send`` adds around ``transport.handle_request`` (the auth flow, the redirect loop, event
+        hooks, the elapsed-time stream) this client uses none of (its auth is one fixed header; it never
+        follows a redirect), and it cost ~2% of a list render per call (README, "List render cost"). The
+        request is the one ``httpx.Client`` would send (:meth:`_request`); cookies are kept and sent as before."""
+        if self._transport is None:
+            return self._http.request(method, url, content=content, **({"timeout": timeout} if timeout else {}))
+        request = self._request(method, url, content, timeout)
+        response = self._transport.handle_request(request)
+        response.request = request
+        try:
+            response.read()
+        finally:
+            response.close()
+        self._http.cookies.extract_cookies(response)
+        return response
+
+    def _request(self, method: str, url: str | httpx.URL, content: bytes | None,
+                 timeout: httpx.Timeout | None) -> httpx.Request:
+        """The request ``httpx.Client`` would build and send: its headers (defaults, ``Accept``, ``clientId``), the
+        Basic auth header, any kept cookies, the timeout (the client's, or this attempt's)."""
+        request = httpx.Request(method, url, headers=self._headers, content=content,
+                                extensions={"timeout": (timeout or self._default_timeout).as_dict()})
+        if self._http.cookies:
+            self._http.cookies.set_cookie_header(request)
+        return request
+
     def _url(self, path: str, params: dict[str, Any]) -> str | httpx.URL:
-        """The absolute URL, query included, as one string: httpx then parses it once. (Given a relative
-        path and ``params``, it parses the URL three times, the long query twice.) The same URL either way:
-        the query is httpx's own encoding of ``params`` (``str(QueryParams)``), the join is the base URL's."""
+        """The absolute URL, query included, parsed once and remembered: a screen asks for the same URLs again and
+        again (a queue's list and count on every visit and every live-update poll), and building one with a long
+        ``conditions`` query (httpx's encoding of ``params``, then its parsing of the URL) costs ~50 us, most of
+        building the request. The same URL as httpx's own: the query is ``str(httpx.QueryParams(params))``, the
+        join is the base URL's. Remembered by path and parameters (with their types: ``True`` and ``1`` are
+        written differently), per client (one PSA connection), at most ``PARSED_URLS_MAX``; when full it starts
+        again empty (a burst of one-off URLs, like a search as one types, cannot grow it)."""
         path = path.lstrip("/")
         if "?" in path or "#" in path:
             return self._http.build_request("GET", path, params=params or None).url
-        url = f"{self.base_url}/{path}?{httpx.QueryParams(params)}" if params else f"{self.base_url}/{path}"
-        return self._parsed(url)
-
-    def _parsed(self, url: str) -> httpx.URL:
-        """``httpx.URL(url)``, remembered: a screen asks for the same URLs again and again (a queue's list and
-        count on every visit and every live-update poll), and httpx's parsing of one with a long ``conditions``
-        query costs ~40 us, two thirds of building the request. Per client (one PSA connection), at most
-        ``PARSED_URLS_MAX`` URLs; when full it starts again empty (a burst of one-off URLs, like a search as one
-        types, cannot grow it)."""
-        parsed = self._parsed_urls.get(url)
+        key = (path, *[(name, value.__class__, value) for name, value in params.items()])
+        try:
+            parsed = self._parsed_urls.get(key)
+        except TypeError:  # a list value (repeated parameter): not remembered
+            key, parsed = None, None
         if parsed is None:
-            if len(self._parsed_urls) >= PARSED_URLS_MAX:
-                self._parsed_urls = {}  # threads may still read the old dict: replaced, never cleared in place
-            parsed = self._parsed_urls[url] = httpx.URL(url)
+            parsed = httpx.URL(f"{self.base_url}/{path}?{httpx.QueryParams(params)}" if params
+                               else f"{self.base_url}/{path}")
+            if key is not None:
+                if len(self._parsed_urls) >= PARSED_URLS_MAX:
+                    self._parsed_urls = {}  # threads may still read the old dict: replaced, never cleared in place
+                self._parsed_urls[key] = parsed
         return parsed
 
 
@@ -343,6 +373,11 @@ class _SetCookiesOnly(httpx.Cookies):
     def extract_cookies(self, response: httpx.Response) -> None:
         if "set-cookie" in response.headers:
             super().extract_cookies(response)
+
+
+def _basic_auth_header(username: str, password: str) -> str:
+    """``Basic base64(username:password)``, as ``httpx.BasicAuth`` writes it (UTF-8)."""
+    return "Basic " + b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 def _sent_params(params: dict[str, Any] | None) -> dict[str, Any]:

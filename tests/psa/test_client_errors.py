@@ -113,6 +113,31 @@ def test_every_request_carries_basic_auth_client_id_and_the_versioned_accept_hea
     assert request.headers["content-type"] == "application/json"
 
 
+def test_the_request_sent_straight_to_the_transport_is_the_one_httpx_client_would_send():
+    script = Script(ok({"id": 9}))
+    client = make_client(script, timeout=7.0, connect_timeout=2.0)
+    client.post("/service/tickets", {"summary": "Printer offline"})
+    sent = script.requests[0]
+    built = httpx.Client(
+        headers={"Accept": ACCEPT, "Content-Type": "application/json", "clientId": "client-guid"},
+        auth=httpx.BasicAuth("acme+pub", PRIVATE_KEY),
+    ).build_request("POST", str(sent.url), content=b'{"summary": "Printer offline"}')
+    built.headers["Authorization"] = httpx.BasicAuth("acme+pub", PRIVATE_KEY)._auth_header  # added when httpx sends
+    assert sorted(sent.headers.multi_items()) == sorted(built.headers.multi_items())
+    assert sent.read() == b'{"summary": "Printer offline"}'
+    assert sent.extensions["timeout"] == {"connect": 2.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+
+
+def test_a_cookie_the_psa_sets_is_sent_with_the_next_requests():
+    script = Script(ok([], headers={"Set-Cookie": "AWSALB=sticky-1; Path=/"}), ok([]))
+    client = make_client(script)
+    client.get("/service/tickets")
+    client.get("/service/boards")
+    client.get("/service/priorities")
+    assert "cookie" not in script.requests[0].headers
+    assert script.requests[1].headers["cookie"] == script.requests[2].headers["cookie"] == "AWSALB=sticky-1"
+
+
 def test_a_repeated_request_goes_to_the_same_url_and_a_full_url_memory_starts_again(monkeypatch):
     monkeypatch.setattr("psa.connectwise.client.PARSED_URLS_MAX", 3)
     script = Script(ok([]))
@@ -128,6 +153,17 @@ def test_a_repeated_request_goes_to_the_same_url_and_a_full_url_memory_starts_ag
         "https://api-na.myconnectwise.net/v4_6_release/apis/3.0/service/tickets", params=params))
     assert [r.url.params.get("page") for r in script.requests[2:7]] == ["2", "3", "4", "5", "6"]
     assert len(client._parsed_urls) <= 3
+
+
+def test_remembered_urls_keep_each_parameters_own_spelling():
+    script = Script(ok([]))
+    client = make_client(script)
+    client.get("/company/contacts", {"childConditions": True})
+    client.get("/company/contacts", {"childConditions": 1})
+    client.get("/company/contacts", {"fields": ["id", "name"]})  # a repeated parameter: sent, not remembered
+    client.get("/company/contacts", {"fields": ["id", "name"]})
+    assert [r.url.query.decode() for r in script.requests] == [
+        "childConditions=true", "childConditions=1", "fields=id&fields=name", "fields=id&fields=name"]
 
 
 def test_the_client_has_explicit_timeouts():
