@@ -11,8 +11,8 @@ escaping) plus a node walk per tag; with ~20 values a row, the row template alon
 the rest of the request. Here each value is escaped once with ``html.escape`` (what Django's
 ``escape`` does) and the row is one f-string. Rule for this module: **every value that reaches the
 HTML goes through ``escape()``**, except the integer id and the CSS classes, which come from the
-fixed tables below. ``tickets/list.html`` includes the rows with ``{% ticket_rows %}``, and
-``tickets/list.html#row`` (a single row, e.g. swapped out of band after a status change) with
+fixed tables below. The list view passes ``rows_html(rows_for(...))`` to ``tickets/list.html#results``, and
+``tickets/list.html#row`` (a single row, e.g. swapped out of band after a status change) writes one with
 ``{% ticket_row %}``; the markup lives only here.
 """
 

@@ -13,13 +13,8 @@ from tickets import rows
 register = template.Library()
 
 
-# --- queue rows (tickets/rows.py builds and writes them; these tags are the templates' way in) ----------
-
-
-@register.simple_tag
-def ticket_rows(tickets, list_query="") -> SafeString:
-    """Every row of a list page: ``{% ticket_rows result.items list_query %}``."""
-    return rows.rows_html(rows.rows_for(tickets, list_query or ""))
+# --- queue rows (tickets/rows.py builds and writes them; the list's rows come from the view, these tags write one
+# row or cell for the templates that swap it on its own) --------------------------------------------------------
 
 
 @register.simple_tag
@@ -32,12 +27,6 @@ def ticket_row(ticket, list_query="", oob=False) -> SafeString:
 def assignees_cell(ticket_id, assignees, oob=False) -> SafeString:
     """A row's Assignees cell (``tickets/list.html#assignees_cell``)."""
     return SafeString(rows.assignees_cell(ticket_id, assignees, oob=bool(oob)))
-
-
-@register.filter
-def ticket_ids(tickets) -> str:
-    """The tickets' ids, comma-separated (``{{ result.items|ticket_ids }}``: the live poll's ``ids``)."""
-    return ",".join([str(ticket.id) for ticket in tickets or ()])
 
 
 @register.simple_tag
