@@ -8,7 +8,8 @@ SQLite DB with 8 accounts, the ConnectWise sandbox server at L = 50 ms, 32 close
 httpx, as in ``list_cpu.py``), first the htmx list partial then ``/healthz`` for ``--seconds`` each, repeated
 ``--rounds`` times. Per target it prints req/s, the median latency, the CPU per request of gunicorn (master +
 workers), the sandbox and this load generator, and how busy the whole machine was (``/proc/stat``, in cores):
-a target whose processes leave a core idle is bound by something else than CPU (GIL queueing, threads).
+a target whose processes leave a core idle is bound by something else than CPU (GIL queueing, threads);
+each worker's share of the cores shows whether the clients' kept-alive connections spread evenly.
 
 ``--profile DIR`` records each gunicorn worker with ``py-spy record --gil`` during the list's first round
 (``.venv/bin/pip install py-spy`` first; a profiling aid, not a requirement) into ``DIR/list-<pid>.txt``
@@ -61,9 +62,13 @@ def trivial(client, index, iteration):
 
 def measure(app, server_pid: int, cookies: list[str], step, clients: int, seconds: float) -> dict:
     busy0, cpu0, sb0, lg0 = h.cpu_busy_seconds(), app.cpu(), h.cpu_seconds(server_pid), time.process_time()
+    workers0 = {pid: h.cpu_seconds(pid) for pid in app.worker_pids()}
     result = h.load(app.url, cookies, step, clients=clients, seconds=seconds, max_requests=10**7)
     n = max(result.total, 1)
     return {
+        # each worker's share of the cores: uneven shares mean the clients' kept-alive connections landed
+        # unevenly on the workers (a closed-loop client stays with the worker that accepted it)
+        "worker_cores": sorted((h.cpu_seconds(pid) - t0) / result.seconds for pid, t0 in workers0.items()),
         "rps": result.total / result.seconds,
         "p50_ms": h.percentile(result.latencies, 50) * 1000,
         "gunicorn_ms": (app.cpu() - cpu0) * 1000 / n,
@@ -110,14 +115,15 @@ def main(argv=None) -> int:
                             f = figures[target]
                             rows.append([f"{workers} x {args.threads}", round_no + 1, target, f"{f['rps']:.0f}",
                                          f"{f['p50_ms']:.1f}", f"{f['gunicorn_ms']:.2f}", f"{f['sandbox_ms']:.2f}",
-                                         f"{f['loadgen_ms']:.2f}", f"{f['busy_cores']:.2f}", f["errors"],
+                                         f"{f['loadgen_ms']:.2f}", f"{f['busy_cores']:.2f}",
+                                         " ".join(f"{c:.2f}" for c in f["worker_cores"]), f["errors"],
                                          f"{ratio:.0%}" if target == "list" else ""])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(h.table(
         "List partial and /healthz under one gunicorn",
         ["gunicorn", "round", "target", "req/s", "p50 ms", "gunicorn ms/req", "sandbox ms/req", "load gen ms/req",
-         "machine busy (cores)", "errors", "list % of healthz"],
+         "machine busy (cores)", "each worker (cores)", "errors", "list % of healthz"],
         rows,
         note=f"{args.clients} clients over {args.accounts} accounts, sandbox L = {args.latency_ms:g} ms, "
              f"{args.seconds:g} s per target and round",
