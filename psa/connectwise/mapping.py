@@ -8,7 +8,10 @@ and the ``_info`` map are plain strings); unparsable ones become ``None``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from psa.schemas import (
@@ -89,7 +92,16 @@ def _str(value: Any) -> str | None:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        return None
+    return _parse_datetime_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_datetime_text(value: str) -> datetime | None:
+    """``parse_datetime`` of a text, remembered (a datetime is immutable): a queue's rows come back on every
+    visit and poll with the same dates."""
+    if not value.strip():
         return None
     text = value.strip()
     if text.endswith("Z"):
@@ -152,19 +164,29 @@ def _row_fields(t: dict[str, Any]) -> dict[str, Any]:
 _SLA_STAGE = re.compile(r"^\s*(Respond|Plan|Resolve)\s+by\s+(.+?)\s*$", re.IGNORECASE)
 
 
-def sla_target(sla_status: str | None) -> dict[str, Any]:
-    """``slaStatus`` as the DTO's ``sla_stage``/``sla_due``/``sla_text``.
+def sla_target(sla_status: str | None) -> Mapping[str, Any]:
+    """``slaStatus`` as the DTO's ``sla_stage``/``sla_due``/``sla_text`` (read-only: remembered per text, as the
+    same statuses come back on every visit of a queue).
 
     "Respond by <ISO date>" -> stage and due; a date ConnectWise wrote in another format -> stage and
     its text; any other status ("Waiting") -> text only.
     """
     if not sla_status:
-        return {}
+        return _NO_SLA
+    return _sla_target(sla_status)
+
+
+_NO_SLA: Mapping[str, Any] = MappingProxyType({})
+
+
+@lru_cache(maxsize=4096)
+def _sla_target(sla_status: str) -> Mapping[str, Any]:
     stage = _SLA_STAGE.match(sla_status)
     if not stage:
-        return {"sla_text": sla_status}
+        return MappingProxyType({"sla_text": sla_status})
     due = parse_datetime(stage.group(2))
-    return {"sla_stage": stage.group(1).capitalize(), "sla_due": due, "sla_text": None if due else stage.group(2)}
+    return MappingProxyType(
+        {"sla_stage": stage.group(1).capitalize(), "sla_due": due, "sla_text": None if due else stage.group(2)})
 
 
 def ticket_row(t: dict[str, Any]) -> PSATicketSearchResult:

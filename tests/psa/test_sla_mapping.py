@@ -31,3 +31,12 @@ def test_any_other_status_is_kept_as_text():
 def test_no_sla_status_means_no_sla_fields():
     row = ticket_row(_ticket())
     assert (row.sla_stage, row.sla_due, row.sla_text) == (None, None, None)
+
+
+def test_a_status_seen_again_maps_the_same_and_one_tickets_fields_never_reach_anothers():
+    first = ticket_row(_ticket(slaStatus="Respond by 2026-11-24T21:32:00Z"))
+    first.sla_text = "changed on one row"  # a DTO is the caller's: the remembered target is not
+    again = ticket_row(_ticket(slaStatus="Respond by 2026-11-24T21:32:00Z"))
+    waiting = ticket_row(_ticket(slaStatus="Waiting"))
+    assert (again.sla_stage, again.sla_due, again.sla_text) == ("Respond", datetime(2026, 11, 24, 21, 32, tzinfo=UTC), None)
+    assert (waiting.sla_stage, waiting.sla_due, waiting.sla_text) == (None, None, "Waiting")
