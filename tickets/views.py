@@ -33,7 +33,8 @@ from tickets.ai.client import engine_status
 from tickets.ai_parse import AiRateLimited, count_ai_request, parse_ticket_prompt
 from tickets.filters import FILTER_CONFIG, TicketFilterSet, parts_to_check
 from tickets.forms import FIELDS, TABS, Draft, NewTicketForm, merge_parsed, new_token
-from tickets.rows import RowUrls, rows_for, rows_html
+from tickets.results import results_html
+from tickets.rows import RowUrls
 from tickets.service.backlinks import BackLinks
 from tickets.service.edit import change_status
 from tickets.shell import shell_from_params, shell_from_ticket
@@ -105,7 +106,7 @@ def ticket_list(request):
         filters, page = filterset.cleaned()
         context.update(filters=filters, problems=filterset.problems)
         result = service.search_tickets(request.tenant, filters, page=page, page_size=PAGE_SIZE, reference=reference)
-        context.update(_page_context(result, page, context["list_query"]))
+        context["results_html"] = _results_html(request, result, page, context)
     except service.NoPSAConnection:
         context["no_connection"] = True
     except service.MemberMappingRequired:
@@ -126,25 +127,13 @@ def ticket_list(request):
     return render(request, template, context)
 
 
-def _page_context(result, page: int, list_query: str) -> dict:
-    """The page of results as ``#results`` shows it: the rows' HTML (written in Python, ``tickets/rows.py``), the
-    ids the live poll watches, the counts and the pager. Not the ticket DTOs themselves: a template context is a
-    reference cycle (Django's), so what it holds waits for the garbage collector; the page's 25 DTOs (~100
-    objects) are freed as soon as the view returns instead (a list render's cyclic garbage 212 -> 112 objects,
-    its CPU ~3% less; README, "List render cost")."""
-    first = (page - 1) * PAGE_SIZE + 1 if result.items else 0
-    last = first + len(result.items) - 1 if result.items else 0
-    return {
-        "rows_html": rows_html(rows_for(result.items, list_query)),
-        "ticket_ids": ",".join([str(ticket.id) for ticket in result.items]),
-        "total": result.total,
-        "page": page,
-        "pages": max(1, -(-result.total // PAGE_SIZE)),
-        "first": first,
-        "last": last,
-        "previous_page": page - 1 if page > 1 else None,
-        "next_page": page + 1 if page * PAGE_SIZE < result.total else None,
-    }
+def _results_html(request, result, page: int, context: dict):
+    """The results below the notices (``tickets/results.py``). Only their HTML goes into the template context, not
+    the ticket DTOs: a template context is a reference cycle (Django's), so what it holds waits for the garbage
+    collector, while the page's 25 DTOs (~100 objects) are freed as soon as the view returns (a list render's
+    cyclic garbage 212 -> 112 objects, its CPU ~3% less; README, "List render cost")."""
+    return results_html(request, result, page=page, page_size=PAGE_SIZE, list_query=context["list_query"],
+                        urls=context["urls"], drawn_at=context["drawn_at"], psa_words=request.tenant.psa_words)
 
 
 def _board_changed(request) -> bool:

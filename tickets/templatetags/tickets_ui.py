@@ -41,12 +41,6 @@ def ticket_href(ticket_id, list_query="") -> str:
     return rows.RowUrls.reverse().href(ticket_id, list_query)
 
 
-@register.simple_tag
-def page_query(list_query, page) -> str:
-    pairs = [pair for pair in list_query.split("&") if pair and not pair.startswith("page=")]
-    return "&".join([*pairs, f"page={page}"])
-
-
 _compact = rows.compact
 
 
