@@ -18,7 +18,7 @@ from html import escape
 from django.utils.safestring import SafeString
 
 from tickets.rows import RowUrls, rows_for, rows_html
-from tickets.service.live import POLL_INTERVAL_SECONDS
+from tickets.service import live
 
 PAGE_LEFT_OUT = frozenset({"page", "ticket"})  # the pager carries every other parameter of the queue's URL
 
@@ -33,7 +33,7 @@ def results_html(request, result, *, page: int, page_size: int, list_query: str,
     parts = [
         f'<div class="live-poll" data-live-poll hx-get="{escape(urls.changes)}?{escape(query.urlencode())}"'
         ' hx-include="find input"\n'
-        f'         hx-trigger="every {POLL_INTERVAL_SECONDS}s, liveVisible" hx-target="find [data-live-message]"'
+        f'         hx-trigger="every {live.POLL_INTERVAL_SECONDS}s, liveVisible" hx-target="find [data-live-message]"'
         ' hx-swap="innerHTML">\n'
         f'      <input type="hidden" name="since" value="{int(drawn_at)}">\n'
         f'      <input type="hidden" name="ids" value="{ids}">\n'

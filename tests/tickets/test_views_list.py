@@ -223,3 +223,11 @@ def test_a_list_render_frees_its_tickets_at_once_rather_than_leaving_them_to_the
         gc.garbage.clear()
         gc.enable()
     assert rows == 25 and left == []
+
+
+def test_the_list_polls_for_changes_at_the_interval_in_force_when_it_is_drawn(alice_client, alice_mapping, monkeypatch):
+    from tickets.service import live
+
+    monkeypatch.setattr(live, "POLL_INTERVAL_SECONDS", 7)
+    html = alice_client.get("/tickets?board=1", **HX).content.decode()
+    assert 'hx-get="/tickets/changes?board=1"' in html and 'hx-trigger="every 7s, liveVisible"' in html
