@@ -47,8 +47,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 def post_worker_init(worker):
     """Freeze what the worker's start-up built (Django, the URLconf, the templates: ~130,000 objects) out of the
     garbage collector's sight. Every request leaves reference cycles behind (Django's template context and
-    request object are cyclic by design: ~260 objects a ticket list, ~45 a ``/healthz``), so the collector runs
+    request object are cyclic by design: ~110 objects a ticket list, ~45 a ``/healthz``), so the collector runs
     every few requests, and each of its full collections walked all of those long-lived objects again: 60 ms a
-    time, ~2% of a worker's CPU under load (README, "List render cost"). Frozen objects are still freed when
+    time, 0.17-0.31 s of a worker's CPU per 10 s under load, 0.02-0.08 s frozen (README, "List render cost"). Frozen objects are still freed when
     unreferenced; only the cycle search skips them (``gc.freeze``, the standard library's tool for this)."""
     gc.freeze()

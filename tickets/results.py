@@ -57,7 +57,7 @@ def results_html(request, result, *, page: int, page_size: int, list_query: str,
         parts.append('      <p class="count" id="results-count">No tickets match these filters.</p>\n')
     parts.append('    </div>\n')
     if items:
-        board = escape(psa_words.get("Board", "Board") if psa_words else "Board")
+        board = escape(psa_words.get("Board", "Board"))  # the PSA's word for a board (Autotask: Queue)
         parts.append(
             '    <div class="ticket-table" id="ticket-table">\n'
             '      <div class="row row-head" aria-hidden="true">\n'
