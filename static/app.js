@@ -105,6 +105,17 @@
   if (phone.addEventListener) phone.addEventListener("change", syncDrawerState);
   document.addEventListener("htmx:historyRestore", syncDrawerState);
 
+  // --- history restores ------------------------------------------------------------------------
+  // htmx's history snapshot drops its request class but keeps the swap classes: a page saved while a section
+  // was still settling (Back/Forward soon after a click) comes back with .htmx-added/.htmx-settling on it, and
+  // nothing settles it again. No swap runs after a restore, so the restored page says so.
+  var SWAP_CLASSES = ["htmx-added", "htmx-settling", "htmx-swapping"];
+  document.addEventListener("htmx:historyRestore", function () {
+    document.querySelectorAll("." + SWAP_CLASSES.join(", .")).forEach(function (el) {
+      el.classList.remove.apply(el.classList, SWAP_CLASSES);
+    });
+  });
+
   function openDrawer() {
     var dialog = document.querySelector("#drawer [data-drawer]");
     if (!dialog) return;

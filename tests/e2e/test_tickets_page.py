@@ -263,3 +263,18 @@ def test_failing_configuration_facts_keep_the_names_and_retry_works(logged_in_pa
     slot.get_by_role("button", name="Retry").click()
     expect(dialog.locator(f"#configs-{ticket_id} .config-facts").first).to_contain_text(f"S/N {config['serialNumber']}")
     expect(slot).not_to_contain_text("Could not load")
+
+
+def test_back_after_a_click_mid_settle_restores_a_page_with_no_swap_left_running(logged_in_page):
+    """htmx's history snapshot keeps its swap classes: a page saved while a section was still settling came back
+    marked as settling for good (static/app.js clears them after a restore)."""
+    page = logged_in_page
+    page.goto("/tickets")
+    settled(page)
+    page.locator("#results [data-row]").first.evaluate("row => row.classList.add('htmx-settling')")  # mid-settle
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    settled(page)
+    page.go_back()
+    expect(page.get_by_text(re.compile(r"Showing 1–25 of"))).to_be_visible()
+    expect(page.locator(".htmx-settling, .htmx-added, .htmx-swapping")).to_have_count(0)
